@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+/**
+ * `tessera`: one command for the token service (serve, admin) and the integrator's toolkit
+ * (env, token, call, status, keep-alive). Server code is loaded only by server commands, so the
+ * client commands run without the server's native dependencies.
+ */
+import { Command } from 'commander';
+import { registerAdminCommands } from './commands/admin.js';
+import { registerServeCommand } from './commands/serve.js';
+import { exitOnError } from './output.js';
+
+const program = new Command('tessera')
+  .description('Concur-compatible OAuth 2.0 token service and integration toolkit')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)');
+
+registerServeCommand(program);
+registerAdminCommands(program);
+
+program.parseAsync(process.argv).catch(exitOnError);

@@ -1,0 +1,175 @@
+/**
+ * `tessera admin …`: local administration on the same store as `tessera serve`
+ * (`--data-dir`), each command with `--json` for scripts. Secrets appear only in the answer
+ * that creates them.
+ */
+import type { Command } from 'commander';
+import type { Core, CoreHandle } from '@tessera/server';
+import { CommandError, printRecord, printTable, readStdin } from '../output.js';
+
+interface AdminOptions {
+  dataDir?: string;
+  json?: boolean;
+}
+
+const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
+const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
+
+/** Opens the store of `--data-dir`, runs `work`, and closes it again. */
+async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
+  const options = command.optsWithGlobals<AdminOptions>();
+  const { createCore, loadSettings } = await import('@tessera/server');
+  const settings = loadSettings({ dataDir: options.dataDir, logLevel: 'warn' });
+  let handle: CoreHandle | undefined;
+  try {
+    handle = await createCore(settings, { logDestination: process.stderr });
+    return await work(handle.core, options);
+  } catch (error) {
+    if (error instanceof RangeError || (error as { name?: string }).name === 'ZodError') {
+      throw new CommandError(describeInputError(error as Error), 2);
+    }
+    throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+function describeInputError(error: Error): string {
+  const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+  if (!issues) return error.message;
+  return issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
+}
+
+/** The company named by `--company`, or the first one created (the demo company). */
+async function resolveCompany(core: Core, companyId: string | undefined): Promise<string> {
+  if (companyId) {
+    if (!(await core.store.companies.get(companyId.toLowerCase()))) throw new CommandError(`no company ${companyId}`, 2);
+    return companyId.toLowerCase();
+  }
+  const [first] = await core.store.companies.list();
+  if (!first) throw new CommandError('the store has no company yet: run `tessera serve` once, or `tessera admin companies create`', 2);
+  return first.id;
+}
+
+export function registerAdminCommands(program: Command): void {
+  const admin = program
+    .command('admin')
+    .description('administer the token service on its local store (apps, request tokens, users, companies)')
+    .option('--data-dir <dir>', 'the data dir of the service (TESSERA_DATA_DIR, default ./.tessera)')
+    .option('--json', 'print JSON for scripts');
+
+  const apps = admin.command('apps').description('OAuth 2.0 Application Management');
+  apps
+    .command('create')
+    .description('create a web application; prints its client id and secret (shown only here)')
+    .requiredOption('--name <name>', 'App Name')
+    .requiredOption('--description <text>', 'App Description')
+    .requiredOption('--grants <list>', 'Allowed Grants, e.g. password,refresh_token', list)
+    .requiredOption('--scopes <list>', 'Allowed Scopes, e.g. openid,user.read', list)
+    .option('--stage <stage>', 'development | test | production', 'development')
+    .option('--type <type>', 'ws-client | ics-client', 'ws-client')
+    .option('--company <uuid>', 'owning company (default: the first company, the demo company)')
+    .action(async (options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const { createApp } = await import('@tessera/server');
+        const companyId = await resolveCompany(core, options.company);
+        const { app, clientSecret } = await createApp(core, companyId, {
+          name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
+          stage: options.stage, appType: options.type,
+        });
+        printRecord({
+          clientId: app.id, clientSecret, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
+          grants: app.grants, scopes: app.scopes, companyUUID: companyId, createdAt: iso(app.createdAt),
+        }, Boolean(global.json));
+      });
+    });
+  apps
+    .command('list')
+    .description('list the apps of a company')
+    .option('--company <uuid>', 'company (default: the demo company)')
+    .action(async (options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const companyId = await resolveCompany(core, options.company);
+        const { items } = await core.store.apps.list({ companyId, sort: 'createdAt', order: 'asc', limit: 10_000 });
+        printTable(items.map((app) => ({
+          clientId: app.id, name: app.name, stage: app.stage, enabled: app.enabled, grants: app.grants, scopes: app.scopes,
+          createdAt: iso(app.createdAt), lastUsedAt: iso(app.lastUsedAt),
+        })), ['clientId', 'name', 'stage', 'enabled', 'grants', 'createdAt', 'lastUsedAt'], Boolean(global.json));
+      });
+    });
+
+  admin
+    .command('request-token')
+    .description('generate a Company Request Token for an app (enables the app for the company; replaces the previous token)')
+    .requiredOption('--client-id <id>', 'the app (Client ID)')
+    .option('--company <uuid>', 'company (default: the demo company)')
+    .action(async (options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const { generateRequestToken } = await import('@tessera/server');
+        const companyId = await resolveCompany(core, options.company);
+        const issued = await generateRequestToken(core, String(options.clientId).toLowerCase(), companyId);
+        core.audit.record({ action: 'request-token.generated', outcome: 'success', appId: String(options.clientId).toLowerCase(), companyId, actorType: 'operator' });
+        printRecord({ ...issued }, Boolean(global.json));
+      });
+    });
+
+  const users = admin.command('users').description('users of a company');
+  users
+    .command('create')
+    .description('create a user; the password is read from standard input')
+    .requiredOption('--login-id <login>', 'login id')
+    .requiredOption('--password-stdin', 'read the password from standard input')
+    .option('--company <uuid>', 'company (default: the demo company)')
+    .option('--email <email>', 'email address')
+    .option('--admin', 'make the user a Web Services Administrator')
+    .action(async (options, command: Command) => {
+      const password = await readStdin();
+      await withCore(command, async (core, global) => {
+        const { createUser, WebServicesAdministrator } = await import('@tessera/server');
+        const companyId = await resolveCompany(core, options.company);
+        const user = await createUser(core, {
+          companyId, loginId: options.loginId, password, email: options.email,
+          roles: options.admin ? [WebServicesAdministrator] : [],
+        });
+        printRecord({ id: user.id, loginId: user.loginId, companyUUID: companyId, roles: user.roles }, Boolean(global.json));
+      });
+    });
+  users
+    .command('list')
+    .description('list the users of a company')
+    .option('--company <uuid>', 'company (default: the demo company)')
+    .action(async (options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const companyId = await resolveCompany(core, options.company);
+        const rows = (await core.store.users.listByCompany(companyId)).map((u) => ({
+          id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: iso(u.createdAt),
+        }));
+        printTable(rows, ['id', 'loginId', 'status', 'roles', 'createdAt'], Boolean(global.json));
+      });
+    });
+
+  const companies = admin.command('companies').description('companies (tenants)');
+  companies
+    .command('create')
+    .description('create a company')
+    .requiredOption('--name <name>', 'company name')
+    .option('--geolocation <url>', 'base URL of the datacenter it lives in (default: wherever the service runs)')
+    .action(async (options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const { createCompany } = await import('@tessera/server');
+        const company = await createCompany(core, { name: options.name, geolocation: options.geolocation });
+        printRecord({ id: company.id, name: company.name, geolocation: company.geolocation ?? '' }, Boolean(global.json));
+      });
+    });
+  companies
+    .command('list')
+    .description('list companies')
+    .action(async (_options, command: Command) => {
+      await withCore(command, async (core, global) => {
+        const rows = (await core.store.companies.list()).map((c) => ({
+          id: c.id, name: c.name, geolocation: c.geolocation ?? '', createdAt: iso(c.createdAt),
+        }));
+        printTable(rows, ['id', 'name', 'geolocation', 'createdAt'], Boolean(global.json));
+      });
+    });
+}

@@ -1,0 +1,56 @@
+/** `tessera serve`: the token service, with demo data on an empty embedded store. */
+import type { Command } from 'commander';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run the token service (embedded SQLite store; demo data on first start)')
+    .option('--host <host>', 'address to listen on (TESSERA_HOST)', undefined)
+    .option('--port <port>', 'port to listen on, 0 for any (TESSERA_PORT)', undefined)
+    .option('--data-dir <dir>', 'store, server key and certificates (TESSERA_DATA_DIR)', undefined)
+    .option('--geolocation <url>', 'this datacenter\'s base URL, the `iss` of its tokens (TESSERA_GEOLOCATION)', undefined)
+    .option('--https', 'serve HTTPS with a self-signed certificate for localhost (TESSERA_HTTPS)')
+    .option('--tls-cert <file>', 'PEM certificate (TESSERA_TLS_CERT)')
+    .option('--tls-key <file>', 'PEM private key (TESSERA_TLS_KEY)')
+    .option('--no-seed', 'do not create demo data on an empty store')
+    .addHelpText('after', '\nEvery setting can also come from its TESSERA_* environment variable; see docs/configuration.md.')
+    .action(async (options: Record<string, string | boolean | undefined>) => {
+      const { createServer, loadSettings, seedDemoData } = await import('@tessera/server');
+      const settings = loadSettings({
+        host: options.host as string | undefined,
+        port: options.port as string | undefined,
+        dataDir: options.dataDir as string | undefined,
+        geolocation: options.geolocation as string | undefined,
+        https: options.https === true ? true : undefined,
+        tlsCert: options.tlsCert as string | undefined,
+        tlsKey: options.tlsKey as string | undefined,
+        seedDemo: options.seed === false ? false : undefined,
+      });
+      const server = await createServer(settings);
+      const url = await server.listen();
+      const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
+      const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  data dir: ${settings.dataDir}`];
+      if (seed) {
+        lines.push(
+          '', 'First start: demo data created. These values are shown only now:',
+          `  company "${seed.companyName}"   companyUUID   ${seed.companyId}`,
+          `  administrator login id        ${seed.adminLoginId}`,
+          ...(seed.generatedAdminPassword ? [`  administrator password        ${seed.generatedAdminPassword}`] : []),
+          `  app "${seed.app.name}"   clientId      ${seed.app.clientId}`,
+          `                                clientSecret  ${seed.app.clientSecret}`,
+          `  company request token         ${seed.requestToken.requestToken}  (until ${seed.requestToken.expiresAt})`,
+          '', 'Convert the request token into a refresh token (step 3):',
+          `  curl${url.startsWith('https') ? ' -k' : ''} -X POST ${url}/oauth2/v0/token -d grant_type=password -d credtype=authtoken \\`,
+          `    -d client_id=${seed.app.clientId} -d client_secret=<clientSecret> \\`,
+          `    -d username=${seed.companyId} -d password=<request token>`,
+        );
+      }
+      process.stderr.write(`${lines.join('\n')}\n`);
+      const stop = (signal: string) => {
+        server.core.log.info({ signal }, 'stopping');
+        server.close().then(() => process.exit(0), () => process.exit(1));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

@@ -1,0 +1,97 @@
+/**
+ * Web applications (OAuth 2.0 Application Management, PROTOCOL.md §12) and their client
+ * secrets (§7, Decision 5). A secret's value exists only in the answer that creates it.
+ */
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { GrantTypes, ScopePattern } from '@tessera/protocol';
+import type { Core } from './context.js';
+import { newClientSecret } from './secrets.js';
+import type { App, AppSecret } from '../storage/types.js';
+
+export const MaxSecretsPerApp = 5;
+export const MaxActiveSecretsPerApp = 2;
+
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** What an administrator fills in on "Create New App". */
+export const NewAppSchema = z.object({
+  name: text(200),
+  description: text(2000),
+  stage: z.enum(['development', 'test', 'production']).default('development'),
+  appType: z.enum(['ws-client', 'ics-client']).default('ws-client'),
+  grants: z.array(z.enum(GrantTypes)).min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
+  scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name')).min(1, 'at least one scope is required')
+    .transform((s) => [...new Set(s)]),
+  redirectUris: z.array(z.string().url()).default([]),
+  enabled: z.boolean().default(true),
+});
+export type NewApp = z.input<typeof NewAppSchema>;
+
+/** What "Edit" may change. */
+export const AppChangesSchema = NewAppSchema.partial();
+export type AppChanges = z.input<typeof AppChangesSchema>;
+
+export interface CreatedSecret {
+  secret: AppSecret;
+  /** The clear value: shown this once, never stored. */
+  value: string;
+}
+
+/** Creates an app owned by `companyId`, with one active secret, enabled for its own company. */
+export async function createApp(core: Core, companyId: string, input: NewApp): Promise<{ app: App; clientSecret: string }> {
+  const fields = NewAppSchema.parse(input);
+  const now = core.clock.now();
+  const app: App = { id: randomUUID(), companyId, ...fields, createdAt: now, updatedAt: now, lastUsedAt: null };
+  await core.store.apps.create(app);
+  await core.store.apps.grantCompany({ appId: app.id, companyId, enabled: true, createdAt: now, updatedAt: now });
+  const { value } = await addSecret(core, app.id, 'active');
+  return { app, clientSecret: value };
+}
+
+export async function updateApp(core: Core, app: App, changes: AppChanges): Promise<App> {
+  const fields = AppChangesSchema.parse(changes);
+  const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+  const updated: App = { ...app, ...defined, updatedAt: core.clock.now() };
+  await core.store.apps.update(updated);
+  return updated;
+}
+
+export class SecretLimitError extends Error {}
+
+/** Adds a secret (Decision 5: a new secret starts inactive unless created with the app). */
+export async function addSecret(core: Core, appId: string, status: AppSecret['status'] = 'inactive'): Promise<CreatedSecret> {
+  const existing = await core.store.apps.listSecrets(appId);
+  if (existing.length >= MaxSecretsPerApp) {
+    throw new SecretLimitError(`an app holds at most ${MaxSecretsPerApp} secrets; delete an inactive one first`);
+  }
+  const value = newClientSecret();
+  const now = core.clock.now();
+  const secret: AppSecret = { id: randomUUID(), appId, digest: core.serverKeys.digest(value), status, createdAt: now, updatedAt: now };
+  await core.store.apps.addSecret(secret);
+  return { secret, value };
+}
+
+/** Activates or deactivates a secret within the limits of Decision 5. Answers false when it is not found. */
+export async function setSecretStatus(core: Core, appId: string, secretId: string, status: AppSecret['status']): Promise<boolean> {
+  const secrets = await core.store.apps.listSecrets(appId);
+  const target = secrets.find((s) => s.id === secretId);
+  if (!target) return false;
+  if (status === 'active' && target.status !== 'active'
+    && secrets.filter((s) => s.status === 'active').length >= MaxActiveSecretsPerApp) {
+    throw new SecretLimitError(`at most ${MaxActiveSecretsPerApp} secrets may be active; deactivate one first`);
+  }
+  return core.store.apps.setSecretStatus(appId, secretId, status, core.clock.now());
+}
+
+/** Lets `companyId` obtain tokens through the app (what a company administrator's connect does). */
+export async function enableAppForCompany(core: Core, appId: string, companyId: string): Promise<void> {
+  const now = core.clock.now();
+  await core.store.apps.grantCompany({ appId, companyId, enabled: true, createdAt: now, updatedAt: now });
+}
+
+/** Public view of a secret: never the digest. */
+export const describeSecret = (s: AppSecret) => ({
+  id: s.id, status: s.status === 'active' ? 'Active' : 'Inactive',
+  createdAt: new Date(s.createdAt).toISOString(), updatedAt: new Date(s.updatedAt).toISOString(),
+});

@@ -1,0 +1,59 @@
+/**
+ * Client authentication (RFC 6749 §2.3.1): `client_id` and `client_secret` from the form body
+ * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
+ * against every active secret of the app (several may be active during a rotation).
+ */
+import type { Core } from './context.js';
+import { ConcurError } from './errors.js';
+import { constantTimeEqual } from './secrets.js';
+import type { App } from '../storage/types.js';
+
+export interface ClientCredentials {
+  clientId: string | undefined;
+  clientSecret: string | undefined;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Reads credentials from the body and the Authorization header; 135 when both carry them. */
+export function readClientCredentials(body: Record<string, string>, authorization: string | undefined): ClientCredentials {
+  const basic = authorization?.match(/^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i);
+  if (basic) {
+    if (body.client_secret !== undefined) {
+      throw new ConcurError(135, { description: 'client credentials were sent in more than one way' });
+    }
+    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    if (colon < 0) throw new ConcurError(135, { description: 'malformed Basic authorization' });
+    // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+    const decode = (part: string) => {
+      try {
+        return decodeURIComponent(part.replace(/\+/g, ' '));
+      } catch {
+        throw new ConcurError(135, { description: 'malformed Basic authorization' });
+      }
+    };
+    const clientId = decode(decoded.slice(0, colon));
+    if (body.client_id !== undefined && body.client_id !== clientId) {
+      throw new ConcurError(135, { description: 'client_id differs between body and Basic authorization' });
+    }
+    return { clientId, clientSecret: decode(decoded.slice(colon + 1)) };
+  }
+  return { clientId: body.client_id, clientSecret: body.client_secret };
+}
+
+/** Finds the app and checks its secret: 62/63 when missing, 61 unknown, 64 wrong secret. */
+export async function authenticateClient(core: Core, credentials: ClientCredentials): Promise<App> {
+  const { clientId, clientSecret } = credentials;
+  if (!clientId) throw new ConcurError(62);
+  if (!clientSecret) throw new ConcurError(63);
+  const app = uuidPattern.test(clientId) ? await core.store.apps.get(clientId.toLowerCase()) : undefined;
+  if (!app) throw new ConcurError(61);
+  const presented = core.serverKeys.digest(clientSecret);
+  let matched = false;
+  for (const digest of await core.store.apps.activeSecretDigests(app.id)) {
+    if (constantTimeEqual(presented, digest)) matched = true;
+  }
+  if (!matched) throw new ConcurError(64);
+  return app;
+}

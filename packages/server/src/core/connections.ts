@@ -1,0 +1,87 @@
+/**
+ * Connections (refresh-token families) and the refresh semantics of PROTOCOL.md Decision 8:
+ * by default a refresh keeps the value and slides the 6-month expiry; with rotation on, each
+ * refresh supersedes the value, the superseded one still works for the grace window (it gets a
+ * new value of the same family, so every concurrent caller ends with a working token), and a
+ * replay after the window revokes the whole family.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Core } from './context.js';
+import { ConcurError } from './errors.js';
+import { newRefreshToken } from './secrets.js';
+import type { Connection } from '../storage/types.js';
+
+export interface NewConnection {
+  appId: string;
+  principalType: Connection['principalType'];
+  principalId: string;
+  companyId: string;
+  scopes: string[];
+}
+
+export interface RefreshGrant {
+  connection: Connection;
+  refreshToken: string;
+  expiresAt: number;
+}
+
+export async function createConnection(core: Core, input: NewConnection): Promise<Connection> {
+  const now = core.clock.now();
+  const connection: Connection = {
+    id: randomUUID(), ...input, refreshExpiresAt: now + core.settings.refreshTokenTtl * 1000,
+    createdAt: now, lastUsedAt: now, revokedAt: null,
+  };
+  await core.store.connections.create(connection);
+  return connection;
+}
+
+/** Adds a new refresh token value to a connection and answers it (the only time it is seen in clear). */
+export async function addRefreshToken(core: Core, connectionId: string): Promise<string> {
+  const value = newRefreshToken();
+  await core.store.connections.addRefreshToken({
+    digest: core.serverKeys.digest(value), connectionId, createdAt: core.clock.now(), supersededAt: null,
+  });
+  return value;
+}
+
+const isLive = (c: Connection, now: number) => c.revokedAt === null && c.refreshExpiresAt > now;
+
+/** Runs the refresh_token grant's store side; throws 108 for anything but a live token of this app. */
+export async function useRefreshToken(
+  core: Core,
+  appId: string,
+  presented: string,
+  correlationId: string,
+  /** Checks that must pass before anything changes (scopes, company, principal). */
+  precheck: (connection: Connection) => Promise<void>,
+): Promise<RefreshGrant> {
+  const now = core.clock.now();
+  const digest = core.serverKeys.digest(presented);
+  const found = await core.store.connections.findRefreshToken(digest);
+  if (!found || found.connection.appId !== appId) throw new ConcurError(108, { detail: found ? 'token of another app' : 'unknown token' });
+  const { token, connection } = found;
+  if (!isLive(connection, now)) throw new ConcurError(108, { detail: connection.revokedAt ? 'connection revoked' : 'refresh token expired' });
+  await precheck(connection);
+
+  let refreshToken = presented;
+  if (token.supersededAt !== null || core.settings.refreshRotation) {
+    const won = token.supersededAt === null && (await core.store.connections.supersedeRefreshToken(digest, now));
+    if (!won) {
+      const supersededAt = token.supersededAt ?? now;
+      if (now - supersededAt > core.settings.rotationGraceSeconds * 1000) {
+        await core.store.connections.revoke(connection.id, now);
+        core.audit.record({
+          action: 'connection.revoked', outcome: 'success', correlationId, appId, companyId: connection.companyId,
+          principalId: connection.principalId, detail: { reason: 'refresh token replayed after the grace window', connectionId: connection.id },
+        });
+        throw new ConcurError(108, { detail: 'superseded refresh token replayed; family revoked' });
+      }
+    }
+    refreshToken = await addRefreshToken(core, connection.id);
+  }
+  const expiresAt = now + core.settings.refreshTokenTtl * 1000;
+  if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
+    throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
+  }
+  return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };
+}

@@ -1,0 +1,28 @@
+/** The bound capabilities every core service and grant handler works with. */
+import type { Logger } from 'pino';
+import type { Settings } from '../config.js';
+import type { Store } from '../storage/types.js';
+import type { AuditLog } from './audit.js';
+import type { Clock } from './clock.js';
+import type { KeyManager } from './keys.js';
+import type { ServerKeys } from './secrets.js';
+import type { TokenIssuer } from './tokens.js';
+
+export interface Core {
+  readonly settings: Settings;
+  readonly clock: Clock;
+  readonly store: Store;
+  readonly serverKeys: ServerKeys;
+  readonly keys: KeyManager;
+  readonly tokens: TokenIssuer;
+  readonly audit: AuditLog;
+  readonly log: Logger;
+  /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
+  geolocation(): string;
+}
+
+/** Who is asking, for errors, audit events and logs. */
+export interface RequestMeta {
+  correlationId: string;
+  ip: string;
+}

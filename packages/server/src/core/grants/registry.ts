@@ -1,0 +1,68 @@
+/**
+ * Grants are handlers in a registry (DESIGN.md "Seams"). A handler gets the authenticated
+ * app, the form parameters and the bound core, and answers the token response together with
+ * the principal it was issued for (for the audit trail).
+ */
+import type { TokenResponse } from '@tessera/protocol';
+import { parseScopeParameter } from '@tessera/protocol';
+import type { Core, RequestMeta } from '../context.js';
+import { ConcurError } from '../errors.js';
+import type { Principal } from '../tokens.js';
+import type { App } from '../../storage/types.js';
+
+export interface GrantRequest {
+  core: Core;
+  app: App;
+  params: Readonly<Record<string, string>>;
+  meta: RequestMeta;
+}
+
+export interface GrantOutcome {
+  response: TokenResponse;
+  principal: Principal;
+  connectionId?: string;
+}
+
+export interface GrantHandler {
+  readonly grantType: string;
+  /** The code to answer when the app's Allowed Grants lack this grant (60 unless the grant says otherwise). */
+  readonly notAllowedCode?: number;
+  handle(request: GrantRequest): Promise<GrantOutcome>;
+}
+
+export class GrantRegistry {
+  private readonly handlers = new Map<string, GrantHandler>();
+
+  register(handler: GrantHandler): this {
+    if (this.handlers.has(handler.grantType)) throw new Error(`grant ${handler.grantType} is already registered`);
+    this.handlers.set(handler.grantType, handler);
+    return this;
+  }
+
+  get(grantType: string): GrantHandler | undefined {
+    return this.handlers.get(grantType);
+  }
+
+  get grantTypes(): string[] {
+    return [...this.handlers.keys()];
+  }
+}
+
+/**
+ * The scopes to grant: those requested, which may only narrow what is available (code 54),
+ * or everything available when the request names none.
+ */
+export function grantedScopes(requested: string | undefined, available: readonly string[]): string[] {
+  const asked = parseScopeParameter(requested);
+  if (asked.length === 0) return [...available];
+  const allowed = new Set(available);
+  const extra = asked.filter((scope) => !allowed.has(scope));
+  if (extra.length > 0) throw new ConcurError(54, { detail: `not granted: ${extra.join(' ')}` });
+  return asked;
+}
+
+/** Code 53 unless the company has enabled the app (its owner company always has). */
+export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
+  const grant = await core.store.apps.getCompanyGrant(app.id, companyId);
+  if (!grant?.enabled) throw new ConcurError(53);
+}

@@ -1,0 +1,69 @@
+/**
+ * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
+ * the HTTP layer hands over the parsed form and the Authorization header.
+ */
+import type { TokenResponse } from '@tessera/protocol';
+import { authenticateClient, readClientCredentials } from './client-auth.js';
+import type { Core, RequestMeta } from './context.js';
+import { ConcurError } from './errors.js';
+import { clientCredentialsGrant } from './grants/client-credentials.js';
+import { passwordGrant } from './grants/password.js';
+import { refreshTokenGrant } from './grants/refresh-token.js';
+import { GrantRegistry } from './grants/registry.js';
+import type { App } from '../storage/types.js';
+
+export const builtInGrants = (): GrantRegistry =>
+  new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
+
+export interface TokenRequest {
+  params: Record<string, string>;
+  authorization: string | undefined;
+  meta: RequestMeta;
+}
+
+export class TokenEndpoint {
+  constructor(
+    private readonly core: Core,
+    readonly grants: GrantRegistry = builtInGrants(),
+  ) {}
+
+  async handle(request: TokenRequest): Promise<TokenResponse> {
+    const { params, meta } = request;
+    let app: App | undefined;
+    try {
+      const grantType = params.grant_type;
+      if (!grantType) throw new ConcurError(65);
+      app = await authenticateClient(this.core, readClientCredentials(params, request.authorization));
+      if (!app.enabled) throw new ConcurError(59);
+      const handler = this.grants.get(grantType);
+      if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });
+      if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
+      const outcome = await handler.handle({ core: this.core, app, params, meta });
+      this.noteUse(app);
+      this.core.audit.record({
+        action: 'token.issued', outcome: 'success', correlationId: meta.correlationId, appId: app.id,
+        companyId: outcome.principal.companyId, principalId: outcome.principal.id, actorType: outcome.principal.type,
+        actorId: outcome.principal.id,
+        detail: { grantType, credtype: params.credtype, scopes: outcome.response.scope, ip: meta.ip, connectionId: outcome.connectionId },
+      });
+      return outcome.response;
+    } catch (error) {
+      if (error instanceof ConcurError) {
+        this.core.audit.record({
+          action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
+          companyId: app?.companyId ?? null, code: error.code,
+          detail: { grantType: params.grant_type, credtype: params.credtype, ip: meta.ip, reason: error.detail ?? error.description },
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Last use, for the console and inactivity; written at most once a minute per app. */
+  private noteUse(app: App): void {
+    const now = this.core.clock.now();
+    if (app.lastUsedAt !== null && now - app.lastUsedAt < 60_000) return;
+    app.lastUsedAt = now;
+    this.core.store.apps.touchLastUsed(app.id, now).catch((err: unknown) => this.core.log.warn({ err }, 'could not record app use'));
+  }
+}

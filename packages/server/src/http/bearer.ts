@@ -1,0 +1,23 @@
+/** Bearer access tokens on the protected APIs (RFC 6750): 401 without a valid one, 403 without the scope. */
+import type { FastifyRequest } from 'fastify';
+import type { Core } from '../core/context.js';
+import { ConcurError } from '../core/errors.js';
+import type { AccessContext } from '../core/tokens.js';
+
+export async function authenticateBearer(core: Core, request: FastifyRequest): Promise<AccessContext> {
+  const match = request.headers.authorization?.match(/^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i);
+  if (!match) {
+    throw new ConcurError(401, { description: 'a Bearer access token is required', headers: { 'www-authenticate': 'Bearer realm="tessera"' } });
+  }
+  return core.tokens.verify(match[1]!, core.geolocation());
+}
+
+/** 403 unless the token carries one of `scopes`. */
+export function requireScope(access: AccessContext, ...scopes: string[]): void {
+  if (!scopes.some((scope) => access.scopes.includes(scope))) {
+    throw new ConcurError(403, {
+      description: `access token lacks the required scope (${scopes.join(' or ')})`,
+      headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` },
+    });
+  }
+}

@@ -1,0 +1,45 @@
+/** The public token surface: `/oauth2/v0/token`, `/oauth2/v0/jwks`, OIDC discovery (Decision 6). */
+import type { FastifyInstance } from 'fastify';
+import { KnownScopes, Paths } from '@tessera/protocol';
+import type { Core } from '../core/context.js';
+import { ConcurError } from '../core/errors.js';
+import type { TokenEndpoint } from '../core/token-endpoint.js';
+import { formBody } from './form.js';
+
+/** Names that must never travel in a query string (PROTOCOL.md §2: such requests are refused). */
+const credentialNames = ['client_id', 'client_secret', 'password', 'refresh_token', 'username', 'code', 'otp', 'grant_type'];
+
+export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: TokenEndpoint): void {
+  app.post(Paths.token, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    if (credentialNames.some((name) => name in query)) {
+      throw new ConcurError(135, { description: 'credentials must be sent in the body, not in the query string' });
+    }
+    const params = formBody(request);
+    const response = await endpoint.handle({
+      params, authorization: request.headers.authorization, meta: { correlationId: request.id, ip: request.ip },
+    });
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
+  });
+
+  app.get(Paths.jwks, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=300').send(core.keys.jwks()));
+
+  app.get(Paths.discovery, async (_request, reply) => {
+    const issuer = core.geolocation();
+    return reply.header('cache-control', 'public, max-age=300').send({
+      issuer,
+      token_endpoint: `${issuer}${Paths.token}`,
+      jwks_uri: `${issuer}${Paths.jwks}`,
+      userinfo_endpoint: `${issuer}${Paths.me}`,
+      grant_types_supported: endpoint.grants.grantTypes,
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
+      response_types_supported: ['code'],
+      subject_types_supported: ['public'],
+      id_token_signing_alg_values_supported: [core.keys.alg],
+      scopes_supported: [...KnownScopes],
+      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'concur.type', 'concur.profile', 'concur.version'],
+      'x-tessera-extension': 'OIDC discovery is a Tessera extension; SAP Concur does not document it.',
+    });
+  });
+}

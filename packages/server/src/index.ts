@@ -1,0 +1,12 @@
+export { createServer, createCore, openStore, type CoreHandle, type ServerOptions, type TesseraServer } from './server.js';
+export { loadSettings, SettingsSchema, SettingEnvironmentNames, type Settings, type SettingsInput } from './config.js';
+export { ManualClock, systemClock, type Clock } from './core/clock.js';
+export { ConcurError } from './core/errors.js';
+export { createApp, addSecret, setSecretStatus, updateApp, enableAppForCompany, describeSecret, type NewApp } from './core/apps.js';
+export { createCompany } from './core/companies.js';
+export { createUser, WebServicesAdministrator } from './core/users.js';
+export { generateRequestToken } from './core/request-tokens.js';
+export { seedDemoData, type DemoSeed } from './core/seed.js';
+export { openSqliteStore } from './storage/sqlite/store.js';
+export type * from './storage/types.js';
+export type { Core } from './core/context.js';

@@ -1,0 +1,32 @@
+/**
+ * pino JSON logs. Every line carries a `correlationId`: the request's own for request lines,
+ * the node's for lines that belong to no request. Credentials are redacted by path, and the
+ * request serializer drops the query string (a misbehaving client may put secrets there).
+ */
+import { randomUUID } from 'node:crypto';
+import { pino, type DestinationStream, type Logger } from 'pino';
+
+export interface Loggers {
+  /** Root logger without a correlation id; request loggers are its children. */
+  root: Logger;
+  /** Lines that belong to no request (start, stop, background work). */
+  node: Logger;
+}
+
+export function createLoggers(level: string, destination?: DestinationStream): Loggers {
+  const root = pino({
+    level,
+    base: { service: 'tessera' },
+    redact: {
+      paths: ['req.headers.authorization', 'headers.authorization', 'client_secret', 'password', 'refresh_token', 'access_token', 'id_token'],
+      censor: '[redacted]',
+    },
+    serializers: {
+      req: (req: { method?: string; url?: string; ip?: string }) => ({
+        method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip,
+      }),
+      err: pino.stdSerializers.err,
+    },
+  }, destination);
+  return { root, node: root.child({ correlationId: `node-${randomUUID()}` }) };
+}

@@ -1,0 +1,133 @@
+/**
+ * `createServer(settings)`: the token service as a library. Opens the store, loads the server
+ * key and signing keys, and wires the HTTP surfaces onto a Fastify app.
+ */
+import { join } from 'node:path';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import type { Settings } from './config.js';
+import { AuditLog } from './core/audit.js';
+import { offsetClock, type Clock } from './core/clock.js';
+import type { Core } from './core/context.js';
+import { KeyManager } from './core/keys.js';
+import { ServerKeys } from './core/secrets.js';
+import { TokenEndpoint } from './core/token-endpoint.js';
+import { TokenIssuer } from './core/tokens.js';
+import { ensureDataDir, loadServerSecret } from './data-dir.js';
+import { registerConnectionRoutes } from './http/connection-routes.js';
+import { correlationIdFor, installCorrelation } from './http/correlation.js';
+import { installErrorHandling } from './http/errors.js';
+import { installFormParsing } from './http/form.js';
+import { registerHealthRoutes } from './http/health-routes.js';
+import { registerProfileRoutes } from './http/profile-routes.js';
+import { registerTokenRoutes } from './http/token-routes.js';
+import { createLoggers, type Loggers } from './logger.js';
+import { openSqliteStore } from './storage/sqlite/store.js';
+import type { Store } from './storage/types.js';
+import { loadTls } from './tls.js';
+
+export interface ServerOptions {
+  /** A store to use instead of the embedded one in the data dir. */
+  store?: Store;
+  clock?: Clock;
+  /** Where log lines go (stdout by default). */
+  logDestination?: DestinationStream;
+}
+
+export interface TesseraServer {
+  readonly app: FastifyInstance;
+  readonly core: Core;
+  /** Starts listening; answers the base URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function openStore(settings: Settings): Promise<Store> {
+  ensureDataDir(settings.dataDir);
+  return openSqliteStore(join(settings.dataDir, 'tessera.db'));
+}
+
+export interface CoreHandle {
+  core: Core;
+  loggers: Loggers;
+  /** Sets the geolocation once the listen address is known (when no setting fixed it). */
+  resolveGeolocation(url: string): void;
+  close(): Promise<void>;
+}
+
+/** The core without HTTP: what the server and the local `tessera admin` commands share. */
+export async function createCore(settings: Settings, options: ServerOptions = {}): Promise<CoreHandle> {
+  const loggers = createLoggers(settings.logLevel, options.logDestination);
+  const clock = options.clock ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
+  const store = options.store ?? (await openStore(settings));
+  const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);
+  await keys.init();
+
+  let geolocation = settings.geolocation?.replace(/\/+$/, '');
+  const core: Core = {
+    settings, clock, store, serverKeys, keys,
+    tokens: new TokenIssuer(keys, clock, settings),
+    audit: new AuditLog(store.audit, clock, loggers.node),
+    log: loggers.node,
+    geolocation: () => {
+      if (!geolocation) throw new Error('the geolocation is known once the server listens');
+      return geolocation;
+    },
+  };
+  return {
+    core,
+    loggers,
+    resolveGeolocation: (url) => {
+      geolocation ??= url;
+    },
+    async close() {
+      await core.audit.flush();
+      await store.close();
+    },
+  };
+}
+
+export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
+  const tls = await loadTls(settings);
+  const handle = await createCore(settings, options);
+  const { core, loggers } = handle;
+
+  const app = Fastify({
+    loggerInstance: loggers.node,
+    childLoggerFactory: (_logger, bindings, childOptions) => loggers.root.child(bindings, childOptions),
+    requestIdHeader: false,
+    genReqId: correlationIdFor,
+    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
+    bodyLimit: settings.bodyLimit,
+    trustProxy: false,
+    return503OnClosing: true,
+    ...(tls ? { https: tls } : {}),
+  }) as unknown as FastifyInstance;
+
+  installCorrelation(app);
+  installErrorHandling(app);
+  installFormParsing(app, settings.bodyLimit);
+  registerHealthRoutes(app, core);
+  registerTokenRoutes(app, core, new TokenEndpoint(core));
+  registerProfileRoutes(app, core);
+  registerConnectionRoutes(app, core);
+
+  return {
+    app,
+    core,
+    async listen() {
+      await app.listen({ host: settings.host, port: settings.port });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : settings.port;
+      const host = settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+      const url = `${tls ? 'https' : 'http'}://${host}:${port}`;
+      handle.resolveGeolocation(url);
+      return url;
+    },
+    async close() {
+      await app.close();
+      await handle.close();
+    },
+  };
+}

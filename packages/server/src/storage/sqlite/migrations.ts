@@ -1,0 +1,120 @@
+/** Versioned SQLite schema. Append a new entry for every change; never edit an applied one. */
+export const sqliteMigrations: readonly string[] = [
+  /* 1: the initial schema */ `
+  CREATE TABLE companies (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    geolocation TEXT,
+    domain TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE users (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    login_id TEXT NOT NULL,
+    email TEXT,
+    display_name TEXT,
+    password_hash TEXT NOT NULL,
+    roles TEXT NOT NULL,
+    status TEXT NOT NULL,
+    failed_logins INTEGER NOT NULL DEFAULT 0,
+    locked_until INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE UNIQUE INDEX users_login_id ON users (login_id COLLATE NOCASE);
+  CREATE INDEX users_company ON users (company_id);
+  CREATE TABLE apps (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    name TEXT NOT NULL,
+    description TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    app_type TEXT NOT NULL,
+    grants TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    redirect_uris TEXT NOT NULL,
+    enabled INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    last_used_at INTEGER
+  );
+  CREATE INDEX apps_company ON apps (company_id, created_at);
+  CREATE TABLE app_secrets (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    digest TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX app_secrets_app ON app_secrets (app_id);
+  CREATE TABLE app_companies (
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    enabled INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (app_id, company_id)
+  );
+  CREATE TABLE request_tokens (
+    digest TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    uses INTEGER NOT NULL,
+    max_uses INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    connection_id TEXT
+  );
+  CREATE UNIQUE INDEX request_tokens_app_company ON request_tokens (app_id, company_id);
+  CREATE TABLE connections (
+    id TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    principal_type TEXT NOT NULL,
+    principal_id TEXT NOT NULL,
+    company_id TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    refresh_expires_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    revoked_at INTEGER
+  );
+  CREATE INDEX connections_app_principal ON connections (app_id, principal_id);
+  CREATE INDEX connections_expiry ON connections (refresh_expires_at);
+  CREATE TABLE refresh_tokens (
+    digest TEXT PRIMARY KEY,
+    connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL,
+    superseded_at INTEGER
+  );
+  CREATE INDEX refresh_tokens_connection ON refresh_tokens (connection_id);
+  CREATE TABLE signing_keys (
+    kid TEXT PRIMARY KEY,
+    alg TEXT NOT NULL,
+    public_jwk TEXT NOT NULL,
+    private_key_enc TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    activates_at INTEGER NOT NULL,
+    retired_at INTEGER,
+    expires_at INTEGER
+  );
+  CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    correlation_id TEXT,
+    actor_type TEXT,
+    actor_id TEXT,
+    app_id TEXT,
+    company_id TEXT,
+    principal_id TEXT,
+    code INTEGER,
+    detail TEXT
+  );
+  CREATE INDEX audit_events_at ON audit_events (at);
+  CREATE INDEX audit_events_company ON audit_events (company_id, at);
+  `,
+];

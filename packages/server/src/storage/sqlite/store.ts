@@ -1,0 +1,327 @@
+/**
+ * The embedded SQLite backend (better-sqlite3, WAL). Statements are prepared once; every
+ * single-use or rotating operation is one conditional statement, so it is atomic.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type BetterSqlite3 from 'better-sqlite3';
+import { sqliteMigrations } from './migrations.js';
+import type {
+  App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
+  RefreshToken, RequestToken, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+} from '../types.js';
+
+type Row = Record<string, unknown>;
+type Database = BetterSqlite3.Database;
+
+const json = (value: unknown): string => JSON.stringify(value);
+const parse = <T>(value: unknown): T => JSON.parse(String(value)) as T;
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const strOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+
+const toCompany = (r: Row): Company => ({
+  id: String(r.id), name: String(r.name), geolocation: strOrNull(r.geolocation), domain: strOrNull(r.domain),
+  enabled: r.enabled === 1, createdAt: num(r.created_at),
+});
+const toUser = (r: Row): User => ({
+  id: String(r.id), companyId: String(r.company_id), loginId: String(r.login_id), email: strOrNull(r.email),
+  displayName: strOrNull(r.display_name), passwordHash: String(r.password_hash), roles: parse<string[]>(r.roles),
+  status: r.status as UserStatus, failedLogins: num(r.failed_logins), lockedUntil: numOrNull(r.locked_until),
+  createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+});
+const toApp = (r: Row): App => ({
+  id: String(r.id), companyId: String(r.company_id), name: String(r.name), description: String(r.description),
+  stage: r.stage as App['stage'], appType: r.app_type as App['appType'], grants: parse<string[]>(r.grants),
+  scopes: parse<string[]>(r.scopes), redirectUris: parse<string[]>(r.redirect_uris), enabled: r.enabled === 1,
+  createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
+});
+const toSecret = (r: Row): AppSecret => ({
+  id: String(r.id), appId: String(r.app_id), digest: String(r.digest), status: r.status as SecretStatus,
+  createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+});
+const toGrant = (r: Row): AppCompanyGrant => ({
+  appId: String(r.app_id), companyId: String(r.company_id), enabled: r.enabled === 1,
+  createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+});
+const toRequestToken = (r: Row): RequestToken => ({
+  digest: String(r.digest), appId: String(r.app_id), companyId: String(r.company_id), uses: num(r.uses),
+  maxUses: num(r.max_uses), expiresAt: num(r.expires_at), createdAt: num(r.created_at),
+  connectionId: strOrNull(r.connection_id),
+});
+const toConnection = (r: Row): Connection => ({
+  id: String(r.id), appId: String(r.app_id), principalType: r.principal_type as Connection['principalType'],
+  principalId: String(r.principal_id), companyId: String(r.company_id), scopes: parse<string[]>(r.scopes),
+  refreshExpiresAt: num(r.refresh_expires_at), createdAt: num(r.created_at),
+  lastUsedAt: num(r.last_used_at), revokedAt: numOrNull(r.revoked_at),
+});
+const toRefreshToken = (r: Row): RefreshToken => ({
+  digest: String(r.rt_digest), connectionId: String(r.rt_connection_id), createdAt: num(r.rt_created_at),
+  supersededAt: numOrNull(r.rt_superseded_at),
+});
+const toKey = (r: Row): SigningKey => ({
+  kid: String(r.kid), alg: String(r.alg), publicJwk: parse<Record<string, unknown>>(r.public_jwk),
+  privateKeyEnc: String(r.private_key_enc), createdAt: num(r.created_at), activatesAt: num(r.activates_at),
+  retiredAt: numOrNull(r.retired_at), expiresAt: numOrNull(r.expires_at),
+});
+const toAudit = (r: Row): StoredAuditEvent => ({
+  id: num(r.id), at: num(r.at), action: String(r.action), outcome: r.outcome as AuditEvent['outcome'],
+  correlationId: strOrNull(r.correlation_id), actorType: strOrNull(r.actor_type), actorId: strOrNull(r.actor_id),
+  appId: strOrNull(r.app_id), companyId: strOrNull(r.company_id), principalId: strOrNull(r.principal_id),
+  code: numOrNull(r.code), detail: r.detail == null ? null : parse<Record<string, unknown>>(r.detail),
+});
+
+const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
+  id: 'id', name: 'name COLLATE NOCASE', description: 'description COLLATE NOCASE', createdAt: 'created_at',
+  updatedAt: 'updated_at', lastUsedAt: 'last_used_at',
+};
+
+function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let version = current; version < sqliteMigrations.length; version++) {
+    db.transaction(() => {
+      db.exec(sqliteMigrations[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    }).immediate();
+  }
+}
+
+/** Opens (creating and migrating as needed) the SQLite store at `file` (`:memory:` for a private one). */
+export async function openSqliteStore(file: string): Promise<Store> {
+  const { default: Sqlite } = await import('better-sqlite3');
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Sqlite(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  constructor(private readonly db: Database) {}
+
+  /** A prepared statement, prepared on first use and cached. */
+  private sql(text: string): BetterSqlite3.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+  private one(text: string, ...params: unknown[]): Row | undefined {
+    return this.sql(text).get(...params) as Row | undefined;
+  }
+  private all(text: string, ...params: unknown[]): Row[] {
+    return this.sql(text).all(...params) as Row[];
+  }
+  private run(text: string, ...params: unknown[]): number {
+    return this.sql(text).run(...params).changes;
+  }
+
+  readonly companies = {
+    create: async (c: Company) => {
+      this.run('INSERT INTO companies (id, name, geolocation, domain, enabled, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        c.id, c.name, c.geolocation, c.domain, c.enabled ? 1 : 0, c.createdAt);
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM companies WHERE id = ?', id);
+      return r && toCompany(r);
+    },
+    list: async () => this.all('SELECT * FROM companies ORDER BY created_at, id').map(toCompany),
+    count: async () => num(this.one('SELECT count(*) AS n FROM companies')!.n),
+  };
+
+  readonly users = {
+    create: async (u: User) => {
+      this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
+        failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, json(u.roles), u.status,
+      u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt);
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM users WHERE id = ?', id);
+      return r && toUser(r);
+    },
+    findByLoginId: async (loginId: string) => {
+      const r = this.one('SELECT * FROM users WHERE login_id = ? COLLATE NOCASE', loginId);
+      return r && toUser(r);
+    },
+    listByCompany: async (companyId: string) =>
+      this.all('SELECT * FROM users WHERE company_id = ? ORDER BY login_id', companyId).map(toUser),
+    recordFailedLogin: async (id: string, now: number, lockAfter: number, lockUntil: number) => {
+      const r = this.one(`UPDATE users SET failed_logins = failed_logins + 1, updated_at = ?,
+          status = CASE WHEN failed_logins + 1 >= ? AND status <> 'disabled' THEN 'locked' ELSE status END,
+          locked_until = CASE WHEN failed_logins + 1 >= ? AND status <> 'disabled' THEN ? ELSE locked_until END
+        WHERE id = ? RETURNING failed_logins`, now, lockAfter, lockAfter, lockUntil, id);
+      return r ? num(r.failed_logins) : 0;
+    },
+    clearFailedLogins: async (id: string, now: number) => {
+      this.run(`UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = ?,
+        status = CASE WHEN status = 'locked' THEN 'active' ELSE status END WHERE id = ?`, now, id);
+    },
+    setStatus: async (id: string, status: UserStatus, now: number) => {
+      this.run('UPDATE users SET status = ?, updated_at = ? WHERE id = ?', status, now, id);
+    },
+  };
+
+  readonly apps = {
+    create: async (a: App) => {
+      this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
+        enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      a.id, a.companyId, a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes),
+      json(a.redirectUris), a.enabled ? 1 : 0, a.createdAt, a.updatedAt, a.lastUsedAt);
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM apps WHERE id = ?', id);
+      return r && toApp(r);
+    },
+    update: async (a: App) => {
+      this.run(`UPDATE apps SET name = ?, description = ?, stage = ?, app_type = ?, grants = ?, scopes = ?,
+        redirect_uris = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+      a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes), json(a.redirectUris),
+      a.enabled ? 1 : 0, a.updatedAt, a.id);
+    },
+    list: async (q: AppListQuery): Promise<Page<App>> => {
+      const filter = q.filter ? `%${q.filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
+      const where = `company_id = ? AND (? IS NULL OR id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')`;
+      const params = [q.companyId, filter, filter, filter];
+      const order = `${appSortColumns[q.sort ?? 'createdAt']} ${q.order === 'asc' ? 'ASC' : 'DESC'}, id`;
+      const total = num(this.one(`SELECT count(*) AS n FROM apps WHERE ${where}`, ...params)!.n);
+      const items = this.all(`SELECT * FROM apps WHERE ${where} ORDER BY ${order} LIMIT ? OFFSET ?`,
+        ...params, q.limit ?? 50, q.offset ?? 0).map(toApp);
+      return { items, total };
+    },
+    touchLastUsed: async (id: string, now: number) => {
+      this.run('UPDATE apps SET last_used_at = ? WHERE id = ?', now, id);
+    },
+    addSecret: async (s: AppSecret) => {
+      this.run('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+        s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt);
+    },
+    listSecrets: async (appId: string) =>
+      this.all('SELECT * FROM app_secrets WHERE app_id = ? ORDER BY created_at, id', appId).map(toSecret),
+    activeSecretDigests: async (appId: string) =>
+      this.all("SELECT digest FROM app_secrets WHERE app_id = ? AND status = 'active'", appId).map((r) => String(r.digest)),
+    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
+      this.run('UPDATE app_secrets SET status = ?, updated_at = ? WHERE app_id = ? AND id = ?', status, now, appId, secretId) === 1,
+    deleteInactiveSecret: async (appId: string, secretId: string) =>
+      this.run("DELETE FROM app_secrets WHERE app_id = ? AND id = ? AND status = 'inactive'", appId, secretId) === 1,
+    grantCompany: async (g: AppCompanyGrant) => {
+      this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+      g.appId, g.companyId, g.enabled ? 1 : 0, g.createdAt, g.updatedAt);
+    },
+    getCompanyGrant: async (appId: string, companyId: string) => {
+      const r = this.one('SELECT * FROM app_companies WHERE app_id = ? AND company_id = ?', appId, companyId);
+      return r && toGrant(r);
+    },
+    setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
+      this.run('UPDATE app_companies SET enabled = ?, updated_at = ? WHERE app_id = ? AND company_id = ?',
+        enabled ? 1 : 0, now, appId, companyId) === 1,
+  };
+
+  readonly requestTokens = {
+    replace: async (t: RequestToken) => {
+      this.db.transaction(() => {
+        this.run('DELETE FROM request_tokens WHERE app_id = ? AND company_id = ?', t.appId, t.companyId);
+        this.run(`INSERT INTO request_tokens (digest, app_id, company_id, uses, max_uses, expires_at, created_at, connection_id)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, t.digest, t.appId, t.companyId, t.uses, t.maxUses, t.expiresAt, t.createdAt, t.connectionId);
+      }).immediate();
+    },
+    consume: async (digest: string, now: number) => {
+      const r = this.one(`UPDATE request_tokens SET uses = uses + 1
+        WHERE digest = ? AND uses < max_uses AND expires_at > ? RETURNING *`, digest, now);
+      return r && toRequestToken(r);
+    },
+    linkConnection: async (digest: string, connectionId: string) => {
+      const r = this.one(`UPDATE request_tokens SET connection_id = coalesce(connection_id, ?) WHERE digest = ?
+        RETURNING connection_id`, connectionId, digest);
+      return r ? String(r.connection_id) : connectionId;
+    },
+    deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= ?', now),
+  };
+
+  readonly connections = {
+    create: async (c: Connection) => {
+      this.run(`INSERT INTO connections (id, app_id, principal_type, principal_id, company_id, scopes,
+        refresh_expires_at, created_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      c.id, c.appId, c.principalType, c.principalId, c.companyId, json(c.scopes),
+      c.refreshExpiresAt, c.createdAt, c.lastUsedAt, c.revokedAt);
+    },
+    get: async (id: string) => {
+      const r = this.one('SELECT * FROM connections WHERE id = ?', id);
+      return r && toConnection(r);
+    },
+    listByApp: async (appId: string, companyId?: string) =>
+      this.all('SELECT * FROM connections WHERE app_id = ? AND (? IS NULL OR company_id = ?) ORDER BY created_at DESC, id',
+        appId, companyId ?? null, companyId ?? null).map(toConnection),
+    addRefreshToken: async (t: RefreshToken) => {
+      this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES (?, ?, ?, ?)',
+        t.digest, t.connectionId, t.createdAt, t.supersededAt);
+    },
+    findRefreshToken: async (digest: string) => {
+      const r = this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
+          t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at
+        FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = ?`, digest);
+      return r && { token: toRefreshToken(r), connection: toConnection(r) };
+    },
+    supersedeRefreshToken: async (digest: string, now: number) =>
+      this.run('UPDATE refresh_tokens SET superseded_at = ? WHERE digest = ? AND superseded_at IS NULL', now, digest) === 1,
+    slide: async (id: string, now: number, refreshExpiresAt: number) =>
+      this.run(`UPDATE connections SET refresh_expires_at = max(refresh_expires_at, ?), last_used_at = ?
+        WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?`, refreshExpiresAt, now, id, now) === 1,
+    revoke: async (id: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id) === 1,
+    revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = ? WHERE app_id = ? AND principal_id = ? AND revoked_at IS NULL',
+        now, appId, principalId),
+    sweep: async (before: number) =>
+      this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < ?) OR refresh_expires_at < ?', before, before),
+  };
+
+  readonly keys = {
+    add: async (k: SigningKey) => {
+      this.run(`INSERT INTO signing_keys (kid, alg, public_jwk, private_key_enc, created_at, activates_at, retired_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.kid, k.alg, json(k.publicJwk), k.privateKeyEnc, k.createdAt, k.activatesAt,
+      k.retiredAt, k.expiresAt);
+    },
+    list: async () => this.all('SELECT * FROM signing_keys ORDER BY created_at, kid').map(toKey),
+    retire: async (kid: string, retiredAt: number, expiresAt: number) => {
+      this.run('UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid = ? AND retired_at IS NULL', retiredAt, expiresAt, kid);
+    },
+  };
+
+  readonly audit = {
+    append: async (events: AuditEvent[]) => {
+      if (events.length === 0) return;
+      const insert = this.sql(`INSERT INTO audit_events (at, action, outcome, correlation_id, actor_type, actor_id, app_id,
+        company_id, principal_id, code, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      this.db.transaction(() => {
+        for (const e of events) {
+          insert.run(e.at, e.action, e.outcome, e.correlationId, e.actorType, e.actorId, e.appId, e.companyId,
+            e.principalId, e.code, e.detail ? json(e.detail) : null);
+        }
+      })();
+    },
+    query: async (q: AuditQuery): Promise<Page<StoredAuditEvent>> => {
+      const where = `(? IS NULL OR company_id = ?) AND (? IS NULL OR app_id = ?) AND (? IS NULL OR principal_id = ?)
+        AND (? IS NULL OR action = ?) AND (? IS NULL OR at >= ?) AND (? IS NULL OR at < ?)`;
+      const pair = (v: unknown) => [v ?? null, v ?? null];
+      const params = [...pair(q.companyId), ...pair(q.appId), ...pair(q.principalId), ...pair(q.action), ...pair(q.since), ...pair(q.until)];
+      const total = num(this.one(`SELECT count(*) AS n FROM audit_events WHERE ${where}`, ...params)!.n);
+      const items = this.all(`SELECT * FROM audit_events WHERE ${where} ORDER BY id DESC LIMIT ? OFFSET ?`,
+        ...params, q.limit ?? 100, q.offset ?? 0).map(toAudit);
+      return { items, total };
+    },
+  };
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The narrow, async repository interfaces the core needs (DESIGN.md "Storage").
+ * Secrets and tokens appear here only as keyed digests. Every single-use or rotating
+ * operation is one atomic conditional statement, so exactly one concurrent caller wins.
+ * Times are Unix epoch milliseconds.
+ */
+import type { PrincipalType } from '@tessera/protocol';
+
+export type UserStatus = 'active' | 'disabled' | 'locked';
+export type AppStage = 'development' | 'test' | 'production';
+export type AppType = 'ws-client' | 'ics-client';
+export type SecretStatus = 'active' | 'inactive';
+
+export interface Company {
+  id: string;
+  name: string;
+  /** Base URL of the datacenter this company lives in; null for this node's own datacenter. */
+  geolocation: string | null;
+  domain: string | null;
+  enabled: boolean;
+  createdAt: number;
+}
+
+export interface User {
+  id: string;
+  companyId: string;
+  loginId: string;
+  email: string | null;
+  displayName: string | null;
+  passwordHash: string;
+  roles: string[];
+  status: UserStatus;
+  failedLogins: number;
+  lockedUntil: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface App {
+  /** The client id, a UUID. */
+  id: string;
+  /** The company that owns (administers) the app. */
+  companyId: string;
+  name: string;
+  description: string;
+  stage: AppStage;
+  appType: AppType;
+  grants: string[];
+  scopes: string[];
+  redirectUris: string[];
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface AppSecret {
+  id: string;
+  appId: string;
+  digest: string;
+  status: SecretStatus;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** A company's permission for an app to obtain tokens for it (code 53 when missing or withdrawn). */
+export interface AppCompanyGrant {
+  appId: string;
+  companyId: string;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RequestToken {
+  digest: string;
+  appId: string;
+  companyId: string;
+  uses: number;
+  maxUses: number;
+  expiresAt: number;
+  createdAt: number;
+  /** The connection created by the first conversion; later retries add refresh tokens to it. */
+  connectionId: string | null;
+}
+
+/** One refresh-token family: a principal connected to an app. */
+export interface Connection {
+  id: string;
+  appId: string;
+  principalType: Exclude<PrincipalType, 'application'>;
+  principalId: string;
+  companyId: string;
+  scopes: string[];
+  refreshExpiresAt: number;
+  createdAt: number;
+  lastUsedAt: number;
+  revokedAt: number | null;
+}
+
+export interface RefreshToken {
+  digest: string;
+  connectionId: string;
+  createdAt: number;
+  /** Set when rotation replaced this value; it stays usable for the grace window after. */
+  supersededAt: number | null;
+}
+
+export interface SigningKey {
+  kid: string;
+  alg: string;
+  publicJwk: Record<string, unknown>;
+  /** The PKCS#8 private key, encrypted with the server key (AES-256-GCM), base64url. */
+  privateKeyEnc: string;
+  createdAt: number;
+  /** Not used for signing before this time (published in JWKS ahead of use). */
+  activatesAt: number;
+  /** When set, the key no longer signs; it stays published until `expiresAt`. */
+  retiredAt: number | null;
+  /** When set, the key is withdrawn from JWKS after this time. */
+  expiresAt: number | null;
+}
+
+export interface AuditEvent {
+  at: number;
+  action: string;
+  outcome: 'success' | 'failure';
+  correlationId: string | null;
+  actorType: string | null;
+  actorId: string | null;
+  appId: string | null;
+  companyId: string | null;
+  principalId: string | null;
+  code: number | null;
+  detail: Record<string, unknown> | null;
+}
+
+export interface StoredAuditEvent extends AuditEvent {
+  id: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface AppListQuery {
+  companyId: string;
+  filter?: string;
+  sort?: 'id' | 'name' | 'description' | 'createdAt' | 'updatedAt' | 'lastUsedAt';
+  order?: 'asc' | 'desc';
+  offset?: number;
+  limit?: number;
+}
+
+export interface AuditQuery {
+  companyId?: string;
+  appId?: string;
+  principalId?: string;
+  action?: string;
+  since?: number;
+  until?: number;
+  limit?: number;
+  offset?: number;
+}
+
+export interface CompanyRepository {
+  create(company: Company): Promise<void>;
+  get(id: string): Promise<Company | undefined>;
+  list(): Promise<Company[]>;
+  count(): Promise<number>;
+}
+
+export interface UserRepository {
+  create(user: User): Promise<void>;
+  get(id: string): Promise<User | undefined>;
+  findByLoginId(loginId: string): Promise<User | undefined>;
+  listByCompany(companyId: string): Promise<User[]>;
+  /** Records a failed sign-in; locks the user when `lockAfter` is reached. Returns the new count. */
+  recordFailedLogin(id: string, now: number, lockAfter: number, lockUntil: number): Promise<number>;
+  /** Resets the failure count (a successful sign-in or an unlock). */
+  clearFailedLogins(id: string, now: number): Promise<void>;
+  setStatus(id: string, status: UserStatus, now: number): Promise<void>;
+}
+
+export interface AppRepository {
+  create(app: App): Promise<void>;
+  get(id: string): Promise<App | undefined>;
+  update(app: App): Promise<void>;
+  list(query: AppListQuery): Promise<Page<App>>;
+  touchLastUsed(id: string, now: number): Promise<void>;
+
+  addSecret(secret: AppSecret): Promise<void>;
+  listSecrets(appId: string): Promise<AppSecret[]>;
+  /** Active secrets only: the ones a client may authenticate with. */
+  activeSecretDigests(appId: string): Promise<string[]>;
+  setSecretStatus(appId: string, secretId: string, status: SecretStatus, now: number): Promise<boolean>;
+  /** Deletes an inactive secret; false when it is missing or active. */
+  deleteInactiveSecret(appId: string, secretId: string): Promise<boolean>;
+
+  grantCompany(grant: AppCompanyGrant): Promise<void>;
+  getCompanyGrant(appId: string, companyId: string): Promise<AppCompanyGrant | undefined>;
+  setCompanyGrant(appId: string, companyId: string, enabled: boolean, now: number): Promise<boolean>;
+}
+
+export interface RequestTokenRepository {
+  /** Stores a new request token, replacing any earlier one for the same app and company. */
+  replace(token: RequestToken): Promise<void>;
+  /**
+   * Counts one use of a live request token, atomically: answers the token as it is after the
+   * use, or undefined when it is unknown, expired or used up.
+   */
+  consume(digest: string, now: number): Promise<RequestToken | undefined>;
+  /** Links the connection created by the first conversion (first writer wins); answers the linked id. */
+  linkConnection(digest: string, connectionId: string): Promise<string>;
+  deleteExpired(now: number): Promise<number>;
+}
+
+export interface ConnectionRepository {
+  create(connection: Connection): Promise<void>;
+  get(id: string): Promise<Connection | undefined>;
+  listByApp(appId: string, companyId?: string): Promise<Connection[]>;
+  addRefreshToken(token: RefreshToken): Promise<void>;
+  findRefreshToken(digest: string): Promise<{ token: RefreshToken; connection: Connection } | undefined>;
+  /** Marks a current refresh token superseded; true only for the one caller that did it. */
+  supersedeRefreshToken(digest: string, now: number): Promise<boolean>;
+  /** Slides the expiry of a live connection; false when it was revoked or expired meanwhile. */
+  slide(id: string, now: number, refreshExpiresAt: number): Promise<boolean>;
+  revoke(id: string, now: number): Promise<boolean>;
+  /** Revokes every live connection of a principal for an app; answers how many. */
+  revokeByPrincipal(appId: string, principalId: string, now: number): Promise<number>;
+  /** Deletes revoked and expired connections (and their tokens) older than `before`. */
+  sweep(before: number): Promise<number>;
+}
+
+export interface KeyRepository {
+  add(key: SigningKey): Promise<void>;
+  list(): Promise<SigningKey[]>;
+  retire(kid: string, retiredAt: number, expiresAt: number): Promise<void>;
+}
+
+export interface AuditRepository {
+  append(events: AuditEvent[]): Promise<void>;
+  query(query: AuditQuery): Promise<Page<StoredAuditEvent>>;
+}
+
+/** A storage backend: the repositories plus its life cycle. */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly companies: CompanyRepository;
+  readonly users: UserRepository;
+  readonly apps: AppRepository;
+  readonly requestTokens: RequestTokenRepository;
+  readonly connections: ConnectionRepository;
+  readonly keys: KeyRepository;
+  readonly audit: AuditRepository;
+  close(): Promise<void>;
+}

@@ -6,7 +6,12 @@
  */
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
+import { registerCallCommand } from './commands/call.js';
+import { registerEnvCommands } from './commands/env.js';
+import { registerKeepAliveCommand } from './commands/keep-alive.js';
 import { registerServeCommand } from './commands/serve.js';
+import { registerStatusCommand } from './commands/status.js';
+import { registerTokenCommands } from './commands/token.js';
 import { exitOnError } from './output.js';
 
 const program = new Command('tessera')
@@ -16,5 +21,10 @@ const program = new Command('tessera')
 
 registerServeCommand(program);
 registerAdminCommands(program);
+registerEnvCommands(program);
+registerTokenCommands(program);
+registerCallCommand(program);
+registerStatusCommand(program);
+registerKeepAliveCommand(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

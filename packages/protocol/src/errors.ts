@@ -95,6 +95,7 @@ const rows: ErrorCodeInfo[] = [
 
 /** Tessera's own codes for conditions Concur documents only by HTTP status. */
 export const TesseraCodes = Object.freeze({
+  invalidInput: 400,
   invalidToken: 401,
   insufficientScope: 403,
   notFound: 404,
@@ -104,6 +105,7 @@ export const TesseraCodes = Object.freeze({
 });
 
 rows.push(
+  row(TesseraCodes.invalidInput, 'invalid_request', 400, 'the request is invalid', 'A field is missing or has a wrong value; the answer names the field. Nothing was changed.'),
   row(TesseraCodes.invalidToken, 'invalid_token', 401, 'access token is missing, invalid or expired', 'Get a new access token with the refresh_token grant and retry.'),
   row(TesseraCodes.insufficientScope, 'insufficient_scope', 403, 'access token lacks the required scope', "Add the scope to the app's Allowed Scopes and ask for it."),
   row(TesseraCodes.notFound, 'not_found', 404, 'resource not found', 'Check the path and the id.'),

@@ -12,6 +12,12 @@ export const SettingsSchema = z.object({
   port: z.coerce.number().int().min(0).max(65535).default(8080),
   /** Where the embedded store, the server key and generated certificates live. */
   dataDir: z.string().min(1).default('./.tessera'),
+  /**
+   * PostgreSQL instead of the embedded store, for several nodes on one database (DESIGN.md
+   * "Storage"): `postgres://user:password@host:5432/database`. Nodes sharing it need the same
+   * `secretKey`.
+   */
+  databaseUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'TESSERA_DATABASE_URL must be a postgres:// URL').optional(),
   /** The datacenter base URL this node serves (`iss` of its tokens); defaults to the listen URL. */
   geolocation: z.string().url().optional(),
   https: bool.default(false),
@@ -41,6 +47,12 @@ export const SettingsSchema = z.object({
   seedDemo: bool.default(true),
   adminUser: z.string().min(1).default('admin'),
   adminPassword: z.string().min(8).optional(),
+  /** Admin console: a session unused this long ends (sign in again). */
+  sessionIdleSeconds: seconds.default(30 * 60),
+  /** Admin console: a session ends this long after sign-in, however busy. */
+  sessionMaxSeconds: seconds.default(12 * 3600),
+  /** Decision 7: an app unused this many days is deactivated (code 59); 0 never deactivates. */
+  appInactivityDays: z.coerce.number().int().min(0).default(365),
 });
 
 export type SettingsInput = z.input<typeof SettingsSchema>;
@@ -48,6 +60,7 @@ export type Settings = Readonly<z.output<typeof SettingsSchema>>;
 
 const envNames: Record<keyof SettingsInput, string> = {
   host: 'TESSERA_HOST', port: 'TESSERA_PORT', dataDir: 'TESSERA_DATA_DIR', geolocation: 'TESSERA_GEOLOCATION',
+  databaseUrl: 'TESSERA_DATABASE_URL',
   https: 'TESSERA_HTTPS', tlsCert: 'TESSERA_TLS_CERT', tlsKey: 'TESSERA_TLS_KEY', secretKey: 'TESSERA_SECRET_KEY',
   accessTokenTtl: 'TESSERA_ACCESS_TOKEN_TTL', refreshTokenTtl: 'TESSERA_REFRESH_TOKEN_TTL',
   requestTokenTtl: 'TESSERA_REQUEST_TOKEN_TTL', requestTokenMaxUses: 'TESSERA_REQUEST_TOKEN_MAX_USES',
@@ -57,6 +70,8 @@ const envNames: Record<keyof SettingsInput, string> = {
   bodyLimit: 'TESSERA_BODY_LIMIT', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
+  sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
+  appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS',
 };
 
 /** The environment variable behind each setting, for `--help` and the docs. */

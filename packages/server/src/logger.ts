@@ -25,7 +25,13 @@ export function createLoggers(level: string, destination?: DestinationStream): L
       req: (req: { method?: string; url?: string; ip?: string }) => ({
         method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip,
       }),
-      err: pino.stdSerializers.err,
+      // Without this, "request completed" would serialize the whole reply: the raw request with its headers and URL.
+      res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
+      // An HTTP parse error carries the raw bytes received (`rawPacket`): headers, query and body, secrets included.
+      err: (err: Error) => {
+        const { rawPacket: _rawPacket, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown };
+        return rest;
+      },
     },
   }, destination);
   return { root, node: root.child({ correlationId: `node-${randomUUID()}` }) };

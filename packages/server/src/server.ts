@@ -14,6 +14,9 @@ import { ServerKeys } from './core/secrets.js';
 import { TokenEndpoint } from './core/token-endpoint.js';
 import { TokenIssuer } from './core/tokens.js';
 import { ensureDataDir, loadServerSecret } from './data-dir.js';
+import { registerAdminApiRoutes } from './http/admin-api-routes.js';
+import { registerAdminConsoleRoutes } from './http/admin-console-routes.js';
+import { registerAppSecretsRoutes } from './http/app-secrets-routes.js';
 import { registerConnectionRoutes } from './http/connection-routes.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { installErrorHandling } from './http/errors.js';
@@ -42,7 +45,15 @@ export interface TesseraServer {
   close(): Promise<void>;
 }
 
+/**
+ * The store the settings name (DESIGN.md "Storage"): PostgreSQL when `databaseUrl` is set, loaded
+ * only then, else the embedded SQLite file in the data dir.
+ */
 export async function openStore(settings: Settings): Promise<Store> {
+  if (settings.databaseUrl) {
+    const { openPostgresStore } = await import('./storage/postgres/store.js');
+    return openPostgresStore(settings.databaseUrl);
+  }
   ensureDataDir(settings.dataDir);
   return openSqliteStore(join(settings.dataDir, 'tessera.db'));
 }
@@ -112,6 +123,9 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerTokenRoutes(app, core, new TokenEndpoint(core));
   registerProfileRoutes(app, core);
   registerConnectionRoutes(app, core);
+  registerAppSecretsRoutes(app, core);
+  registerAdminApiRoutes(app, core);
+  registerAdminConsoleRoutes(app);
 
   return {
     app,

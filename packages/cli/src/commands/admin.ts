@@ -9,6 +9,7 @@ import { CommandError, printRecord, printTable, readStdin } from '../output.js';
 
 interface AdminOptions {
   dataDir?: string;
+  databaseUrl?: string;
   json?: boolean;
 }
 
@@ -19,7 +20,7 @@ const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString(
 async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
   const options = command.optsWithGlobals<AdminOptions>();
   const { createCore, loadSettings } = await import('@tessera/server');
-  const settings = loadSettings({ dataDir: options.dataDir, logLevel: 'warn' });
+  const settings = loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
   let handle: CoreHandle | undefined;
   try {
     handle = await createCore(settings, { logDestination: process.stderr });
@@ -56,6 +57,7 @@ export function registerAdminCommands(program: Command): void {
     .command('admin')
     .description('administer the token service on its local store (apps, request tokens, users, companies)')
     .option('--data-dir <dir>', 'the data dir of the service (TESSERA_DATA_DIR, default ./.tessera)')
+    .option('--database-url <url>', 'the PostgreSQL database of the service, postgres://… (TESSERA_DATABASE_URL)')
     .option('--json', 'print JSON for scripts');
 
   const apps = admin.command('apps').description('OAuth 2.0 Application Management');

@@ -8,6 +8,7 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'address to listen on (TESSERA_HOST)', undefined)
     .option('--port <port>', 'port to listen on, 0 for any (TESSERA_PORT)', undefined)
     .option('--data-dir <dir>', 'store, server key and certificates (TESSERA_DATA_DIR)', undefined)
+    .option('--database-url <url>', 'PostgreSQL instead of the embedded store, postgres://… (TESSERA_DATABASE_URL)', undefined)
     .option('--geolocation <url>', 'this datacenter\'s base URL, the `iss` of its tokens (TESSERA_GEOLOCATION)', undefined)
     .option('--https', 'serve HTTPS with a self-signed certificate for localhost (TESSERA_HTTPS)')
     .option('--tls-cert <file>', 'PEM certificate (TESSERA_TLS_CERT)')
@@ -20,6 +21,7 @@ export function registerServeCommand(program: Command): void {
         host: options.host as string | undefined,
         port: options.port as string | undefined,
         dataDir: options.dataDir as string | undefined,
+        databaseUrl: options.databaseUrl as string | undefined,
         geolocation: options.geolocation as string | undefined,
         https: options.https === true ? true : undefined,
         tlsCert: options.tlsCert as string | undefined,

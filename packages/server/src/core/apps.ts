@@ -12,24 +12,34 @@ import type { App, AppSecret } from '../storage/types.js';
 export const MaxSecretsPerApp = 5;
 export const MaxActiveSecretsPerApp = 2;
 
-const text = (max: number) => z.string().trim().min(1).max(max);
+const text = (max: number) =>
+  z.string({ error: 'is required' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+
+const appFields = {
+  name: text(200),
+  description: text(2000),
+  stage: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }),
+  appType: z.enum(['ws-client', 'ics-client'], { error: 'must be ws-client or ics-client' }),
+  grants: z.array(z.enum(GrantTypes, { error: `must be among ${GrantTypes.join(', ')}` }), { error: 'choose at least one grant' })
+    .min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
+  scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name'), { error: 'at least one scope is required' })
+    .min(1, 'at least one scope is required').max(500, 'at most 500 scopes').transform((s) => [...new Set(s)]),
+  redirectUris: z.array(z.string().url('must be an absolute URL')).max(20, 'at most 20 redirect URIs'),
+  enabled: z.boolean({ error: 'must be true or false' }),
+};
 
 /** What an administrator fills in on "Create New App". */
 export const NewAppSchema = z.object({
-  name: text(200),
-  description: text(2000),
-  stage: z.enum(['development', 'test', 'production']).default('development'),
-  appType: z.enum(['ws-client', 'ics-client']).default('ws-client'),
-  grants: z.array(z.enum(GrantTypes)).min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
-  scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name')).min(1, 'at least one scope is required')
-    .transform((s) => [...new Set(s)]),
-  redirectUris: z.array(z.string().url()).default([]),
-  enabled: z.boolean().default(true),
+  ...appFields,
+  stage: appFields.stage.default('development'),
+  appType: appFields.appType.default('ws-client'),
+  redirectUris: appFields.redirectUris.default([]),
+  enabled: appFields.enabled.default(true),
 });
 export type NewApp = z.input<typeof NewAppSchema>;
 
-/** What "Edit" may change. */
-export const AppChangesSchema = NewAppSchema.partial();
+/** What "Edit" may change: only the fields given (no defaults, so an edit never resets a field). */
+export const AppChangesSchema = z.object(appFields).partial();
 export type AppChanges = z.input<typeof AppChangesSchema>;
 
 export interface CreatedSecret {

@@ -34,7 +34,8 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
       }
     };
     const clientId = decode(decoded.slice(0, colon));
-    if (body.client_id !== undefined && body.client_id !== clientId) {
+    // Client ids are UUIDs, matched case-insensitively everywhere else too.
+    if (body.client_id !== undefined && body.client_id.toLowerCase() !== clientId.toLowerCase()) {
       throw new ConcurError(135, { description: 'client_id differs between body and Basic authorization' });
     }
     return { clientId, clientSecret: decode(decoded.slice(colon + 1)) };

@@ -6,6 +6,7 @@ import type { TokenResponse } from '@tessera/protocol';
 import { authenticateClient, readClientCredentials } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
+import { assertAppActive } from './inactivity.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
@@ -30,11 +31,14 @@ export class TokenEndpoint {
   async handle(request: TokenRequest): Promise<TokenResponse> {
     const { params, meta } = request;
     let app: App | undefined;
+    let clientId: string | undefined;
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
-      app = await authenticateClient(this.core, readClientCredentials(params, request.authorization));
-      if (!app.enabled) throw new ConcurError(59);
+      const credentials = readClientCredentials(params, request.authorization);
+      clientId = credentials.clientId;
+      app = await authenticateClient(this.core, credentials);
+      await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
       if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });
       if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
@@ -49,6 +53,8 @@ export class TokenEndpoint {
       return outcome.response;
     } catch (error) {
       if (error instanceof ConcurError) {
+        // A wrong secret for a known app belongs in that app's trail (someone may be guessing it).
+        if (!app && error.code === 64 && clientId) app = await this.core.store.apps.get(clientId.toLowerCase()).catch(() => undefined);
         this.core.audit.record({
           action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
           companyId: app?.companyId ?? null, code: error.code,

@@ -47,19 +47,24 @@ export const isLocked = (user: User, now: number): boolean =>
  */
 export async function authenticateUser(core: Core, loginId: string, password: string): Promise<{ user: User; company: Company }> {
   const now = core.clock.now();
-  const user = await core.store.users.findByLoginId(loginId);
+  let user = await core.store.users.findByLoginId(loginId);
   if (!user) {
     await verifyPassword(password, await decoyPasswordHash());
     throw new ConcurError(5, { detail: 'unknown login id' });
   }
   if (isLocked(user, now)) throw new ConcurError(14, { detail: `locked until ${user.lockedUntil}` });
+  if (user.status === 'locked') {
+    // The lockout has lifted: the count starts again, so one typo does not lock the account at once.
+    await core.store.users.clearFailedLogins(user.id, now);
+    user = { ...user, status: 'active', failedLogins: 0, lockedUntil: null };
+  }
   if (user.status === 'disabled') throw new ConcurError(10);
   if (!(await verifyPassword(password, user.passwordHash))) {
     const failures = await core.store.users.recordFailedLogin(
       user.id, now, core.settings.maxFailedLogins, now + core.settings.lockoutSeconds * 1000);
     throw new ConcurError(failures >= core.settings.maxFailedLogins ? 14 : 5, { detail: `failed password ${failures}` });
   }
-  if (user.failedLogins > 0 || user.status === 'locked') await core.store.users.clearFailedLogins(user.id, now);
+  if (user.failedLogins > 0) await core.store.users.clearFailedLogins(user.id, now);
   const company = await core.store.companies.get(user.companyId);
   if (!company || !company.enabled) throw new ConcurError(11);
   return { user, company };

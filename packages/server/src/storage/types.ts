@@ -135,6 +135,21 @@ export interface AuditEvent {
   detail: Record<string, unknown> | null;
 }
 
+/**
+ * A signed-in admin console session. The session id is known only to the browser (an HttpOnly
+ * cookie); the store keeps its keyed digest.
+ */
+export interface AdminSession {
+  digest: string;
+  userId: string;
+  companyId: string;
+  createdAt: number;
+  /** Last request seen; the session ends when it is older than the idle timeout. */
+  lastSeenAt: number;
+  /** Absolute end, however busy the session is. */
+  expiresAt: number;
+}
+
 export interface StoredAuditEvent extends AuditEvent {
   id: number;
 }
@@ -239,6 +254,21 @@ export interface KeyRepository {
   retire(kid: string, retiredAt: number, expiresAt: number): Promise<void>;
 }
 
+export interface SessionRepository {
+  create(session: AdminSession): Promise<void>;
+  /**
+   * Finds a live session and marks it seen, atomically: answers it as it is after the touch, or
+   * undefined when it is unknown, past `expiresAt`, or was last seen at or before `idleSince`.
+   */
+  touch(digest: string, now: number, idleSince: number): Promise<AdminSession | undefined>;
+  /** Ends a session (sign-out); false when there was none. */
+  delete(digest: string): Promise<boolean>;
+  /** Ends every session of a user; answers how many. */
+  deleteByUser(userId: string): Promise<number>;
+  /** Deletes sessions past `expiresAt` or idle since `idleSince`; answers how many. */
+  deleteExpired(now: number, idleSince: number): Promise<number>;
+}
+
 export interface AuditRepository {
   append(events: AuditEvent[]): Promise<void>;
   query(query: AuditQuery): Promise<Page<StoredAuditEvent>>;
@@ -254,5 +284,6 @@ export interface Store {
   readonly connections: ConnectionRepository;
   readonly keys: KeyRepository;
   readonly audit: AuditRepository;
+  readonly sessions: SessionRepository;
   close(): Promise<void>;
 }

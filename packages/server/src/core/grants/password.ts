@@ -43,9 +43,13 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
   if (!company?.enabled) throw new ConcurError(11);
   await assertCompanyEnabled(core, app, companyId);
 
-  // The first conversion creates the connection; retries within the token's uses join it.
+  // The first conversion creates the connection; retries within the token's uses join it. Once that
+  // connection is revoked the request token cannot connect again (PROTOCOL.md §12: generate a new one).
   let connection = token.connectionId ? await core.store.connections.get(token.connectionId) : undefined;
-  if (!connection || connection.revokedAt !== null) {
+  if (connection && connection.revokedAt !== null) {
+    throw new ConcurError(136, { detail: 'the connection made with this request token was revoked' });
+  }
+  if (!connection) {
     const created = await createConnection(core, {
       appId: app.id, principalType: 'company', principalId: companyId, companyId, scopes,
     });

@@ -117,4 +117,16 @@ export const sqliteMigrations: readonly string[] = [
   CREATE INDEX audit_events_at ON audit_events (at);
   CREATE INDEX audit_events_company ON audit_events (company_id, at);
   `,
+  /* 2: admin console sessions */ `
+  CREATE TABLE admin_sessions (
+    digest TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  );
+  CREATE INDEX admin_sessions_user ON admin_sessions (user_id);
+  CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
+  `,
 ];

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { sqliteMigrations } from './migrations.js';
 import type {
-  App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
+  AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
   RefreshToken, RequestToken, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
@@ -71,17 +71,28 @@ const toAudit = (r: Row): StoredAuditEvent => ({
   code: numOrNull(r.code), detail: r.detail == null ? null : parse<Record<string, unknown>>(r.detail),
 });
 
+const toSession = (r: Row): AdminSession => ({
+  digest: String(r.digest), userId: String(r.user_id), companyId: String(r.company_id), createdAt: num(r.created_at),
+  lastSeenAt: num(r.last_seen_at), expiresAt: num(r.expires_at),
+});
+
 const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
   id: 'id', name: 'name COLLATE NOCASE', description: 'description COLLATE NOCASE', createdAt: 'created_at',
   updatedAt: 'updated_at', lastUsedAt: 'last_used_at',
 };
 
+/**
+ * Applies pending migrations one transaction each. The version is read again under the write
+ * lock, so a process that opens a new file while another is migrating it applies nothing twice.
+ */
 function migrate(db: Database): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
-  for (let version = current; version < sqliteMigrations.length; version++) {
+  const version = () => db.pragma('user_version', { simple: true }) as number;
+  while (version() < sqliteMigrations.length) {
     db.transaction(() => {
-      db.exec(sqliteMigrations[version]!);
-      db.pragma(`user_version = ${version + 1}`);
+      const current = version();
+      if (current >= sqliteMigrations.length) return;
+      db.exec(sqliteMigrations[current]!);
+      db.pragma(`user_version = ${current + 1}`);
     }).immediate();
   }
 }
@@ -319,6 +330,22 @@ class SqliteStore implements Store {
         ...params, q.limit ?? 100, q.offset ?? 0).map(toAudit);
       return { items, total };
     },
+  };
+
+  readonly sessions = {
+    create: async (x: AdminSession) => {
+      this.run(`INSERT INTO admin_sessions (digest, user_id, company_id, created_at, last_seen_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?)`, x.digest, x.userId, x.companyId, x.createdAt, x.lastSeenAt, x.expiresAt);
+    },
+    touch: async (digest: string, now: number, idleSince: number) => {
+      const r = this.one(`UPDATE admin_sessions SET last_seen_at = max(last_seen_at, ?)
+        WHERE digest = ? AND expires_at > ? AND last_seen_at > ? RETURNING *`, now, digest, now, idleSince);
+      return r && toSession(r);
+    },
+    delete: async (digest: string) => this.run('DELETE FROM admin_sessions WHERE digest = ?', digest) === 1,
+    deleteByUser: async (userId: string) => this.run('DELETE FROM admin_sessions WHERE user_id = ?', userId),
+    deleteExpired: async (now: number, idleSince: number) =>
+      this.run('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at <= ?', now, idleSince),
   };
 
   async close(): Promise<void> {

@@ -1,0 +1,84 @@
+/**
+ * Summaries of V8 CPU profiles (`node --cpu-prof`): self time per function and per area
+ * (Tessera's own code, each dependency, Node internals, native code, GC), idle excluded.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CellResult } from './report.js';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+interface CpuProfile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function area(url: string, name: string): string {
+  if (!url) {
+    if (name === '(garbage collector)') return 'GC';
+    if (name === '(program)') return 'native (V8, libuv, OpenSSL, SQLite)';
+    return 'native';
+  }
+  if (url.startsWith('node:')) return 'node internals';
+  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
+  if (pkg) return pkg[1]!;
+  const own = /packages\/([^/]+)\/dist\/(.+)$/.exec(url);
+  if (own) return `tessera ${own[1]}`;
+  return url;
+}
+
+function location(url: string, line: number): string {
+  const short = url.replace(/^file:\/\/.*?(node_modules|packages)\//, '$1/');
+  return short ? `${short}:${line + 1}` : '';
+}
+
+export function summarizeProfile(file: string, top = 20): { lines: string[]; totalMs: number } {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<number, number>();
+  for (let i = 0; i < profile.samples.length; i++) {
+    const id = profile.samples[i]!;
+    self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
+  }
+  const functions = new Map<string, { ms: number; area: string }>();
+  const areas = new Map<string, number>();
+  let total = 0;
+  for (const [id, us] of self) {
+    const node = byId.get(id)!;
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (functionName === '(idle)') continue;
+    const name = functionName || '(anonymous)';
+    const key = `${name} ${location(url, lineNumber)}`.trim();
+    const a = area(url, name);
+    const entry = functions.get(key) ?? { ms: 0, area: a };
+    entry.ms += us / 1000;
+    functions.set(key, entry);
+    areas.set(a, (areas.get(a) ?? 0) + us / 1000);
+    total += us / 1000;
+  }
+  const share = (x: number) => `${((100 * x) / total).toFixed(1)}%`;
+  const lines = [
+    '| Self time | Area |', '| ---: | --- |',
+    ...[...areas].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([a, t]) => `| ${share(t)} | ${a} |`),
+    '',
+    '| Self time | Function | Area |', '| ---: | --- | --- |',
+    ...[...functions].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([k, v]) => `| ${share(v.ms)} | \`${k}\` | ${v.area} |`),
+  ];
+  return { lines, totalMs: total };
+}
+
+export function summarizeProfiles(dir: string, cells: CellResult[]): string {
+  const out = ['# Tessera CPU profiles', '', 'Self time of the server process (node --cpu-prof) over a warm-up and a peak run of each scenario, idle time excluded. Profiling slows the server; the rates below are for orientation only.', ''];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
+    const name = file.replace(/\.cpuprofile$/, '');
+    const cell = cells.find((c) => `${c.scenario}-${c.alg}` === name);
+    const { lines, totalMs } = summarizeProfile(join(dir, file));
+    out.push(`## ${name}`, '', `${cell?.peak ? `${cell.peak.rps} req/s under the profiler; ` : ''}${(totalMs / 1000).toFixed(1)} s of CPU sampled.`, '', ...lines, '');
+  }
+  return out.join('\n');
+}

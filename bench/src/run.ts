@@ -1,0 +1,345 @@
+/**
+ * `npm run bench [-- options]`: Tessera side by side with oidc-provider and two bare node:http
+ * ceilings, in one run, on this machine. See bench/README.md for what is measured and how.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { LoadJob, LoadResult } from './loader.js';
+import { summarizeProfiles } from './profile.js';
+import { canPin, freePort, Loader, startServer, type Running } from './proc.js';
+import { machineInfo, renderConsole, renderMarkdown, type CellResult, type Report, type Row } from './report.js';
+import { chainTokens, scenarios, type CeilingSpec, type PeerFixtures, type Scenario } from './scenarios.js';
+import { seedScale, seedTessera, type FixtureCounts, type ScaleSize, type TesseraFixtures } from './seed.js';
+import type { Alg, Workload } from './workload.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const cliBin = join(dirname(require.resolve('tessera/package.json')), 'dist', 'bin.js');
+const SERVER_CORE = 0;
+const LOADER_CORE = 1;
+
+export interface Options {
+  mode: 'quick' | 'full';
+  seconds: number;
+  warmup: number;
+  pacedSeconds: number;
+  connections: number;
+  pacedConnections: number;
+  algs: Alg[];
+  only: RegExp | null;
+  scale: ScaleSize | null;
+  profile: boolean;
+  outDir: string;
+  /** Extra Tessera settings for every Tessera cell (e.g. TESSERA_LOG_REQUESTS=false). */
+  tesseraEnv: Record<string, string>;
+}
+
+const usage = `npm run bench -- [options]
+
+  --quick                 short cells (1 s warm-up, 2 s peak, 2 s paced) and a reduced large store: < 2 minutes
+  (default)               full run: 3 s warm-up, 10 s peak, 5 s paced, 100,000 apps / 1,000,000 connections: < 15 minutes
+  --seconds N             peak run length per cell
+  --warmup N              warm-up before each peak run
+  --paced-seconds N       paced run (at half the peak rate) length per Tessera cell
+  --connections N         autocannon connections for peak runs (default 20)
+  --alg RS256,ES256       signing algorithms to run
+  --only REGEX            only cells whose id matches (ids look like tessera:client_credentials:ES256:empty)
+  --scale APPS,CONNS      size of the large store; --no-scale skips it
+  --tessera-env K=V       extra TESSERA_* setting for every Tessera cell (repeatable), e.g. TESSERA_LOG_REQUESTS=false
+  --profile               instead of the table: CPU profiles (node --cpu-prof) of Tessera's token paths, summarized
+  --out DIR               where results go (default bench/results)
+`;
+
+export function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const options: Options = {
+    mode: quick ? 'quick' : 'full',
+    seconds: quick ? 2 : 10,
+    warmup: quick ? 1 : 3,
+    pacedSeconds: quick ? 2 : 5,
+    connections: 20,
+    pacedConnections: 64,
+    algs: ['RS256', 'ES256'],
+    only: null,
+    scale: quick ? { apps: 10_000, connections: 100_000 } : { apps: 100_000, connections: 1_000_000 },
+    profile: false,
+    outDir: resolve(here, '..', 'results'),
+    tesseraEnv: {},
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    switch (arg) {
+      case '--quick': break;
+      case '--seconds': options.seconds = Number(value()); break;
+      case '--warmup': options.warmup = Number(value()); break;
+      case '--paced-seconds': options.pacedSeconds = Number(value()); break;
+      case '--connections': options.connections = Number(value()); break;
+      case '--alg': options.algs = value().split(',').map((a) => a.trim().toUpperCase()) as Alg[]; break;
+      case '--only': options.only = new RegExp(value()); break;
+      case '--no-scale': options.scale = null; break;
+      case '--scale': {
+        const [apps, connections] = value().split(',').map(Number);
+        options.scale = { apps: apps!, connections: connections! };
+        break;
+      }
+      case '--tessera-env': {
+        const [k, ...v] = value().split('=');
+        if (!k?.startsWith('TESSERA_')) throw new Error('--tessera-env takes TESSERA_NAME=value');
+        options.tesseraEnv[k] = v.join('=');
+        break;
+      }
+      case '--profile': options.profile = true; break;
+      case '--out': options.outDir = resolve(value()); break;
+      case '--help': case '-h': process.stdout.write(usage); process.exit(0); break;
+      default: throw new Error(`unknown option ${arg}\n\n${usage}`);
+    }
+  }
+  for (const alg of options.algs) if (alg !== 'RS256' && alg !== 'ES256') throw new Error(`--alg: RS256 or ES256, not ${alg}`);
+  if (!(options.seconds > 0 && options.warmup >= 0 && options.pacedSeconds >= 0 && options.connections > 0)) throw new Error('durations and connections must be positive');
+  return options;
+}
+
+/** Fixtures sized so a cell can never run out of request-token uses or refresh chains. */
+function fixtureCounts(scenario: Scenario, alg: Alg, o: Options): FixtureCounts {
+  // Generous upper bounds of what one core could do; a shortfall is reported by the loader.
+  const ceiling = alg === 'RS256' ? 2_500 : 15_000;
+  const seconds = o.warmup + o.seconds + o.pacedSeconds + 2;
+  return {
+    companies: scenario.id === 'authtoken' ? Math.ceil((ceiling * seconds) / 80) : 50,
+    refreshTokens: scenario.id === 'refresh_stable' ? 2000 : scenario.id === 'refresh_rotating' ? chainTokens(o.connections) : 0,
+    accessTokens: scenario.id === 'me' ? 100 : 0,
+  };
+}
+
+/** The environment of a server child: ours, minus any TESSERA_* of the caller's shell. */
+function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TESSERA_') && k !== 'NODE_OPTIONS') env[k] = v;
+  return { ...env, NODE_ENV: 'production', ...extra };
+}
+
+class Bench {
+  readonly cells: CellResult[] = [];
+  private readonly ceilings = new Map<string, CellResult>();
+  private scaleDir: string | undefined;
+  readonly workDir = mkdtempSync(join(tmpdir(), 'tessera-bench-'));
+  private readonly logDir: string;
+
+  constructor(readonly o: Options, readonly loader: Loader, readonly port: number) {
+    this.logDir = join(this.workDir, 'logs');
+    mkdirSync(this.logDir);
+  }
+
+  log(line: string): void {
+    process.stderr.write(`${line}\n`);
+  }
+
+  private async load(cell: string, server: Running, workload: Workload, expect: LoadJob['expect'], paced: boolean) {
+    const peak = await this.loader.run({
+      cell, port: this.port, workload, expect, mode: 'peak', seconds: this.o.seconds, connections: this.o.connections, warmupSeconds: this.o.warmup,
+    });
+    let pacedResult: LoadResult | undefined;
+    if (paced && peak.ok && this.o.pacedSeconds > 0 && peak.rps > 0) {
+      pacedResult = await this.loader.run({
+        cell, port: this.port, workload, expect, mode: 'paced', seconds: this.o.pacedSeconds, connections: this.o.pacedConnections,
+        rate: Math.max(1, Math.floor(peak.rps / 2)),
+      });
+    }
+    const memory = server.memory();
+    this.loader.drop(cell);
+    return { peak, paced: pacedResult, peakRssMb: memory.peakRssMb };
+  }
+
+  private record(cell: CellResult): CellResult {
+    this.cells.push(cell);
+    const p = cell.peak;
+    const summary = cell.error
+      ? `FAILED: ${cell.error.split('\n')[0]}`
+      : `${p?.rps ?? '-'} req/s, p99 ${p?.latencyMs.p99 ?? '-'} ms at peak${cell.paced ? `, p99 ${cell.paced.latencyMs.p99} ms at ${cell.paced.rps} req/s` : ''}, peak RSS ${cell.peakRssMb} MB, start ${cell.startMs} ms${p && !p.ok ? ` (${[p.preflight, ...p.notes].filter(Boolean).join('; ')})` : ''}`;
+    this.log(`  ${cell.id.padEnd(46)} ${summary}`);
+    return cell;
+  }
+
+  async tessera(scenario: Scenario, alg: Alg, store: 'empty' | 'scale', profileDir?: string): Promise<CellResult> {
+    const id = `tessera:${scenario.id}:${alg}:${store}`;
+    const base = { id, system: 'tessera', scenario: scenario.id, alg, store } as const;
+    const dataDir = store === 'scale' ? this.scaleDir! : mkdtempSync(join(this.workDir, 'tessera-'));
+    let server: Running | undefined;
+    try {
+      const fixtures: TesseraFixtures = await seedTessera(dataDir, alg, this.port, fixtureCounts(scenario, alg, this.o));
+      const env = childEnv({
+        TESSERA_SIGNING_ALG: alg, TESSERA_REFRESH_ROTATION: String(scenario.rotation), TESSERA_REQUEST_TOKEN_MAX_USES: '100',
+        ...this.o.tesseraEnv,
+      });
+      const node = [process.execPath, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${scenario.id}-${alg}.cpuprofile`] : [])];
+      server = await startServer({
+        argv: [...node, cliBin, 'serve', '--no-seed', '--port', String(this.port), '--data-dir', dataDir],
+        env, logFile: join(this.logDir, `${id.replaceAll(':', '_')}.log`), port: this.port, readyPath: '/readyz', ipc: false, core: SERVER_CORE,
+      });
+      const restRssMb = server.memory().rssMb;
+      const { workload, expect } = scenario.tessera(fixtures, this.o.connections);
+      const measured = await this.load(id, server, workload, expect, !profileDir);
+      return this.record({ ...base, startMs: server.startMs, restRssMb, ...measured });
+    } catch (error) {
+      return this.record({ ...base, error: (error as Error).message });
+    } finally {
+      await server?.stop();
+      if (store === 'empty') rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+
+  async peer(scenario: Scenario, alg: Alg): Promise<CellResult | undefined> {
+    if (!scenario.peer) return undefined;
+    const id = `oidc-provider:${scenario.id}:${alg}`;
+    const base = { id, system: 'oidc-provider', scenario: scenario.id, alg, store: null } as const;
+    let server: Running | undefined;
+    try {
+      server = await startServer({
+        argv: [process.execPath, join(here, 'peers', 'oidc-provider.js')],
+        env: childEnv({ BENCH_TARGET: JSON.stringify({ port: this.port, alg, rotate: scenario.peer.rotate, refreshTokens: scenario.peer.refreshTokens(this.o.connections) }) }),
+        logFile: join(this.logDir, `${id.replaceAll(':', '_')}.log`), port: this.port, readyPath: '/jwks', ipc: true, core: SERVER_CORE,
+      });
+      const restRssMb = server.memory().rssMb;
+      const measured = await this.load(id, server, scenario.peer.workload(server.fixtures as PeerFixtures, this.o.connections), scenario.peer.expect, false);
+      return this.record({ ...base, startMs: server.startMs, restRssMb, ...measured });
+    } catch (error) {
+      return this.record({ ...base, error: (error as Error).message });
+    } finally {
+      await server?.stop();
+    }
+  }
+
+  async ceiling(spec: CeilingSpec, alg: Alg): Promise<CellResult> {
+    const name = spec.kind === 'json' ? 'json' : spec.kind === 'sign' ? `sign${spec.signatures}` : 'verify';
+    const id = spec.kind === 'json' ? 'ceiling:json' : `ceiling:${name}:${alg}`;
+    const cached = this.ceilings.get(id);
+    if (cached) return cached;
+    const base = { id, system: `ceiling-${name}`, scenario: name, alg: spec.kind === 'json' ? null : alg, store: null } as const;
+    let server: Running | undefined;
+    let cell: CellResult;
+    try {
+      server = await startServer({
+        argv: [process.execPath, join(here, 'peers', 'ceiling.js')],
+        env: childEnv({ BENCH_TARGET: JSON.stringify({ port: this.port, kind: spec.kind, alg, signatures: spec.kind === 'sign' ? spec.signatures : 0 }) }),
+        logFile: join(this.logDir, `${id.replaceAll(':', '_')}.log`), port: this.port, readyPath: '/', ipc: true, core: SERVER_CORE,
+      });
+      const restRssMb = server.memory().rssMb;
+      const tokens = (server.fixtures as { tokens: string[] }).tokens;
+      const workload: Workload = spec.kind === 'verify'
+        ? { kind: 'bearer', path: '/me', tokens }
+        : spec.kind === 'json' ? { kind: 'static', method: 'GET', path: '/jwks' }
+          : { kind: 'static', method: 'POST', path: '/token', form: { grant_type: 'client_credentials', client_id: 'c', client_secret: 's' } };
+      const expect = spec.kind === 'sign' ? { jwtField: 'access_token' as const, alg } : {};
+      const measured = await this.load(id, server, workload, expect, false);
+      cell = this.record({ ...base, startMs: server.startMs, restRssMb, ...measured });
+    } catch (error) {
+      cell = this.record({ ...base, error: (error as Error).message });
+    } finally {
+      await server?.stop();
+    }
+    this.ceilings.set(id, cell);
+    return cell;
+  }
+
+  async prepareScale(alg: Alg): Promise<number> {
+    this.scaleDir = mkdtempSync(join(this.workDir, 'scale-'));
+    const size = this.o.scale!;
+    this.log(`seeding the large store: ${size.apps} apps, ${size.connections} connections (once, before the cells)`);
+    return seedScale(this.scaleDir, alg, this.port, size, (line) => this.log(line));
+  }
+
+  selected(id: string): boolean {
+    return !this.o.only || this.o.only.test(id);
+  }
+
+  close(): void {
+    rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
+
+async function runTable(o: Options, bench: Bench): Promise<Report> {
+  const startedAt = new Date();
+  const load: { before: number[]; after?: number[] } = { before: loadavg() };
+  let scaleSeedSeconds: number | null = null;
+  const wantsScale = o.scale !== null && o.algs.some((alg) => scenarios(alg).some((s) => s.scale && bench.selected(`tessera:${s.id}:${alg}:scale`)));
+  if (wantsScale) scaleSeedSeconds = await bench.prepareScale(o.algs[0]!);
+
+  const rows: Row[] = [];
+  for (const alg of o.algs) {
+    for (const scenario of scenarios(alg)) {
+      bench.log(`${scenario.label} ${alg}`);
+      const row: Row = { scenario: scenario.id, label: scenario.label, alg, noPeer: scenario.noPeer ?? null };
+      if (bench.selected(`tessera:${scenario.id}:${alg}:empty`)) row.tessera = await bench.tessera(scenario, alg, 'empty');
+      if (bench.selected(`oidc-provider:${scenario.id}:${alg}`)) row.peer = await bench.peer(scenario, alg);
+      const ceilingId = scenario.ceiling.kind === 'json' ? 'ceiling:json' : `ceiling:${scenario.ceiling.kind === 'sign' ? `sign${scenario.ceiling.signatures}` : 'verify'}:${alg}`;
+      if (bench.selected(ceilingId)) row.ceiling = await bench.ceiling(scenario.ceiling, alg);
+      if (wantsScale && scenario.scale && bench.selected(`tessera:${scenario.id}:${alg}:scale`)) row.scale = await bench.tessera(scenario, alg, 'scale');
+      if (row.tessera || row.peer || row.ceiling || row.scale) rows.push(row);
+    }
+  }
+  load.after = loadavg();
+  return {
+    mode: o.mode, startedAt: startedAt.toISOString(), finishedAt: new Date().toISOString(),
+    machine: machineInfo(load, canPin), settings: {
+      seconds: o.seconds, warmup: o.warmup, pacedSeconds: o.pacedSeconds, connections: o.connections, pacedConnections: o.pacedConnections,
+      algs: o.algs, scale: o.scale, scaleSeedSeconds, tesseraEnv: o.tesseraEnv, only: o.only?.source ?? null,
+      pinning: canPin ? `server on core ${SERVER_CORE}, load generator on core ${LOADER_CORE} (taskset)` : 'not pinned (taskset missing or one core)',
+    },
+    rows, cells: bench.cells,
+  };
+}
+
+async function runProfile(o: Options, bench: Bench): Promise<void> {
+  const dir = join(o.outDir, 'profiles');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const wanted = new Set(['client_credentials', 'refresh_stable', 'refresh_rotating', 'authtoken', 'me']);
+  for (const alg of o.algs) {
+    for (const scenario of scenarios(alg)) {
+      if (!wanted.has(scenario.id) || !bench.selected(`tessera:${scenario.id}:${alg}:empty`)) continue;
+      bench.log(`profiling ${scenario.label} ${alg}`);
+      await bench.tessera(scenario, alg, 'empty', dir);
+    }
+  }
+  const markdown = summarizeProfiles(dir, bench.cells);
+  writeFileSync(join(o.outDir, 'profile.md'), markdown);
+  process.stdout.write(markdown);
+  bench.log(`\nprofiles: ${dir}/*.cpuprofile (open in Chrome DevTools or speedscope); summary: ${join(o.outDir, 'profile.md')}`);
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2));
+  mkdirSync(o.outDir, { recursive: true });
+  if (!canPin) process.stderr.write('warning: taskset or a second core is missing; server and load generator share the CPU\n');
+  const loader = await Loader.start(join(here, 'loader.js'), LOADER_CORE);
+  const bench = new Bench(o, loader, await freePort());
+  const started = Date.now();
+  try {
+    if (o.profile) {
+      await runProfile(o, bench);
+    } else {
+      const report = await runTable(o, bench);
+      const name = o.only || o.algs.length < 2 || Object.keys(o.tesseraEnv).length ? `${o.mode}-partial` : o.mode;
+      writeFileSync(join(o.outDir, `${name}.json`), `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(join(o.outDir, `${name}.md`), renderMarkdown(report));
+      process.stdout.write(`\n${renderConsole(report)}\n`);
+      bench.log(`results: ${join(o.outDir, `${name}.json`)} and ${name}.md (${Math.round((Date.now() - started) / 1000)} s)`);
+    }
+  } finally {
+    loader.stop();
+    bench.close();
+  }
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${error.stack ?? error.message}\n`);
+  process.exit(1);
+});

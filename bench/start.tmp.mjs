@@ -1,0 +1,16 @@
+const { performance } = await import('node:perf_hooks');
+const mark = (l) => console.log(l.padEnd(22), performance.now().toFixed(0));
+mark('node ready');
+const s = await import('@tessera/server');
+mark('import server');
+const { mkdtempSync } = await import('node:fs');
+const dir = process.argv[2];
+const settings = s.loadSettings({ port: 0, dataDir: dir, seedDemo: false, logLevel: 'warn' }, {});
+mark('settings');
+const core = await s.createServer(settings);
+mark('createServer');
+const url = await core.listen();
+mark('listen');
+const r = await fetch(url + '/readyz'); await r.text();
+mark('first answer');
+await core.close();

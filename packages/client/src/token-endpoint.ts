@@ -1,0 +1,75 @@
+/**
+ * `POST /oauth2/v0/token` from the client side (PROTOCOL.md §2–3): a form body with the client
+ * credentials in it (never the query string, no charset), a `concur-correlationid`, retries for
+ * network failures, and code 16 ("user lives elsewhere") retried once at the returned geolocation.
+ */
+import { CorrelationHeader, Paths } from '@tessera/protocol';
+import { ConcurError } from './errors.js';
+import { acceptableRedirectGeolocation } from './geolocation.js';
+import { send, type FetchLike, type RetryOptions } from './http.js';
+
+export interface TokenEndpointClient {
+  clientId: string;
+  clientSecret: string;
+  fetch: FetchLike;
+  retry: RetryOptions;
+  timeoutMs: number | undefined;
+  /** A correlation id for one request. */
+  correlationId(): string;
+}
+
+export interface TokenAnswer {
+  /** The parsed JSON of the 200 answer. */
+  body: unknown;
+  /** The base URL that answered (after a code-16 retry, the returned geolocation). */
+  answeredBy: string;
+  correlationId: string | undefined;
+}
+
+/**
+ * Posts `params` (plus client_id and client_secret) to the token endpoint at `baseUrl`.
+ * Throws `ConcurError` `ERR_TOKEN_REFUSED` with the Concur code for an error answer.
+ */
+export async function requestToken(client: TokenEndpointClient, baseUrl: string, params: Record<string, string>): Promise<TokenAnswer> {
+  let target = baseUrl;
+  for (let hop = 0; ; hop++) {
+    const url = `${target}${Paths.token}`;
+    const correlationId = client.correlationId();
+    const response = await send(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        accept: 'application/json',
+        [CorrelationHeader]: correlationId,
+      },
+      body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }).toString(),
+      redirect: 'manual',
+    }, { fetch: client.fetch, retry: client.retry, timeoutMs: client.timeoutMs, idempotent: true });
+
+    if (response.ok) {
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ConcurError('ERR_INVALID_RESPONSE', `the token service at ${target} answered ${response.status} with a body that is not JSON`, {
+          status: response.status, url, correlationId: response.headers.get(CorrelationHeader) ?? correlationId,
+        });
+      }
+      return { body, answeredBy: target, correlationId: response.headers.get(CorrelationHeader) ?? correlationId };
+    }
+
+    const error = await ConcurError.fromResponse(response, 'ERR_TOKEN_REFUSED', url);
+    const elsewhere = error.concurCode === 16 ? acceptableRedirectGeolocation(target, error.geolocation) : undefined;
+    if (hop === 0 && elsewhere && elsewhere !== target) {
+      target = elsewhere;
+      continue;
+    }
+    throw error.correlationId ? error : new ConcurError(error.code, error.message, { ...detailsOf(error), correlationId });
+  }
+}
+
+const detailsOf = (error: ConcurError) => ({
+  concurCode: error.concurCode, error: error.error, errorDescription: error.errorDescription, status: error.status,
+  geolocation: error.geolocation, url: error.url,
+});

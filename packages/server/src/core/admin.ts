@@ -1,0 +1,339 @@
+/**
+ * What an administrator does in Authentication Admin (PROTOCOL.md §12), always within their own
+ * company: OAuth 2.0 Application Management, client secrets, Company Request Token, connections,
+ * users and the audit log. Another company's ids answer 404, exactly like ids that do not exist,
+ * so nothing about another tenant leaks. Every change is audited with the administrator as actor.
+ */
+import { z } from 'zod';
+import { Paths } from '@tessera/protocol';
+import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
+import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor, type SecretView } from './app-secrets.js';
+import type { AuditInput } from './audit.js';
+import type { Core } from './context.js';
+import { ConcurError } from './errors.js';
+import { inactivityDeadline } from './inactivity.js';
+import { generateRequestToken } from './request-tokens.js';
+import type { AdminIdentity } from './sessions.js';
+import { createUser, isLocked, WebServicesAdministrator } from './users.js';
+import { invalidField, parseInput } from './validation.js';
+import type { App, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
+
+/** The administrator acting, and the request they act in (for the audit trail). */
+export interface AdminContext {
+  readonly admin: AdminIdentity;
+  readonly correlationId: string;
+}
+
+/** One page of a list. */
+export interface Paged<T> {
+  items: T[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const notFound = (what: string) => new ConcurError(404, { description: `${what} not found` });
+
+function audit(core: Core, ctx: AdminContext, input: Omit<AuditInput, 'correlationId' | 'actorType' | 'actorId' | 'companyId' | 'outcome'>) {
+  core.audit.record({
+    outcome: 'success', correlationId: ctx.correlationId, actorType: 'user', actorId: ctx.admin.user.id,
+    companyId: ctx.admin.company.id, principalId: ctx.admin.user.id, ...input,
+  });
+}
+
+const secretActor = (ctx: AdminContext): SecretActor =>
+  ({ correlationId: ctx.correlationId, actorType: 'user', actorId: ctx.admin.user.id });
+
+// ——— Apps ———
+
+/** An app as the admin API shows it. */
+export function appView(core: Core, app: App) {
+  return {
+    clientId: app.id, companyUUID: app.companyId, name: app.name, description: app.description, stage: app.stage,
+    appType: app.appType, grants: app.grants, scopes: app.scopes, redirectUris: app.redirectUris, enabled: app.enabled,
+    createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt), lastUsedAt: iso(app.lastUsedAt),
+    inactivity: { days: core.settings.appInactivityDays, deactivatesAt: app.enabled ? iso(inactivityDeadline(core.settings, app)) : null },
+  };
+}
+export type AppView = ReturnType<typeof appView>;
+
+/** The app `appId` if the administrator's company owns it; 404 otherwise (another tenant's app included). */
+export async function ownApp(core: Core, ctx: AdminContext, appId: string): Promise<App> {
+  const app = uuidPattern.test(appId) ? await core.store.apps.get(appId.toLowerCase()) : undefined;
+  if (!app || app.companyId !== ctx.admin.company.id) throw notFound('app');
+  return app;
+}
+
+const paging = (defaultLimit: number) => ({
+  offset: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000_000).default(0),
+  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be 1 or more')
+    .max(200, 'must be at most 200').default(defaultLimit),
+});
+
+/** Query of the Application List: filter (Client ID or App Name), sort column and order, paging. */
+export const AppListQuerySchema = z.object({
+  filter: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+  sort: z.enum(['clientId', 'name', 'description', 'createdAt', 'updatedAt', 'lastUsedAt'], {
+    error: 'must be clientId, name, description, createdAt, updatedAt or lastUsedAt',
+  }).default('createdAt'),
+  order: z.enum(['asc', 'desc'], { error: 'must be asc or desc' }).default('desc'),
+  ...paging(25),
+});
+
+export async function listApps(core: Core, ctx: AdminContext, query: unknown): Promise<Paged<AppView>> {
+  const q = parseInput(AppListQuerySchema, query);
+  const page = await core.store.apps.list({
+    companyId: ctx.admin.company.id, filter: q.filter || undefined, sort: q.sort === 'clientId' ? 'id' : q.sort,
+    order: q.order, offset: q.offset, limit: q.limit,
+  });
+  return { items: page.items.map((app) => appView(core, app)), total: page.total, offset: q.offset, limit: q.limit };
+}
+
+/** "Create New App": validates everything first, then creates the app with one active secret. */
+export async function createAppFor(core: Core, ctx: AdminContext, input: unknown): Promise<{ app: AppView; clientSecret: string }> {
+  const fields = parseInput(NewAppSchema.strict(), input);
+  const { app, clientSecret } = await createApp(core, ctx.admin.company.id, fields);
+  audit(core, ctx, { action: 'app.created', appId: app.id, detail: { name: app.name, grants: app.grants, scopes: app.scopes } });
+  return { app: appView(core, app), clientSecret };
+}
+
+/** "Edit" on App Details, including Enabled yes/no: only the given fields change. */
+export async function updateAppFor(core: Core, ctx: AdminContext, appId: string, input: unknown): Promise<AppView> {
+  const app = await ownApp(core, ctx, appId);
+  const changes = parseInput(AppChangesSchema.strict(), input);
+  const updated = await updateApp(core, app, changes);
+  const fields = Object.keys(changes);
+  audit(core, ctx, {
+    action: changes.enabled === undefined || fields.length > 1 ? 'app.updated' : changes.enabled ? 'app.enabled' : 'app.disabled',
+    appId: app.id, detail: { fields, ...(changes.enabled === undefined ? {} : { enabled: changes.enabled }) },
+  });
+  return appView(core, updated);
+}
+
+/** App Details: every field, status and inactivity, and the Client Secrets (never their values). */
+export async function appDetails(core: Core, ctx: AdminContext, appId: string): Promise<AppView & { secrets: SecretView[] }> {
+  const app = await ownApp(core, ctx, appId);
+  return { ...appView(core, app), secrets: await listSecrets(core, app) };
+}
+
+// ——— Client secrets ———
+
+export async function listSecretsFor(core: Core, ctx: AdminContext, appId: string): Promise<SecretView[]> {
+  return listSecrets(core, await ownApp(core, ctx, appId));
+}
+
+export async function createSecretFor(core: Core, ctx: AdminContext, appId: string) {
+  return createSecret(core, await ownApp(core, ctx, appId), secretActor(ctx));
+}
+
+export const SecretChangeSchema = z.object({
+  status: z.enum(['active', 'inactive'], { error: 'must be active or inactive' }),
+}).strict();
+
+export async function changeSecretFor(core: Core, ctx: AdminContext, appId: string, secretId: string, input: unknown): Promise<SecretView> {
+  const app = await ownApp(core, ctx, appId);
+  const { status } = parseInput(SecretChangeSchema, input);
+  return changeSecretStatus(core, app, secretId, status as SecretStatus, secretActor(ctx));
+}
+
+export async function deleteSecretFor(core: Core, ctx: AdminContext, appId: string, secretId: string): Promise<void> {
+  await deleteSecret(core, await ownApp(core, ctx, appId), secretId, secretActor(ctx));
+}
+
+// ——— Company Request Token ———
+
+export const RequestTokenInputSchema = z.object({
+  appId: z.string({ error: 'App ID is required' }).trim().min(1, 'App ID is required').regex(uuidPattern, 'App ID is the Client ID, a UUID'),
+});
+
+/**
+ * "Company Request Token": (re)generates the administrator's company's request token for one of
+ * its apps, with when it expires and the ready-to-run curl command of the password grant.
+ */
+export async function generateRequestTokenFor(core: Core, ctx: AdminContext, input: unknown) {
+  const { appId } = parseInput(RequestTokenInputSchema, input);
+  let app: App;
+  try {
+    app = await ownApp(core, ctx, appId);
+  } catch {
+    throw new ConcurError(404, { description: 'no app of your company has this App ID' });
+  }
+  const issued = await generateRequestToken(core, app.id, ctx.admin.company.id);
+  audit(core, ctx, { action: 'request-token.generated', appId: app.id, principalId: ctx.admin.company.id });
+  const tokenUrl = `${core.geolocation()}${Paths.token}`;
+  const insecure = core.settings.https && !core.settings.tlsCert ? ' -k' : '';
+  const warnings: string[] = [];
+  if (!app.enabled) warnings.push('The app is disabled: enable it in App Details before converting the token.');
+  if (!app.grants.includes('password')) warnings.push("The app's Allowed Grants lack password: the conversion will answer code 60.");
+  return {
+    ...issued,
+    appId: app.id,
+    appName: app.name,
+    maxUses: core.settings.requestTokenMaxUses,
+    tokenUrl,
+    curl: [
+      `curl${insecure} -X POST '${tokenUrl}' \\`,
+      "  -H 'Content-Type: application/x-www-form-urlencoded' \\",
+      '  -d grant_type=password -d credtype=authtoken \\',
+      `  -d client_id=${app.id} -d 'client_secret=<your client secret>' \\`,
+      `  -d username=${issued.companyUUID} -d password=${issued.requestToken}`,
+    ].join('\n'),
+    warnings,
+  };
+}
+
+// ——— Connections ———
+
+const connectionStatus = (c: Connection, now: number) =>
+  (c.revokedAt !== null ? 'revoked' : c.refreshExpiresAt <= now ? 'expired' : 'active') as 'active' | 'revoked' | 'expired';
+
+export const ConnectionListQuerySchema = z.object({
+  status: z.enum(['all', 'active', 'revoked', 'expired'], { error: 'must be all, active, revoked or expired' }).default('all'),
+  ...paging(50),
+});
+
+/** The companies and users connected to an app: scopes, created, last used, refresh token expiry. */
+export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: string, query: unknown) {
+  const app = await ownApp(core, ctx, appId);
+  const q = parseInput(ConnectionListQuerySchema, query);
+  const now = core.clock.now();
+  const all = (await core.store.connections.listByApp(app.id, ctx.admin.company.id))
+    .filter((c) => q.status === 'all' || connectionStatus(c, now) === q.status);
+  const page = all.slice(q.offset, q.offset + q.limit);
+  const users = new Map<string, User | undefined>();
+  for (const c of page) {
+    if (c.principalType === 'user' && !users.has(c.principalId)) users.set(c.principalId, await core.store.users.get(c.principalId));
+  }
+  const items = page.map((c) => ({
+    id: c.id, principalType: c.principalType, principalId: c.principalId,
+    principalName: c.principalType === 'company' ? ctx.admin.company.name : users.get(c.principalId)?.loginId ?? null,
+    scopes: c.scopes, status: connectionStatus(c, now), createdAt: iso(c.createdAt), lastUsedAt: iso(c.lastUsedAt),
+    refreshExpiresAt: iso(c.refreshExpiresAt), revokedAt: iso(c.revokedAt),
+  }));
+  return { items, total: all.length, offset: q.offset, limit: q.limit };
+}
+
+/** Revokes one connection: every refresh token of it stops working at once. */
+export async function revokeConnectionFor(core: Core, ctx: AdminContext, appId: string, connectionId: string): Promise<void> {
+  const app = await ownApp(core, ctx, appId);
+  const connection = uuidPattern.test(connectionId) ? await core.store.connections.get(connectionId.toLowerCase()) : undefined;
+  if (!connection || connection.appId !== app.id || connection.companyId !== ctx.admin.company.id) throw notFound('connection');
+  const revoked = await core.store.connections.revoke(connection.id, core.clock.now());
+  audit(core, ctx, {
+    action: 'connection.revoked', appId: app.id, principalId: connection.principalId,
+    detail: { connectionId: connection.id, principalType: connection.principalType, alreadyRevoked: !revoked },
+  });
+}
+
+// ——— Users ———
+
+/** A user as the admin API shows it (never the password hash). */
+export function userView(user: User, now: number) {
+  return {
+    id: user.id, loginId: user.loginId, email: user.email, displayName: user.displayName, roles: user.roles,
+    administrator: user.roles.includes(WebServicesAdministrator), status: user.status, locked: isLocked(user, now),
+    lockedUntil: iso(user.lockedUntil), failedLogins: user.failedLogins, createdAt: iso(user.createdAt), updatedAt: iso(user.updatedAt),
+  };
+}
+
+export async function listUsersFor(core: Core, ctx: AdminContext) {
+  const now = core.clock.now();
+  return (await core.store.users.listByCompany(ctx.admin.company.id)).map((u) => userView(u, now));
+}
+
+export const NewUserSchema = z.object({
+  loginId: z.string({ error: 'is required' }).trim().min(1, 'is required').max(254, 'must be at most 254 characters')
+    .regex(/^\S+$/, 'must not contain spaces'),
+  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+  email: z.string().trim().email('must be an email address').max(254).optional(),
+  displayName: z.string().trim().max(200, 'must be at most 200 characters').optional(),
+  administrator: z.boolean({ error: 'must be true or false' }).default(false),
+}).strict();
+
+export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
+  const fields = parseInput(NewUserSchema, input);
+  if (await core.store.users.findByLoginId(fields.loginId)) throw invalidField('loginId', 'this login id is taken');
+  const user = await createUser(core, {
+    companyId: ctx.admin.company.id, loginId: fields.loginId, password: fields.password,
+    ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),
+    roles: fields.administrator ? [WebServicesAdministrator] : [],
+  });
+  audit(core, ctx, { action: 'user.created', principalId: user.id, detail: { loginId: user.loginId, administrator: fields.administrator } });
+  return userView(user, core.clock.now());
+}
+
+async function ownUser(core: Core, ctx: AdminContext, userId: string): Promise<User> {
+  const user = uuidPattern.test(userId) ? await core.store.users.get(userId.toLowerCase()) : undefined;
+  if (!user || user.companyId !== ctx.admin.company.id) throw notFound('user');
+  return user;
+}
+
+export const UserChangeSchema = z.object({
+  status: z.enum(['active', 'disabled'], { error: 'must be active or disabled' }),
+}).strict();
+
+/** Unlocks a user locked by failed sign-ins (the lockout of the password grant and the console). */
+export async function unlockUserFor(core: Core, ctx: AdminContext, userId: string) {
+  const user = await ownUser(core, ctx, userId);
+  await core.store.users.clearFailedLogins(user.id, core.clock.now());
+  audit(core, ctx, { action: 'user.unlocked', principalId: user.id, detail: { loginId: user.loginId } });
+  return userView((await core.store.users.get(user.id))!, core.clock.now());
+}
+
+/** Enables or disables a user; a disabled user's console sessions end. An administrator cannot disable themselves. */
+export async function changeUserFor(core: Core, ctx: AdminContext, userId: string, input: unknown) {
+  const user = await ownUser(core, ctx, userId);
+  const { status } = parseInput(UserChangeSchema, input);
+  if (user.id === ctx.admin.user.id && status === 'disabled') throw invalidField('status', 'you cannot disable your own account');
+  const now = core.clock.now();
+  await core.store.users.setStatus(user.id, status, now);
+  if (status === 'disabled') await core.store.sessions.deleteByUser(user.id);
+  audit(core, ctx, { action: status === 'disabled' ? 'user.disabled' : 'user.enabled', principalId: user.id, detail: { loginId: user.loginId } });
+  return userView((await core.store.users.get(user.id))!, now);
+}
+
+// ——— Audit log ———
+
+const instant = z.union([
+  z.coerce.number().int().min(0),
+  z.string().trim().refine((v) => !Number.isNaN(Date.parse(v)), 'must be an ISO 8601 time or epoch milliseconds').transform((v) => Date.parse(v)),
+]);
+
+export const AuditQuerySchema = z.object({
+  appId: z.string().trim().regex(uuidPattern, 'must be a Client ID (UUID)').optional().or(z.literal('').transform(() => undefined)),
+  principalId: z.string().trim().max(100, 'must be at most 100 characters').optional(),
+  action: z.string().trim().max(100, 'must be at most 100 characters').optional(),
+  since: instant.optional(),
+  until: instant.optional(),
+  ...paging(50),
+});
+
+/** The audit log of the administrator's company: who did what and when, newest first. */
+export async function queryAuditFor(core: Core, ctx: AdminContext, query: unknown): Promise<Paged<ReturnType<typeof auditView>>> {
+  const q = parseInput(AuditQuerySchema, query);
+  const page = await core.store.audit.query({
+    companyId: ctx.admin.company.id, appId: q.appId?.toLowerCase(), principalId: q.principalId || undefined,
+    action: q.action || undefined, since: q.since, until: q.until, offset: q.offset, limit: q.limit,
+  });
+  const names = new Map<string, string | null>();
+  for (const event of page.items) {
+    for (const id of [event.actorId, event.principalId]) {
+      if (id && !names.has(id) && uuidPattern.test(id)) {
+        const user = await core.store.users.get(id);
+        names.set(id, user && user.companyId === ctx.admin.company.id ? user.loginId : null);
+      }
+    }
+  }
+  return { items: page.items.map((e) => auditView(e, names)), total: page.total, offset: q.offset, limit: q.limit };
+}
+
+function auditView(e: StoredAuditEvent, names: Map<string, string | null>) {
+  return {
+    id: e.id, at: iso(e.at), action: e.action, outcome: e.outcome, correlationId: e.correlationId,
+    actor: { type: e.actorType, id: e.actorId, loginId: (e.actorId && names.get(e.actorId)) ?? null },
+    appId: e.appId, principalId: e.principalId, principalLoginId: (e.principalId && names.get(e.principalId)) ?? null,
+    code: e.code, detail: e.detail,
+  };
+}

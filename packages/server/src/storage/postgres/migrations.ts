@@ -1,0 +1,177 @@
+/**
+ * Versioned PostgreSQL schema (DESIGN.md "Storage"). Append a new entry for every change; never
+ * edit an applied one. Entry `i` is version `i + 1` in the `tessera_migrations` table.
+ *
+ * Types mirror the SQLite schema: times are `bigint` epoch milliseconds, lists and objects are
+ * `jsonb`, flags are `boolean`. Login ids are unique ignoring case (`lower(login_id)`).
+ */
+export const postgresMigrations: readonly string[] = [
+  /* 1: the initial schema */ `
+  CREATE TABLE companies (
+    id text PRIMARY KEY,
+    name text NOT NULL,
+    geolocation text,
+    domain text,
+    enabled boolean NOT NULL DEFAULT true,
+    created_at bigint NOT NULL
+  );
+  CREATE TABLE users (
+    id text PRIMARY KEY,
+    company_id text NOT NULL REFERENCES companies(id),
+    login_id text NOT NULL,
+    email text,
+    display_name text,
+    password_hash text NOT NULL,
+    roles jsonb NOT NULL,
+    status text NOT NULL,
+    failed_logins integer NOT NULL DEFAULT 0,
+    locked_until bigint,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE UNIQUE INDEX users_login_id ON users (lower(login_id));
+  CREATE INDEX users_company ON users (company_id);
+  CREATE TABLE apps (
+    id text PRIMARY KEY,
+    company_id text NOT NULL REFERENCES companies(id),
+    name text NOT NULL,
+    description text NOT NULL,
+    stage text NOT NULL,
+    app_type text NOT NULL,
+    grants jsonb NOT NULL,
+    scopes jsonb NOT NULL,
+    redirect_uris jsonb NOT NULL,
+    enabled boolean NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    last_used_at bigint
+  );
+  CREATE INDEX apps_company ON apps (company_id, created_at);
+  CREATE TABLE app_secrets (
+    id text PRIMARY KEY,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    digest text NOT NULL,
+    status text NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL
+  );
+  CREATE INDEX app_secrets_app ON app_secrets (app_id);
+  CREATE TABLE app_companies (
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    company_id text NOT NULL REFERENCES companies(id),
+    enabled boolean NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (app_id, company_id)
+  );
+  CREATE TABLE request_tokens (
+    digest text PRIMARY KEY,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    company_id text NOT NULL REFERENCES companies(id),
+    uses integer NOT NULL,
+    max_uses integer NOT NULL,
+    expires_at bigint NOT NULL,
+    created_at bigint NOT NULL,
+    connection_id text
+  );
+  CREATE UNIQUE INDEX request_tokens_app_company ON request_tokens (app_id, company_id);
+  CREATE INDEX request_tokens_expiry ON request_tokens (expires_at);
+  CREATE TABLE connections (
+    id text PRIMARY KEY,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    principal_type text NOT NULL,
+    principal_id text NOT NULL,
+    company_id text NOT NULL,
+    scopes jsonb NOT NULL,
+    refresh_expires_at bigint NOT NULL,
+    created_at bigint NOT NULL,
+    last_used_at bigint NOT NULL,
+    revoked_at bigint
+  );
+  CREATE INDEX connections_app_principal ON connections (app_id, principal_id);
+  CREATE INDEX connections_expiry ON connections (refresh_expires_at);
+  CREATE INDEX connections_revoked ON connections (revoked_at) WHERE revoked_at IS NOT NULL;
+  CREATE TABLE refresh_tokens (
+    digest text PRIMARY KEY,
+    connection_id text NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
+    created_at bigint NOT NULL,
+    superseded_at bigint
+  );
+  CREATE INDEX refresh_tokens_connection ON refresh_tokens (connection_id);
+  CREATE TABLE signing_keys (
+    kid text PRIMARY KEY,
+    alg text NOT NULL,
+    public_jwk jsonb NOT NULL,
+    private_key_enc text NOT NULL,
+    created_at bigint NOT NULL,
+    activates_at bigint NOT NULL,
+    retired_at bigint,
+    expires_at bigint
+  );
+  CREATE TABLE audit_events (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at bigint NOT NULL,
+    action text NOT NULL,
+    outcome text NOT NULL,
+    correlation_id text,
+    actor_type text,
+    actor_id text,
+    app_id text,
+    company_id text,
+    principal_id text,
+    code integer,
+    detail jsonb
+  );
+  CREATE INDEX audit_events_at ON audit_events (at);
+  CREATE INDEX audit_events_company ON audit_events (company_id, at);
+  `,
+  /* 2: admin console sessions */ `
+  CREATE TABLE admin_sessions (
+    digest text PRIMARY KEY,
+    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id text NOT NULL,
+    created_at bigint NOT NULL,
+    last_seen_at bigint NOT NULL,
+    expires_at bigint NOT NULL
+  );
+  CREATE INDEX admin_sessions_user ON admin_sessions (user_id);
+  CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
+  CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
+  `,
+];
+
+/** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */
+export const schemaNamePattern = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** What the migration runner needs of a connection: one session for one transaction. */
+export interface MigrationSession {
+  query(text: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
+/**
+ * Brings `schema` (created when missing) up to the latest version, in one transaction under a
+ * transaction-scoped advisory lock keyed by the schema name: nodes that start together take
+ * turns, and the later ones find nothing left to do. Answers the versions it applied.
+ */
+export async function applyPostgresMigrations(session: MigrationSession, schema: string): Promise<number[]> {
+  if (!schemaNamePattern.test(schema)) throw new RangeError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  const applied: number[] = [];
+  await session.query('BEGIN');
+  try {
+    await session.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera.migrate.${schema}`]);
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await session.query(`SET LOCAL search_path TO ${schema}`);
+    await session.query('CREATE TABLE IF NOT EXISTS tessera_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+    const { rows } = await session.query('SELECT coalesce(max(version), 0) AS version FROM tessera_migrations');
+    for (let version = Number(rows[0]?.version ?? 0); version < postgresMigrations.length; version++) {
+      await session.query(postgresMigrations[version]!);
+      await session.query('INSERT INTO tessera_migrations (version, applied_at) VALUES ($1, $2)', [version + 1, Date.now()]);
+      applied.push(version + 1);
+    }
+    await session.query('COMMIT');
+  } catch (error) {
+    await session.query('ROLLBACK');
+    throw error;
+  }
+  return applied;
+}

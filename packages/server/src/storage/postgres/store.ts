@@ -1,0 +1,330 @@
+/**
+ * The PostgreSQL backend, for many nodes sharing one database (DESIGN.md "Storage"). Same
+ * semantics as the SQLite store: every single-use or rotating operation is one conditional
+ * `UPDATE … RETURNING` or `DELETE`, so under concurrent callers on any number of nodes exactly
+ * one wins (PostgreSQL re-checks the condition on the row it waited for).
+ */
+import type pg from 'pg';
+import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
+import {
+  auditRecord, jsonb, num, toApp, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
+  toSecret, toSession, toUser, type Row,
+} from './rows.js';
+import type {
+  AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
+  RefreshToken, RequestToken, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+} from '../types.js';
+
+export interface PostgresStoreOptions {
+  /** The schema to keep the tables in (created when missing; default `public`). Plain lower-case identifiers only. */
+  schema?: string;
+  /** Most connections the pool opens (default 10). */
+  maxConnections?: number;
+}
+
+/**
+ * Opens a pool on `url` (`postgres://user:password@host:port/database`), applies pending
+ * migrations under an advisory lock, and answers the store. `pg` is loaded only here, so
+ * SQLite-only installations never load it.
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  const schema = options.schema ?? 'public';
+  if (!schemaNamePattern.test(schema)) throw new RangeError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
+  const { default: driver } = await import('pg');
+  const pool = new driver.Pool({
+    connectionString: url,
+    max: options.maxConnections ?? 10,
+    options: `-c search_path=${schema}`,
+    application_name: 'tessera',
+  });
+  // A connection that breaks while idle is dropped by the pool and the next query opens another;
+  // without a listener the pool's 'error' event would end the process.
+  pool.on('error', () => undefined);
+  try {
+    const client = await pool.connect();
+    try {
+      await applyPostgresMigrations(client, schema);
+    } finally {
+      client.release();
+    }
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return new PostgresStore(pool);
+}
+
+const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
+  id: 'id COLLATE "C"', name: 'lower(name) COLLATE "C"', description: 'lower(description) COLLATE "C"',
+  createdAt: 'created_at', updatedAt: 'updated_at', lastUsedAt: 'last_used_at',
+};
+
+/** `%filter%` for LIKE, with the wildcards of the filter itself taken literally. */
+const containsPattern = (filter: string): string => `%${filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** WHERE conditions with their numbered parameters, built from only the filters given. */
+class Conditions {
+  readonly params: unknown[] = [];
+  private readonly clauses: string[] = [];
+
+  /** Adds `clause`, in which `$?` stands for `value`, unless `value` is undefined or null (no filter). */
+  add(clause: string, value: unknown): this {
+    if (value === undefined || value === null) return this;
+    this.params.push(value);
+    this.clauses.push(clause.replaceAll('$?', `$${this.params.length}`));
+    return this;
+  }
+
+  get sql(): string {
+    return this.clauses.length === 0 ? 'TRUE' : this.clauses.join(' AND ');
+  }
+
+  /** The placeholder of the next parameter (for LIMIT and OFFSET after the conditions). */
+  next(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  private async all(text: string, params: unknown[] = []): Promise<Row[]> {
+    return (await this.pool.query<Row>(text, params)).rows;
+  }
+  private async one(text: string, params: unknown[] = []): Promise<Row | undefined> {
+    return (await this.pool.query<Row>(text, params)).rows[0];
+  }
+  /** Runs a statement; answers how many rows it changed. */
+  private async run(text: string, params: unknown[] = []): Promise<number> {
+    return (await this.pool.query(text, params)).rowCount ?? 0;
+  }
+
+  readonly companies = {
+    create: async (c: Company) => {
+      await this.run('INSERT INTO companies (id, name, geolocation, domain, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [c.id, c.name, c.geolocation, c.domain, c.enabled, c.createdAt]);
+    },
+    get: async (id: string) => {
+      const r = await this.one('SELECT * FROM companies WHERE id = $1', [id]);
+      return r && toCompany(r);
+    },
+    list: async () => (await this.all('SELECT * FROM companies ORDER BY created_at, id COLLATE "C"')).map(toCompany),
+    count: async () => num((await this.one('SELECT count(*) AS n FROM companies'))!.n),
+  };
+
+  readonly users = {
+    create: async (u: User) => {
+      await this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
+        failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, jsonb(u.roles), u.status,
+        u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt]);
+    },
+    get: async (id: string) => {
+      const r = await this.one('SELECT * FROM users WHERE id = $1', [id]);
+      return r && toUser(r);
+    },
+    findByLoginId: async (loginId: string) => {
+      const r = await this.one('SELECT * FROM users WHERE lower(login_id) = lower($1)', [loginId]);
+      return r && toUser(r);
+    },
+    listByCompany: async (companyId: string) =>
+      (await this.all('SELECT * FROM users WHERE company_id = $1 ORDER BY login_id COLLATE "C"', [companyId])).map(toUser),
+    recordFailedLogin: async (id: string, now: number, lockAfter: number, lockUntil: number) => {
+      const r = await this.one(`UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2,
+          status = CASE WHEN failed_logins + 1 >= $3 AND status <> 'disabled' THEN 'locked' ELSE status END,
+          locked_until = CASE WHEN failed_logins + 1 >= $3 AND status <> 'disabled' THEN $4 ELSE locked_until END
+        WHERE id = $1 RETURNING failed_logins`, [id, now, lockAfter, lockUntil]);
+      return r ? num(r.failed_logins) : 0;
+    },
+    clearFailedLogins: async (id: string, now: number) => {
+      await this.run(`UPDATE users SET failed_logins = 0, locked_until = NULL, updated_at = $2,
+        status = CASE WHEN status = 'locked' THEN 'active' ELSE status END WHERE id = $1`, [id, now]);
+    },
+    setStatus: async (id: string, status: UserStatus, now: number) => {
+      await this.run('UPDATE users SET status = $2, updated_at = $3 WHERE id = $1', [id, status, now]);
+    },
+  };
+
+  readonly apps = {
+    create: async (a: App) => {
+      await this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
+        enabled, created_at, updated_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [a.id, a.companyId, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes),
+        jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt]);
+    },
+    get: async (id: string) => {
+      const r = await this.one('SELECT * FROM apps WHERE id = $1', [id]);
+      return r && toApp(r);
+    },
+    update: async (a: App) => {
+      await this.run(`UPDATE apps SET name = $2, description = $3, stage = $4, app_type = $5, grants = $6, scopes = $7,
+        redirect_uris = $8, enabled = $9, updated_at = $10 WHERE id = $1`,
+      [a.id, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes), jsonb(a.redirectUris),
+        a.enabled, a.updatedAt]);
+    },
+    list: async (q: AppListQuery): Promise<Page<App>> => {
+      const where = new Conditions()
+        .add('company_id = $?', q.companyId)
+        .add("(id ILIKE $? ESCAPE '\\' OR name ILIKE $? ESCAPE '\\')", q.filter ? containsPattern(q.filter) : undefined);
+      // NULL sorts as the smallest value, as in SQLite: never-used apps come last when newest-used come first.
+      const direction = q.order === 'asc' ? 'ASC NULLS FIRST' : 'DESC NULLS LAST';
+      const total = num((await this.one(`SELECT count(*) AS n FROM apps WHERE ${where.sql}`, where.params))!.n);
+      const rows = await this.all(`SELECT * FROM apps WHERE ${where.sql}
+        ORDER BY ${appSortColumns[q.sort ?? 'createdAt']} ${direction}, id COLLATE "C"
+        LIMIT ${where.next(q.limit ?? 50)} OFFSET ${where.next(q.offset ?? 0)}`, where.params);
+      return { items: rows.map(toApp), total };
+    },
+    touchLastUsed: async (id: string, now: number) => {
+      await this.run('UPDATE apps SET last_used_at = $2 WHERE id = $1', [id, now]);
+    },
+    addSecret: async (s: AppSecret) => {
+      await this.run('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt]);
+    },
+    listSecrets: async (appId: string) =>
+      (await this.all('SELECT * FROM app_secrets WHERE app_id = $1 ORDER BY created_at, id COLLATE "C"', [appId])).map(toSecret),
+    activeSecretDigests: async (appId: string) =>
+      (await this.all("SELECT digest FROM app_secrets WHERE app_id = $1 AND status = 'active'", [appId])).map((r) => String(r.digest)),
+    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
+      (await this.run('UPDATE app_secrets SET status = $3, updated_at = $4 WHERE app_id = $1 AND id = $2',
+        [appId, secretId, status, now])) === 1,
+    deleteInactiveSecret: async (appId: string, secretId: string) =>
+      (await this.run("DELETE FROM app_secrets WHERE app_id = $1 AND id = $2 AND status = 'inactive'", [appId, secretId])) === 1,
+    grantCompany: async (g: AppCompanyGrant) => {
+      await this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+      [g.appId, g.companyId, g.enabled, g.createdAt, g.updatedAt]);
+    },
+    getCompanyGrant: async (appId: string, companyId: string) => {
+      const r = await this.one('SELECT * FROM app_companies WHERE app_id = $1 AND company_id = $2', [appId, companyId]);
+      return r && toGrant(r);
+    },
+    setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
+      (await this.run('UPDATE app_companies SET enabled = $3, updated_at = $4 WHERE app_id = $1 AND company_id = $2',
+        [appId, companyId, enabled, now])) === 1,
+  };
+
+  readonly requestTokens = {
+    /** One upsert on (app, company), so two concurrent replacements cannot both insert. */
+    replace: async (t: RequestToken) => {
+      await this.run(`INSERT INTO request_tokens (digest, app_id, company_id, uses, max_uses, expires_at, created_at, connection_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        ON CONFLICT (app_id, company_id) DO UPDATE SET digest = excluded.digest, uses = excluded.uses,
+          max_uses = excluded.max_uses, expires_at = excluded.expires_at, created_at = excluded.created_at,
+          connection_id = excluded.connection_id`,
+      [t.digest, t.appId, t.companyId, t.uses, t.maxUses, t.expiresAt, t.createdAt, t.connectionId]);
+    },
+    consume: async (digest: string, now: number) => {
+      const r = await this.one(`UPDATE request_tokens SET uses = uses + 1
+        WHERE digest = $1 AND uses < max_uses AND expires_at > $2 RETURNING *`, [digest, now]);
+      return r && toRequestToken(r);
+    },
+    linkConnection: async (digest: string, connectionId: string) => {
+      const r = await this.one(`UPDATE request_tokens SET connection_id = coalesce(connection_id, $2) WHERE digest = $1
+        RETURNING connection_id`, [digest, connectionId]);
+      return r ? String(r.connection_id) : connectionId;
+    },
+    deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= $1', [now]),
+  };
+
+  readonly connections = {
+    create: async (c: Connection) => {
+      await this.run(`INSERT INTO connections (id, app_id, principal_type, principal_id, company_id, scopes,
+        refresh_expires_at, created_at, last_used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [c.id, c.appId, c.principalType, c.principalId, c.companyId, jsonb(c.scopes),
+        c.refreshExpiresAt, c.createdAt, c.lastUsedAt, c.revokedAt]);
+    },
+    get: async (id: string) => {
+      const r = await this.one('SELECT * FROM connections WHERE id = $1', [id]);
+      return r && toConnection(r);
+    },
+    listByApp: async (appId: string, companyId?: string) => {
+      const where = new Conditions().add('app_id = $?', appId).add('company_id = $?', companyId);
+      return (await this.all(`SELECT * FROM connections WHERE ${where.sql} ORDER BY created_at DESC, id COLLATE "C"`,
+        where.params)).map(toConnection);
+    },
+    addRefreshToken: async (t: RefreshToken) => {
+      await this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES ($1, $2, $3, $4)',
+        [t.digest, t.connectionId, t.createdAt, t.supersededAt]);
+    },
+    findRefreshToken: async (digest: string) => {
+      const r = await this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
+          t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at
+        FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = $1`, [digest]);
+      return r && { token: toRefreshToken(r), connection: toConnection(r) };
+    },
+    supersedeRefreshToken: async (digest: string, now: number) =>
+      (await this.run('UPDATE refresh_tokens SET superseded_at = $2 WHERE digest = $1 AND superseded_at IS NULL',
+        [digest, now])) === 1,
+    slide: async (id: string, now: number, refreshExpiresAt: number) =>
+      (await this.run(`UPDATE connections SET refresh_expires_at = greatest(refresh_expires_at, $3), last_used_at = $2
+        WHERE id = $1 AND revoked_at IS NULL AND refresh_expires_at > $2`, [id, now, refreshExpiresAt])) === 1,
+    revoke: async (id: string, now: number) =>
+      (await this.run('UPDATE connections SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL', [id, now])) === 1,
+    revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = $3 WHERE app_id = $1 AND principal_id = $2 AND revoked_at IS NULL',
+        [appId, principalId, now]),
+    sweep: async (before: number) =>
+      this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR refresh_expires_at < $1', [before]),
+  };
+
+  readonly keys = {
+    add: async (k: SigningKey) => {
+      await this.run(`INSERT INTO signing_keys (kid, alg, public_jwk, private_key_enc, created_at, activates_at, retired_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      [k.kid, k.alg, jsonb(k.publicJwk), k.privateKeyEnc, k.createdAt, k.activatesAt, k.retiredAt, k.expiresAt]);
+    },
+    list: async () => (await this.all('SELECT * FROM signing_keys ORDER BY created_at, kid COLLATE "C"')).map(toKey),
+    retire: async (kid: string, retiredAt: number, expiresAt: number) => {
+      await this.run('UPDATE signing_keys SET retired_at = $2, expires_at = $3 WHERE kid = $1 AND retired_at IS NULL',
+        [kid, retiredAt, expiresAt]);
+    },
+  };
+
+  readonly audit = {
+    /** One statement for the whole batch, in order (identity values follow the batch order). */
+    append: async (events: AuditEvent[]) => {
+      if (events.length === 0) return;
+      await this.run(`INSERT INTO audit_events (at, action, outcome, correlation_id, actor_type, actor_id, app_id,
+          company_id, principal_id, code, detail)
+        SELECT at, action, outcome, correlation_id, actor_type, actor_id, app_id, company_id, principal_id, code, detail
+        FROM ROWS FROM (jsonb_to_recordset($1::jsonb) AS (at bigint, action text, outcome text, correlation_id text,
+          actor_type text, actor_id text, app_id text, company_id text, principal_id text, code integer, detail jsonb))
+          WITH ORDINALITY AS e(at, action, outcome, correlation_id, actor_type, actor_id, app_id, company_id,
+            principal_id, code, detail, n)
+        ORDER BY n`, [JSON.stringify(events.map(auditRecord))]);
+    },
+    query: async (q: AuditQuery): Promise<Page<StoredAuditEvent>> => {
+      const where = new Conditions()
+        .add('company_id = $?', q.companyId).add('app_id = $?', q.appId).add('principal_id = $?', q.principalId)
+        .add('action = $?', q.action).add('at >= $?', q.since).add('at < $?', q.until);
+      const total = num((await this.one(`SELECT count(*) AS n FROM audit_events WHERE ${where.sql}`, where.params))!.n);
+      const rows = await this.all(`SELECT * FROM audit_events WHERE ${where.sql} ORDER BY id DESC
+        LIMIT ${where.next(q.limit ?? 100)} OFFSET ${where.next(q.offset ?? 0)}`, where.params);
+      return { items: rows.map(toAudit), total };
+    },
+  };
+
+  readonly sessions = {
+    create: async (x: AdminSession) => {
+      await this.run(`INSERT INTO admin_sessions (digest, user_id, company_id, created_at, last_seen_at, expires_at)
+        VALUES ($1, $2, $3, $4, $5, $6)`, [x.digest, x.userId, x.companyId, x.createdAt, x.lastSeenAt, x.expiresAt]);
+    },
+    touch: async (digest: string, now: number, idleSince: number) => {
+      const r = await this.one(`UPDATE admin_sessions SET last_seen_at = greatest(last_seen_at, $2)
+        WHERE digest = $1 AND expires_at > $2 AND last_seen_at > $3 RETURNING *`, [digest, now, idleSince]);
+      return r && toSession(r);
+    },
+    delete: async (digest: string) => (await this.run('DELETE FROM admin_sessions WHERE digest = $1', [digest])) === 1,
+    deleteByUser: async (userId: string) => this.run('DELETE FROM admin_sessions WHERE user_id = $1', [userId]),
+    deleteExpired: async (now: number, idleSince: number) =>
+      this.run('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [now, idleSince]),
+  };
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,298 @@
+/**
+ * The admin console driven in Debian's Chromium (issue 4, steps 1 and 2 of the four): sign in,
+ * create an app (the "at least one scope" error first), copy the credentials from the dialog,
+ * generate a company request token and complete the password grant with those values; rotate a
+ * secret; revoke a connection; and try another company's ids. Saves a screenshot of each page to
+ * docs/screenshots/. Without /usr/bin/chromium the suite is skipped locally (loudly) and fails
+ * under CI=true.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '@tessera/server';
+import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
+import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
+
+const chromiumPath = '/usr/bin/chromium';
+const hasChromium = existsSync(chromiumPath);
+const inCi = process.env.CI === 'true';
+const screenshots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+
+if (!hasChromium && !inCi) {
+  console.warn('\n\n*** admin console browser tests SKIPPED: /usr/bin/chromium is missing. '
+    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
+}
+
+type PlaywrightPage = import('playwright-core').Page;
+type PlaywrightContext = import('playwright-core').BrowserContext;
+
+describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
+  let t: TestServer;
+  let alpha: Tenant;
+  let bravo: Tenant;
+  let context: PlaywrightContext;
+  let page: PlaywrightPage;
+  let profile: string;
+  const problems: string[] = [];
+  const created = { clientId: '', clientSecret: '', name: 'Acme Expense Sync' };
+  let refreshToken = '';
+
+  const shoot = async (name: string) => {
+    await page.waitForTimeout(50);
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  };
+  const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
+  const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
+
+  beforeAll(async () => {
+    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
+    mkdirSync(screenshots, { recursive: true });
+    t = await startTestServer();
+    alpha = await makeTenant(t, 'Alpha Corp', 'alpha-admin', t.companyId);
+    bravo = await makeTenant(t, 'Bravo Ltd', 'bravo-admin');
+    for (const [name, description] of [['Nightly Expense Export', 'Exports approved reports to the ERP'], ['Travel Itinerary Sync', 'Pulls itineraries for the travel desk']]) {
+      await createApp(t.server.core, t.companyId, { name, description, grants: ['password', 'refresh_token'], scopes: defaultScopes, stage: 'production' });
+    }
+    const { chromium } = await import('playwright-core');
+    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync'],
+      viewport: { width: 1280, height: 800 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 40[134]/.test(message.text())) problems.push(`console: ${message.text()}`);
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+    await t?.close();
+  });
+
+  it('signs in with the keyboard, after a wrong password is refused', async () => {
+    await page.goto(`${t.url}/admin`);
+    await heading('Sign in').waitFor();
+    await shoot('sign-in');
+    await page.getByLabel('Login ID').fill('alpha-admin');
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign In' }).click();
+    await expect.poll(() => page.locator('#login-id-error, .error-summary').first().textContent()).toMatch(/Incorrect credentials/i);
+
+    await page.getByLabel('Login ID').focus();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.type('alpha-admin');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(adminPassword);
+    await page.keyboard.press('Enter');
+    await heading('Authentication Admin').waitFor();
+    await expect.poll(() => page.locator('#account').textContent()).toContain('Alpha Corp');
+    expect(await page.getByRole('link', { name: 'OAuth 2.0 Application Management' }).isVisible()).toBe(true);
+    expect(await page.getByRole('link', { name: 'Company Request Token' }).isVisible()).toBe(true);
+    await shoot('authentication-admin');
+  });
+
+  it('lists apps with a filter and sortable columns', async () => {
+    await page.getByRole('link', { name: 'OAuth 2.0 Application Management' }).click();
+    await heading('Application List').waitFor();
+    await page.locator('tbody tr').first().waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(3);
+    await page.getByRole('button', { name: /App Name/ }).focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('th[data-sort="name"]').getAttribute('aria-sort')).toBe('ascending');
+    await expect.poll(() => page.locator('tbody tr td:nth-child(2)').allTextContents())
+      .toEqual(['Alpha Corp App', 'Nightly Expense Export', 'Travel Itinerary Sync']);
+    await page.getByLabel('Filter by Client ID, App Name').fill('travel');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    await page.getByLabel('Filter by Client ID, App Name').fill('');
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(3);
+    await shoot('application-list');
+  });
+
+  it('creates an app: "at least one scope" first, then the App Credentials dialog with copy buttons', async () => {
+    const before = (await t.server.core.store.apps.list({ companyId: t.companyId })).total;
+    await page.getByRole('link', { name: 'Create New App' }).click();
+    await heading('Create New App').waitFor();
+    await page.getByLabel('App Name').fill(created.name);
+    await page.getByLabel('App Description').fill('Nightly expense export for Alpha Corp');
+    await page.getByLabel('App Stage').selectOption('test');
+    await page.getByLabel('Web Services (WS) Client').check();
+    await page.locator('#grants').getByLabel('client_credentials').check();
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => page.locator('#scopes-error').textContent()).toBe('At least one scope is required');
+    expect(await page.locator('#scopes').getAttribute('aria-invalid')).toBe('true');
+    expect((await t.server.core.store.apps.list({ companyId: t.companyId })).total).toBe(before);
+    await shoot('create-new-app-error');
+
+    await page.getByLabel('Search scopes').fill('company.read');
+    await page.getByLabel('company.read', { exact: true }).check();
+    await page.getByLabel('Search scopes').fill('');
+    await page.getByLabel('Enter Manually').fill('openid, expense.report.read');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    await expect.poll(() => page.locator('.chips .chip').count()).toBe(3);
+    await page.getByRole('button', { name: 'Submit' }).click();
+
+    const dialog = page.getByRole('dialog', { name: 'App Credentials' });
+    await dialog.waitFor();
+    await expect.poll(() => dialog.textContent()).toContain('will not be shown again');
+    await shoot('app-credentials');
+    await dialog.getByRole('button', { name: 'Copy Client ID' }).click();
+    created.clientId = await clipboard();
+    await dialog.getByRole('button', { name: 'Copy Client Secret' }).click();
+    created.clientSecret = await clipboard();
+    expect(created.clientId).toBe(await dialog.getByLabel('Client ID').inputValue());
+    expect(created.clientSecret).toMatch(/^[0-9a-f-]{36}$/);
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    await heading(created.name).waitFor();
+    const app = await t.server.core.store.apps.get(created.clientId);
+    expect(app).toMatchObject({ stage: 'test', grants: ['password', 'refresh_token', 'client_credentials'], scopes: ['company.read', 'openid', 'expense.report.read'] });
+  });
+
+  it('generates a company request token and completes the password grant with the copied values', async () => {
+    await page.getByRole('link', { name: 'Company Request Token' }).click();
+    await heading('Company Request Token').waitFor();
+    expect(await page.getByLabel('App ID').inputValue()).toBe(created.clientId);
+    await page.getByRole('button', { name: 'Submit' }).click();
+    const result = page.locator('#request-token-result');
+    await result.waitFor();
+    await result.getByRole('button', { name: 'Copy Company UUID' }).click();
+    const companyUUID = await clipboard();
+    await result.getByRole('button', { name: 'Copy Company Request Token' }).click();
+    const requestToken = await clipboard();
+    expect(companyUUID).toBe(t.companyId);
+    expect(requestToken).toMatch(/^at-[a-z0-9]{30}$/);
+    const curl = await page.locator('#curl-command').textContent();
+    for (const value of [created.clientId, companyUUID, requestToken, 'credtype=authtoken', 'grant_type=password']) expect(curl).toContain(value);
+    expect(curl).not.toContain(created.clientSecret);
+    await shoot('company-request-token');
+
+    const answer = await postToken(t.url, {
+      grant_type: 'password', credtype: 'authtoken', client_id: created.clientId, client_secret: created.clientSecret,
+      username: companyUUID, password: requestToken,
+    });
+    expect(answer.status).toBe(200);
+    expect(answer.body.scope).toBe('company.read openid expense.report.read');
+    refreshToken = answer.body.refresh_token;
+  });
+
+  it('rotates a client secret; the old one is refused once deactivated', async () => {
+    await page.goto(`${t.url}/admin#/apps/${created.clientId}`);
+    await heading(created.name).waitFor();
+    await page.locator('tr[data-secret]').first().waitFor();
+    await expect.poll(() => page.locator('section').filter({ hasText: 'App Details' }).textContent()).toMatch(/Last Used.*(AM|PM)/);
+    await shoot('app-details');
+    const oldSecretRow = page.locator('tr[data-secret]').first();
+
+    await page.getByRole('button', { name: 'Generate New Secret' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New Client Secret' });
+    await dialog.waitFor();
+    const newSecret = await dialog.getByLabel('Client Secret').inputValue();
+    const newSecretId = await dialog.getByLabel('Secret ID').inputValue();
+    await dialog.getByRole('button', { name: 'Done' }).click();
+    const newRow = page.locator(`tr[data-secret="${newSecretId}"]`);
+    await expect.poll(() => newRow.textContent()).toContain('Inactive');
+    await newRow.getByRole('button', { name: 'Activate' }).click();
+    await expect.poll(() => newRow.textContent()).toContain('Active');
+    expect((await postToken(t.url, { grant_type: 'client_credentials', client_id: created.clientId, client_secret: newSecret })).status).toBe(200);
+
+    await oldSecretRow.getByRole('button', { name: 'Deactivate' }).click();
+    await page.getByRole('dialog', { name: 'Deactivate secret?' }).getByRole('button', { name: 'Deactivate' }).click();
+    await expect.poll(() => page.locator('tr[data-secret]').first().textContent()).toContain('Inactive');
+    await shoot('client-secrets');
+    const refused = await postToken(t.url, { grant_type: 'client_credentials', client_id: created.clientId, client_secret: created.clientSecret });
+    expect(refused.status).toBe(401);
+    expect(refused.body.code).toBe(64);
+    created.clientSecret = newSecret;
+  });
+
+  it('revokes a connection; its refresh token is refused', async () => {
+    await page.getByRole('link', { name: 'Connections' }).click();
+    await heading(`Connections of ${created.name}`).waitFor();
+    const row = page.locator('tr[data-connection]').first();
+    await expect.poll(() => row.textContent()).toContain('Alpha Corp');
+    await shoot('connections');
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await page.getByRole('dialog', { name: 'Revoke connection?' }).getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => page.locator('tr[data-connection]').first().textContent()).toContain('Revoked');
+    const refresh = await postToken(t.url, { grant_type: 'refresh_token', client_id: created.clientId, client_secret: created.clientSecret, refresh_token: refreshToken });
+    expect(refresh.status).toBe(400);
+    expect(refresh.body.code).toBe(108);
+  });
+
+  it('shows the audit log with who, what, outcome and correlation id, filtered by action', async () => {
+    await page.goto(`${t.url}/admin#/audit`);
+    await heading('Audit Log').waitFor();
+    await page.getByLabel('Action').fill('connection.revoked');
+    await page.getByRole('button', { name: 'Apply Filters' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBe(1);
+    const row = await page.locator('tbody tr').first().textContent();
+    expect(row).toContain('alpha-admin');
+    expect(row).toContain('connection.revoked');
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.locator('tbody tr').count()).toBeGreaterThan(5);
+    await shoot('audit-log');
+  });
+
+  it('shows the users of the company', async () => {
+    await page.goto(`${t.url}/admin#/users`);
+    await heading('Users').waitFor();
+    await page.locator('tr[data-user="alpha-admin"]').waitFor();
+    expect(await page.locator('tr[data-user]').count()).toBe(1);
+    await shoot('users');
+  });
+
+  it('shows nothing of another company: its app, connections and request token answer "not found"', async () => {
+    for (const path of [`/apps/${bravo.app.clientId}`, `/apps/${bravo.app.clientId}/edit`, `/apps/${bravo.app.clientId}/connections`]) {
+      await page.goto(`${t.url}/admin#${path}`);
+      await heading('Not found').waitFor();
+      const text = await page.locator('main').textContent();
+      expect(text).toContain('app not found');
+      expect(text).not.toContain('Bravo');
+    }
+    await shoot('isolation-not-found');
+    await page.goto(`${t.url}/admin#/request-token?appId=${bravo.app.clientId}`);
+    await heading('Company Request Token').waitFor();
+    await page.getByRole('button', { name: 'Submit' }).click();
+    await expect.poll(() => page.locator('#app-id-error').textContent()).toMatch(/no app of your company has this App ID/i);
+    expect(await page.locator('#request-token-result').count()).toBe(0);
+    await page.goto(`${t.url}/admin#/apps?filter=${bravo.app.clientId}`);
+    await heading('Application List').waitFor();
+    await expect.poll(() => page.locator('tbody').textContent()).toContain('No app matches the filter.');
+  });
+
+  it('is readable in a narrow window', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${t.url}/admin#/apps`);
+    await page.locator('tbody tr').first().waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shoot('application-list-narrow');
+    await page.goto(`${t.url}/admin#/apps/${created.clientId}`);
+    await heading(created.name).waitFor();
+    await page.locator('tr[data-secret]').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await shoot('app-details-narrow');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('signs out; the old session cookie opens nothing', async () => {
+    const [cookie] = (await context.cookies(t.url)).filter((c) => c.name === 'tessera_admin');
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
+    await page.getByRole('button', { name: 'Sign Out' }).click();
+    await heading('Sign in').waitFor();
+    await expect.poll(() => page.locator('main').textContent()).toContain('You have signed out.');
+    const answer = await fetch(`${t.url}/admin/api/apps`, { headers: { cookie: `tessera_admin=${cookie!.value}` } });
+    expect(answer.status).toBe(401);
+    expect(problems).toEqual([]);
+  });
+});

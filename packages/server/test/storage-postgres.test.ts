@@ -1,0 +1,111 @@
+/**
+ * The storage contract suite on PostgreSQL (TESSERA_TEST_DATABASE_URL, default the local trust
+ * server). Every test opens its own fresh schema and drops it afterwards. Without a reachable
+ * server the suite is skipped with a warning locally, and fails under CI=true.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openPostgresStore } from '@tessera/server';
+import { describeStoreContract } from '../src/storage/contract.js';
+import { postgresMigrations } from '../src/storage/postgres/migrations.js';
+
+const url = process.env.TESSERA_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
+const inCi = process.env.CI === 'true';
+/** Every schema of this run starts with this prefix, so afterAll can drop any a failed test left. */
+const runPrefix = `tessera_test_${randomBytes(4).toString('hex')}`;
+let schemas = 0;
+const freshSchema = () => `${runPrefix}_${++schemas}`;
+
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+const dropSchema = (schema: string) => withClient((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+
+const unreachable = await withClient((client) => client.query('SELECT 1')).then(
+  () => undefined,
+  (error: Error) => error.message || String(error),
+);
+
+if (unreachable && !inCi) {
+  console.warn(`\n!!! PostgreSQL at ${url} is unreachable (${unreachable}).\n!!! SKIPPING the PostgreSQL storage contract suite. Set TESSERA_TEST_DATABASE_URL to run it.\n`);
+}
+
+if (unreachable && inCi) {
+  describe('PostgreSQL for the storage contract (CI)', () => {
+    it('is reachable: CI=true never skips the PostgreSQL suite', () => {
+      expect.fail(`PostgreSQL at ${url} is unreachable: ${unreachable}`);
+    });
+  });
+}
+
+describe.skipIf(unreachable !== undefined)('PostgreSQL storage', () => {
+  afterAll(async () => {
+    await withClient(async (client) => {
+      const { rows } = await client.query<{ name: string }>(
+        "SELECT nspname AS name FROM pg_namespace WHERE starts_with(nspname, $1)", [`${runPrefix}_`]);
+      for (const { name } of rows) await client.query(`DROP SCHEMA ${name} CASCADE`);
+    });
+  });
+
+  describeStoreContract('PostgreSQL store', async () => {
+    const schema = freshSchema();
+    const store = await openPostgresStore(url, { schema });
+    return {
+      store,
+      async cleanup() {
+        await store.close();
+        await dropSchema(schema);
+      },
+    };
+  });
+
+  describe('migrations', () => {
+    const versions = (schema: string) => withClient(async (client) =>
+      (await client.query<{ version: number }>(`SELECT version FROM ${schema}.tessera_migrations ORDER BY version`)).rows.map((r) => r.version));
+    const everyVersion = postgresMigrations.map((_, i) => i + 1);
+
+    it('migrates once when several nodes open the same new schema at the same moment', async () => {
+      const schema = freshSchema();
+      const stores = await Promise.all(Array.from({ length: 4 }, () => openPostgresStore(url, { schema, maxConnections: 2 })));
+      try {
+        expect(await versions(schema)).toEqual(everyVersion);
+        const company = { id: 'c-1', name: 'Acme', geolocation: null, domain: null, enabled: true, createdAt: 1 };
+        await stores[0]!.companies.create(company);
+        for (const store of stores) expect(await store.companies.get(company.id)).toEqual(company);
+      } finally {
+        await Promise.all(stores.map((store) => store.close()));
+        await dropSchema(schema);
+      }
+    });
+
+    it('keeps the data and applies nothing again when a store reopens', async () => {
+      const schema = freshSchema();
+      const first = await openPostgresStore(url, { schema });
+      try {
+        await first.companies.create({ id: 'c-1', name: 'Acme', geolocation: null, domain: null, enabled: true, createdAt: 1 });
+      } finally {
+        await first.close();
+      }
+      const again = await openPostgresStore(url, { schema });
+      try {
+        expect(await again.companies.count()).toBe(1);
+        expect(await versions(schema)).toEqual(everyVersion);
+      } finally {
+        await again.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it('refuses a schema name that would need quoting', async () => {
+      await expect(openPostgresStore(url, { schema: 'Robert"; DROP TABLE x; --' })).rejects.toThrow(RangeError);
+    });
+  });
+});

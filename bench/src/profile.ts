@@ -10,6 +10,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 
 interface CpuProfile {
@@ -37,15 +38,30 @@ function location(url: string, line: number): string {
   return short ? `${short}:${line + 1}` : '';
 }
 
-export function summarizeProfile(file: string, top = 20): { lines: string[]; totalMs: number } {
+/** Self time per function from `skipMs` after the profile started (so start-up is left out). */
+export function summarizeProfile(file: string, skipMs = 0, top = 20): { lines: string[]; totalMs: number } {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
+  let elapsedUs = 0;
   for (let i = 0; i < profile.samples.length; i++) {
     const id = profile.samples[i]!;
+    elapsedUs += profile.timeDeltas[i] ?? 0;
+    if (elapsedUs < skipMs * 1000) continue;
     self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
   }
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  /** The nearest frame of JavaScript that is not Node's own: who asked for the native or internal work. */
+  const owner = (id: number): ProfileNode | undefined => {
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const url = byId.get(cur)!.callFrame.url;
+      if (url && !url.startsWith('node:')) return byId.get(cur);
+    }
+    return undefined;
+  };
   const functions = new Map<string, { ms: number; area: string }>();
+  const owners = new Map<string, { ms: number; area: string }>();
   const areas = new Map<string, number>();
   let total = 0;
   for (const [id, us] of self) {
@@ -60,6 +76,11 @@ export function summarizeProfile(file: string, top = 20): { lines: string[]; tot
     functions.set(key, entry);
     areas.set(a, (areas.get(a) ?? 0) + us / 1000);
     total += us / 1000;
+    const o = owner(id);
+    const ownerKey = o ? `${o.callFrame.functionName || '(anonymous)'} ${location(o.callFrame.url, o.callFrame.lineNumber)}` : name;
+    const ownerEntry = owners.get(ownerKey) ?? { ms: 0, area: o ? area(o.callFrame.url, '') : a };
+    ownerEntry.ms += us / 1000;
+    owners.set(ownerKey, ownerEntry);
   }
   const share = (x: number) => `${((100 * x) / total).toFixed(1)}%`;
   const lines = [
@@ -68,16 +89,21 @@ export function summarizeProfile(file: string, top = 20): { lines: string[]; tot
     '',
     '| Self time | Function | Area |', '| ---: | --- | --- |',
     ...[...functions].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([k, v]) => `| ${share(v.ms)} | \`${k}\` | ${v.area} |`),
+    '',
+    'The same time charged to the nearest function outside Node itself (what asked for the native or internal work):',
+    '',
+    '| Time | Function | Area |', '| ---: | --- | --- |',
+    ...[...owners].sort((a, b) => b[1].ms - a[1].ms).slice(0, top).map(([k, v]) => `| ${share(v.ms)} | \`${k}\` | ${v.area} |`),
   ];
   return { lines, totalMs: total };
 }
 
 export function summarizeProfiles(dir: string, cells: CellResult[]): string {
-  const out = ['# Tessera CPU profiles', '', 'Self time of the server process (node --cpu-prof) over a warm-up and a peak run of each scenario, idle time excluded. Profiling slows the server; the rates below are for orientation only.', ''];
+  const out = ['# Tessera CPU profiles', '', 'Self time of the server process (node --cpu-prof) over a warm-up and a peak run of each scenario; start-up and idle time excluded. Profiling slows the server; the rates below are for orientation only.', ''];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort()) {
     const name = file.replace(/\.cpuprofile$/, '');
     const cell = cells.find((c) => `${c.scenario}-${c.alg}` === name);
-    const { lines, totalMs } = summarizeProfile(join(dir, file));
+    const { lines, totalMs } = summarizeProfile(join(dir, file), (cell?.startMs ?? 0) + 100);
     out.push(`## ${name}`, '', `${cell?.peak ? `${cell.peak.rps} req/s under the profiler; ` : ''}${(totalMs / 1000).toFixed(1)} s of CPU sampled.`, '', ...lines, '');
   }
   return out.join('\n');

@@ -229,7 +229,7 @@ class Bench {
       server = await startServer({
         argv: [process.execPath, join(here, 'peers', 'ceiling.js')],
         env: childEnv({ BENCH_TARGET: JSON.stringify({ port: this.port, kind: spec.kind, alg, signatures: spec.kind === 'sign' ? spec.signatures : 0 }) }),
-        logFile: join(this.logDir, `${id.replaceAll(':', '_')}.log`), port: this.port, readyPath: '/', ipc: true, core: SERVER_CORE,
+        logFile: join(this.logDir, `${id.replaceAll(':', '_')}.log`), port: this.port, readyPath: '/healthz', ipc: true, core: SERVER_CORE,
       });
       const restRssMb = server.memory().rssMb;
       const tokens = (server.fixtures as { tokens: string[] }).tokens;

@@ -64,6 +64,7 @@ const server = http.createServer((req, res) => {
   const chunks: Buffer[] = [];
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
+    if (req.url === '/healthz') return answer(res, '{"status":"ok"}');
     if (config.kind === 'json') return answer(res, fixed);
     if (config.kind === 'sign') {
       new URLSearchParams(Buffer.concat(chunks).toString());

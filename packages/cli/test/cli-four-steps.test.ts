@@ -189,5 +189,5 @@ describe('tessera env / token / call / status', () => {
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
     const me = await fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${runs[19]!.stdout.trim()}` } });
     expect(me.status).toBe(200);
-  });
+  }, 120_000);
 });

@@ -44,5 +44,5 @@ describe('client commands without the server', () => {
       expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
       expect(run.stderr).not.toMatch(/forbidden/);
     }
-  });
+  }, 90_000);
 });

@@ -88,5 +88,5 @@ describe('Postman environments', () => {
     const regot = await cli(again, ['token', 'get', '--json'], { env: tls });
     expect(regot.code, regot.stderr).toBe(0);
     expect(JSON.parse(regot.stdout)).toMatchObject({ geolocation: t.url, principal: { type: 'company', id: companyUUID } });
-  });
+  }, 90_000);
 });

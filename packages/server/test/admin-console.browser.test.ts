@@ -50,10 +50,10 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
     mkdirSync(screenshots, { recursive: true });
     t = await startTestServer();
-    alpha = await makeTenant(t, 'Alpha Corp', 'alpha-admin', t.companyId);
+    alpha = await makeTenant(t, 'Alpha Corp', 'alpha-admin');
     bravo = await makeTenant(t, 'Bravo Ltd', 'bravo-admin');
     for (const [name, description] of [['Nightly Expense Export', 'Exports approved reports to the ERP'], ['Travel Itinerary Sync', 'Pulls itineraries for the travel desk']]) {
-      await createApp(t.server.core, t.companyId, { name, description, grants: ['password', 'refresh_token'], scopes: defaultScopes, stage: 'production' });
+      await createApp(t.server.core, alpha.companyId, { name, description, grants: ['password', 'refresh_token'], scopes: defaultScopes, stage: 'production' });
     }
     const { chromium } = await import('playwright-core');
     profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
@@ -68,6 +68,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
     page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(10_000);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error' && !/status of 40[134]/.test(message.text())) problems.push(`console: ${message.text()}`);
@@ -96,7 +97,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     await page.keyboard.type(adminPassword);
     await page.keyboard.press('Enter');
     await heading('Authentication Admin').waitFor();
-    await expect.poll(() => page.locator('#account').textContent()).toContain('Alpha Corp');
+    await expect.poll(() => page.locator('#account').textContent()).toContain(alpha.companyName);
     expect(await page.getByRole('link', { name: 'OAuth 2.0 Application Management' }).isVisible()).toBe(true);
     expect(await page.getByRole('link', { name: 'Company Request Token' }).isVisible()).toBe(true);
     await shoot('authentication-admin');
@@ -120,7 +121,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
   });
 
   it('creates an app: "at least one scope" first, then the App Credentials dialog with copy buttons', async () => {
-    const before = (await t.server.core.store.apps.list({ companyId: t.companyId })).total;
+    const before = (await t.server.core.store.apps.list({ companyId: alpha.companyId })).total;
     await page.getByRole('link', { name: 'Create New App' }).click();
     await heading('Create New App').waitFor();
     await page.getByLabel('App Name').fill(created.name);
@@ -131,7 +132,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Submit' }).click();
     await expect.poll(() => page.locator('#scopes-error').textContent()).toBe('At least one scope is required');
     expect(await page.locator('#scopes').getAttribute('aria-invalid')).toBe('true');
-    expect((await t.server.core.store.apps.list({ companyId: t.companyId })).total).toBe(before);
+    expect((await t.server.core.store.apps.list({ companyId: alpha.companyId })).total).toBe(before);
     await shoot('create-new-app-error');
 
     await page.getByLabel('Search scopes').fill('company.read');
@@ -150,7 +151,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     created.clientId = await clipboard();
     await dialog.getByRole('button', { name: 'Copy Client Secret' }).click();
     created.clientSecret = await clipboard();
-    expect(created.clientId).toBe(await dialog.getByLabel('Client ID').inputValue());
+    expect(created.clientId).toBe(await dialog.getByLabel('Client ID', { exact: true }).inputValue());
     expect(created.clientSecret).toMatch(/^[0-9a-f-]{36}$/);
     await dialog.getByRole('button', { name: 'Done' }).click();
     await heading(created.name).waitFor();
@@ -169,7 +170,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     const companyUUID = await clipboard();
     await result.getByRole('button', { name: 'Copy Company Request Token' }).click();
     const requestToken = await clipboard();
-    expect(companyUUID).toBe(t.companyId);
+    expect(companyUUID).toBe(alpha.companyId);
     expect(requestToken).toMatch(/^at-[a-z0-9]{30}$/);
     const curl = await page.locator('#curl-command').textContent();
     for (const value of [created.clientId, companyUUID, requestToken, 'credtype=authtoken', 'grant_type=password']) expect(curl).toContain(value);
@@ -196,8 +197,8 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Generate New Secret' }).click();
     const dialog = page.getByRole('dialog', { name: 'New Client Secret' });
     await dialog.waitFor();
-    const newSecret = await dialog.getByLabel('Client Secret').inputValue();
-    const newSecretId = await dialog.getByLabel('Secret ID').inputValue();
+    const newSecret = await dialog.getByLabel('Client Secret', { exact: true }).inputValue();
+    const newSecretId = await dialog.getByLabel('Secret ID', { exact: true }).inputValue();
     await dialog.getByRole('button', { name: 'Done' }).click();
     const newRow = page.locator(`tr[data-secret="${newSecretId}"]`);
     await expect.poll(() => newRow.textContent()).toContain('Inactive');
@@ -219,7 +220,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     await page.getByRole('link', { name: 'Connections' }).click();
     await heading(`Connections of ${created.name}`).waitFor();
     const row = page.locator('tr[data-connection]').first();
-    await expect.poll(() => row.textContent()).toContain('Alpha Corp');
+    await expect.poll(() => row.textContent()).toContain(alpha.companyName);
     await shoot('connections');
     await row.getByRole('button', { name: 'Revoke' }).click();
     await page.getByRole('dialog', { name: 'Revoke connection?' }).getByRole('button', { name: 'Revoke' }).click();

@@ -6,15 +6,28 @@
  * and validates the id_tokens.
  */
 import { X509Certificate } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import newman from 'newman';
 import * as oidc from 'openid-client';
 import { makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 import { refreshForm } from './e2e-helpers.js';
+
+/** The part of newman's Node API used here (the package ships no types). */
+interface NewmanSummary {
+  run: {
+    failures: Array<{ source?: { name?: string }; error?: { message?: string } }>;
+    executions: Array<{ item: { name: string }; response?: { code: number }; assertions?: Array<{ assertion: string; error?: { message?: string } }> }>;
+    stats: { assertions: { total: number; failed: number } };
+  };
+  environment: { values: { toObject(): Record<string, string> } };
+}
+const newman = createRequire(import.meta.url)('newman') as {
+  run(options: Record<string, unknown>, callback: (error: Error | null, summary: NewmanSummary) => void): void;
+};
 
 const postmanDir = '/work/shared/postman';
 const collection = JSON.parse(readFileSync(join(postmanDir, 'Authentication.postman_collection.json'), 'utf8'));
@@ -22,7 +35,7 @@ const environment = JSON.parse(readFileSync(join(postmanDir, 'Concur Default Env
 
 /** A fetch over node:https that trusts exactly `ca`: TLS is verified, against the data dir's certificate. */
 function fetchTrusting(ca: string) {
-  return (url: string | URL, init: { method?: string; headers?: HeadersInit; body?: BodyInit | null } = {}): Promise<Response> =>
+  return (url: string | URL, init: { method?: string; headers?: Record<string, string> | Headers; body?: string | URLSearchParams | null } = {}): Promise<Response> =>
     new Promise((resolve, reject) => {
       const headers = Object.fromEntries(new Headers(init.headers).entries());
       const req = httpsRequest(url, { method: init.method ?? 'GET', headers, ca }, (res) => {
@@ -38,7 +51,7 @@ function fetchTrusting(ca: string) {
         res.on('error', reject);
       });
       req.on('error', reject);
-      if (init.body !== undefined && init.body !== null) req.write(typeof init.body === 'string' ? init.body : String(init.body));
+      if (init.body !== undefined && init.body !== null) req.write(String(init.body)); // openid-client sends URLSearchParams
       req.end();
     });
 }
@@ -88,24 +101,24 @@ describe('--https with the self-signed certificate of the data dir', () => {
       ...environment,
       values: (environment.values as Array<{ key: string; value: string }>).map((v) => (v.key in values ? { ...v, value: values[v.key] } : v)),
     };
-    const summary = await new Promise<any>((resolve, reject) => {
+    const summary = await new Promise<NewmanSummary>((resolve, reject) => {
       newman.run({ collection, environment: env, insecure: true, reporters: [], timeoutRequest: 10_000 },
-        (error: Error | null, result: unknown) => (error ? reject(error) : resolve(result)));
+        (error, result) => (error ? reject(error) : resolve(result)));
     });
 
-    expect(summary.run.failures.map((f: any) => `${f.source?.name}: ${f.error?.message}`)).toEqual([]);
-    expect(summary.run.executions.map((e: any) => e.item.name)).toEqual([
+    expect(summary.run.failures.map((f) => `${f.source?.name}: ${f.error?.message}`)).toEqual([]);
+    expect(summary.run.executions.map((e) => e.item.name)).toEqual([
       '(One Time) Convert Request Token To Refresh Token', 'Obtain an Access Token',
     ]);
     for (const execution of summary.run.executions) {
       expect(execution.response?.code).toBe(200);
-      expect(execution.assertions?.map((a: any) => [a.assertion, a.error?.message])).toEqual([['Initialize', undefined]]);
+      expect(execution.assertions?.map((a) => [a.assertion, a.error?.message])).toEqual([['Initialize', undefined]]);
     }
     expect(summary.run.stats.assertions).toMatchObject({ total: 2, failed: 0 });
 
     // the refresh token the collection stored works for the next run
-    const stored = summary.environment.values.toObject() as Record<string, string>;
-    expect(stored.accessToken.split('.')).toHaveLength(3);
+    const stored = summary.environment.values.toObject();
+    expect(stored.accessToken?.split('.')).toHaveLength(3);
     const next = await fetchTrusting(certPem)(`${t.url}/oauth2/v0/token`, {
       method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams(refreshForm(app.clientId, app.clientSecret, stored.refreshToken!)).toString(),

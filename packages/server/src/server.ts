@@ -70,6 +70,10 @@ export interface CoreHandle {
 export async function createCore(settings: Settings, options: ServerOptions = {}): Promise<CoreHandle> {
   const loggers = createLoggers(settings.logLevel, options.logDestination);
   const clock = options.clock ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  if (settings.databaseUrl && !settings.secretKey && !options.store) {
+    // Nodes sharing a database must share the key behind its digests and encrypted keys.
+    throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
+  }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
   const store = options.store ?? (await openStore(settings));
   const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);

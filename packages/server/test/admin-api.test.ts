@@ -429,7 +429,7 @@ describe('admin API: applications, secrets, request tokens, connections, users, 
     expect(log.body.items.map((e: { action: string }) => e.action)).toEqual(['request-token.generated', 'secret.created', 'app.created']);
     expect(log.body.items.at(-1)).toMatchObject({
       action: 'app.created', outcome: 'success', correlationId: 'audit-test-1', appId,
-      actor: { type: 'user', loginId: 'apps-admin' },
+      actor: { type: 'user', name: 'apps-admin' }, appName: 'Audited',
     });
     expect(JSON.stringify(log.body)).not.toContain(created.body.clientSecret);
 

@@ -39,9 +39,11 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
   const created = { clientId: '', clientSecret: '', name: 'Acme Expense Sync' };
   let refreshToken = '';
 
-  const shoot = async (name: string) => {
-    await page.waitForTimeout(50);
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+  /** Saves docs/screenshots/<name>.png: the whole page, or only the window while a dialog is open. */
+  const shoot = async (name: string, fullPage = true) => {
+    await page.evaluate(() => document.getElementById('toast')?.classList.remove('visible'));
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
   };
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
@@ -146,7 +148,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     const dialog = page.getByRole('dialog', { name: 'App Credentials' });
     await dialog.waitFor();
     await expect.poll(() => dialog.textContent()).toContain('will not be shown again');
-    await shoot('app-credentials');
+    await shoot('app-credentials', false);
     await dialog.getByRole('button', { name: 'Copy Client ID' }).click();
     created.clientId = await clipboard();
     await dialog.getByRole('button', { name: 'Copy Client Secret' }).click();
@@ -287,7 +289,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
   });
 
   it('signs out; the old session cookie opens nothing', async () => {
-    const [cookie] = (await context.cookies(t.url)).filter((c) => c.name === 'tessera_admin');
+    const [cookie] = (await context.cookies(`${t.url}/admin`)).filter((c) => c.name === 'tessera_admin');
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/admin' });
     await page.getByRole('button', { name: 'Sign Out' }).click();
     await heading('Sign in').waitFor();

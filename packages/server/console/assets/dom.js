@@ -98,8 +98,8 @@ export function field({ id, label, hint, control, required = false }) {
   return h('div', { class: 'field', 'data-field': id },
     h('label', { for: id }, label, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-    control,
-    h('p', { class: 'field-error', id: `${id}-error` }));
+    h('p', { class: 'field-error', id: `${id}-error` }),
+    control);
 }
 
 /** A fieldset of related controls (radios, checkboxes) with a legend and an error slot. */
@@ -107,8 +107,8 @@ export function fieldset({ id, legend, hint, required = false }, ...controls) {
   return h('fieldset', { class: 'field', id, 'data-field': id, 'aria-describedby': [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' ') },
     h('legend', {}, legend, required ? h('span', { class: 'required', 'aria-hidden': 'true' }, ' *') : null),
     hint ? h('p', { class: 'hint', id: `${id}-hint` }, hint) : null,
-    ...controls,
-    h('p', { class: 'field-error', id: `${id}-error` }));
+    h('p', { class: 'field-error', id: `${id}-error` }),
+    ...controls);
 }
 
 /** Clears every field error in `form`. */

@@ -317,23 +317,37 @@ export async function queryAuditFor(core: Core, ctx: AdminContext, query: unknow
     companyId: ctx.admin.company.id, appId: q.appId?.toLowerCase(), principalId: q.principalId || undefined,
     action: q.action || undefined, since: q.since, until: q.until, offset: q.offset, limit: q.limit,
   });
-  const names = new Map<string, string | null>();
-  for (const event of page.items) {
-    for (const id of [event.actorId, event.principalId]) {
-      if (id && !names.has(id) && uuidPattern.test(id)) {
-        const user = await core.store.users.get(id);
-        names.set(id, user && user.companyId === ctx.admin.company.id ? user.loginId : null);
-      }
-    }
-  }
+  const names = await namesOf(core, ctx, page.items.flatMap((e) => [e.actorId, e.principalId, e.appId]));
   return { items: page.items.map((e) => auditView(e, names)), total: page.total, offset: q.offset, limit: q.limit };
 }
 
-function auditView(e: StoredAuditEvent, names: Map<string, string | null>) {
+/**
+ * Readable names for the ids in audit events: login ids of the company's users, the company's
+ * own name, the names of its apps. Ids of anything else get no name.
+ */
+async function namesOf(core: Core, ctx: AdminContext, ids: (string | null)[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>([[ctx.admin.company.id, ctx.admin.company.name]]);
+  const seen = new Set<string>();
+  for (const id of ids) {
+    if (!id || seen.has(id) || names.has(id) || !uuidPattern.test(id)) continue;
+    seen.add(id);
+    const user = await core.store.users.get(id);
+    if (user) {
+      if (user.companyId === ctx.admin.company.id) names.set(id, user.loginId);
+      continue;
+    }
+    const app = await core.store.apps.get(id);
+    if (app && app.companyId === ctx.admin.company.id) names.set(id, app.name);
+  }
+  return names;
+}
+
+function auditView(e: StoredAuditEvent, names: Map<string, string>) {
+  const name = (id: string | null) => (id ? names.get(id) ?? null : null);
   return {
     id: e.id, at: iso(e.at), action: e.action, outcome: e.outcome, correlationId: e.correlationId,
-    actor: { type: e.actorType, id: e.actorId, loginId: (e.actorId && names.get(e.actorId)) ?? null },
-    appId: e.appId, principalId: e.principalId, principalLoginId: (e.principalId && names.get(e.principalId)) ?? null,
+    actor: { type: e.actorType, id: e.actorId, name: name(e.actorId) },
+    appId: e.appId, appName: name(e.appId), principalId: e.principalId, principalName: name(e.principalId),
     code: e.code, detail: e.detail,
   };
 }

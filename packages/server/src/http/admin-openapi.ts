@@ -314,8 +314,12 @@ export function adminOpenApi(core: Core): Json {
           properties: {
             id: { type: 'integer' }, at: { type: 'string', format: 'date-time' }, action: { type: 'string' }, outcome: { enum: ['success', 'failure'] },
             correlationId: { type: ['string', 'null'] },
-            actor: { type: 'object', properties: { type: { type: ['string', 'null'] }, id: { type: ['string', 'null'] }, loginId: { type: ['string', 'null'] } } },
-            appId: { type: ['string', 'null'] }, principalId: { type: ['string', 'null'] }, principalLoginId: { type: ['string', 'null'] },
+            actor: {
+              type: 'object', description: 'Who: a user (name = login id), a company, an application, or the system.',
+              properties: { type: { type: ['string', 'null'] }, id: { type: ['string', 'null'] }, name: { type: ['string', 'null'] } },
+            },
+            appId: { type: ['string', 'null'] }, appName: { type: ['string', 'null'] },
+            principalId: { type: ['string', 'null'] }, principalName: { type: ['string', 'null'] },
             code: { type: ['integer', 'null'] }, detail: { type: ['object', 'null'] },
           },
         },

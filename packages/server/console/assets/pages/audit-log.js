@@ -21,14 +21,17 @@ const toLocal = (iso) => {
 function who(event) {
   const { actor } = event;
   if (!actor.type && !actor.id) return '—';
-  return h('span', {}, actor.loginId ?? actor.id ?? actor.type, h('div', { class: 'muted small' }, actor.type ?? ''));
+  return h('span', {}, actor.name ?? h('span', { class: 'mono small' }, actor.id ?? actor.type), h('div', { class: 'muted small' }, actor.type ?? ''));
 }
+
+/** A name when the console knows one, else the id. */
+const named = (name, id) => (name ? h('span', { title: id }, name) : id ? h('span', { class: 'mono small' }, id) : '—');
 
 function details(event) {
   const parts = Object.entries(event.detail ?? {})
     .filter(([, value]) => value !== undefined && value !== null && value !== '')
     .map(([key, value]) => `${key}: ${Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : value}`);
-  return parts.length ? h('span', { class: 'small' }, parts.join(' · ')) : '';
+  return parts.length ? h('span', { class: 'small detail' }, parts.join(' · ')) : '';
 }
 
 export async function auditLogPage(container, { query: params }) {
@@ -43,7 +46,7 @@ export async function auditLogPage(container, { query: params }) {
     since: h('input', { id: 'audit-since', type: 'datetime-local', value: toLocal(state.since) }),
     until: h('input', { id: 'audit-until', type: 'datetime-local', value: toLocal(state.until) }),
   };
-  const labelled = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id }, label), input, h('p', { class: 'field-error', id: `${id}-error` }));
+  const labelled = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id }, label), h('p', { class: 'field-error', id: `${id}-error` }), input);
   const form = h('form', { class: 'card filters', novalidate: true },
     h('div', { class: 'filter-grid' },
       labelled('audit-app', 'App (Client ID)', inputs.appId),
@@ -63,13 +66,13 @@ export async function auditLogPage(container, { query: params }) {
       const page = await api('GET', `/audit${query(state)}`);
       clearErrors(form);
       const rows = page.items.map((e) => h('tr', {},
-        h('td', {}, timeElement(e.at)),
+        h('td', { class: 'nowrap' }, timeElement(e.at)),
         h('td', {}, who(e)),
-        h('td', { class: 'mono' }, e.action),
-        h('td', {}, e.outcome === 'success' ? badge('Success', 'ok') : badge(`Failure${e.code ? ` (${e.code})` : ''}`, 'off')),
-        h('td', { class: 'mono small' }, e.appId ? h('a', { href: `#/apps/${e.appId}` }, e.appId) : '—'),
-        h('td', { class: 'small' }, e.principalLoginId ?? h('span', { class: 'mono' }, e.principalId ?? '—')),
-        h('td', { class: 'mono small' }, e.correlationId ?? '—'),
+        h('td', { class: 'mono nowrap' }, e.action),
+        h('td', { class: 'nowrap' }, e.outcome === 'success' ? badge('Success', 'ok') : badge(`Failure${e.code ? ` (${e.code})` : ''}`, 'off')),
+        h('td', {}, e.appId ? h('a', { href: `#/apps/${e.appId}`, title: e.appId }, e.appName ?? e.appId) : '—'),
+        h('td', {}, named(e.principalName, e.principalId)),
+        h('td', { class: 'mono small break' }, e.correlationId ?? '—'),
         h('td', {}, details(e))));
       replace(results,
         table({

@@ -19,7 +19,7 @@ import { registerAdminConsoleRoutes } from './http/admin-console-routes.js';
 import { registerAppSecretsRoutes } from './http/app-secrets-routes.js';
 import { registerConnectionRoutes } from './http/connection-routes.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
-import { installErrorHandling } from './http/errors.js';
+import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
@@ -117,6 +117,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     bodyLimit: settings.bodyLimit,
     trustProxy: false,
     return503OnClosing: true,
+    clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.node),
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;
 

@@ -213,6 +213,8 @@ describe('secrets never reach the logs or the audit trail', () => {
     expect(refused.every((e) => e.outcome === 'failure')).toBe(true);
     const codes = refused.map((e) => e.code);
     for (const code of [64, 5, 54, 136]) expect(codes, `refusal ${code}`).toContain(code);
+    // refusals before the grant runs: credentials in the query, JSON, a parameter twice, text/plain
+    expect(codes.filter((code) => code === 135).length, 'format refusals').toBeGreaterThanOrEqual(4);
     for (const e of refused) expect(e.detail?.reason, `reason of ${e.code}`).toBeTruthy();
     // a wrong secret is attributed to the app it was tried against, so its company sees the attempt
     const wrongSecret = refused.filter((e) => e.code === 64);

@@ -480,6 +480,7 @@ describe('413 and malformed input', () => {
     const { connect } = await import('node:net');
     const port = new URL(t.url).port;
     const statuses: number[] = [];
+    const replies: string[] = [];
     for (const payload of [randomBytes(300), Buffer.from('POST /oauth2/v0/token HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'),
       Buffer.from(`POST /oauth2/v0/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n`)]) {
       const reply = await new Promise<string>((resolve) => {
@@ -493,10 +494,17 @@ describe('413 and malformed input', () => {
       });
       const status = Number(reply.match(/^HTTP\/1\.1 (\d{3})/)?.[1] ?? 0);
       statuses.push(status);
+      replies.push(reply);
     }
     for (const status of statuses) {
       expect(status === 0 || (status >= 400 && status < 500)).toBe(true);
     }
+    // What the HTTP parser itself rejects still answers in the Concur format, with a correlation id.
+    expect(replies[1]).toMatch(/^HTTP\/1\.1 400 /);
+    expect(replies[1]).toMatch(/\r\nconcur-correlationid: [0-9a-f-]{36}\r\n/i);
+    expect(JSON.parse(replies[1]!.split('\r\n\r\n')[1]!)).toEqual({
+      code: 135, error: 'invalid_request', error_description: 'malformed HTTP request',
+    });
   });
 });
 

@@ -23,6 +23,8 @@ export interface TokenRequest {
 }
 
 export class TokenEndpoint {
+  private readonly audited = new WeakSet<ConcurError>();
+
   constructor(
     private readonly core: Core,
     readonly grants: GrantRegistry = builtInGrants(),
@@ -55,14 +57,24 @@ export class TokenEndpoint {
       if (error instanceof ConcurError) {
         // A wrong secret for a known app belongs in that app's trail (someone may be guessing it).
         if (!app && error.code === 64 && clientId) app = await this.core.store.apps.get(clientId.toLowerCase()).catch(() => undefined);
-        this.core.audit.record({
-          action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
-          companyId: app?.companyId ?? null, code: error.code,
-          detail: { grantType: params.grant_type, credtype: params.credtype, ip: meta.ip, reason: error.detail ?? error.description },
-        });
+        this.recordRefusal(error, meta, params, app);
       }
       throw error;
     }
+  }
+
+  /**
+   * Writes the `token.refused` audit event of a refusal, once. The HTTP layer calls it for
+   * refusals that happen before `handle` (not a form, body too large, credentials in the query).
+   */
+  recordRefusal(error: ConcurError, meta: RequestMeta, params: Record<string, string> = {}, app?: App): void {
+    if (this.audited.has(error)) return;
+    this.audited.add(error);
+    this.core.audit.record({
+      action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
+      companyId: app?.companyId ?? null, code: error.code,
+      detail: { grantType: params.grant_type, credtype: params.credtype, ip: meta.ip, reason: error.detail ?? error.description },
+    });
   }
 
   /** Last use, for the console and inactivity; written at most once a minute per app. */

@@ -3,7 +3,10 @@
  * says; Fastify's own request errors (bad media type, body too large, bad JSON) as 135/413;
  * anything unexpected as a 500 whose body names only the correlation id.
  */
+import { randomUUID } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { CorrelationHeader } from '@tessera/protocol';
 import { ConcurError } from '../core/errors.js';
 
 const requestFormatErrors = new Set([
@@ -35,4 +38,25 @@ export function installErrorHandling(app: FastifyInstance): void {
     void reply.code(404).header('cache-control', 'no-store').send(
       new ConcurError(404, { description: `no resource at ${request.method} ${request.url.split('?')[0]}` }).toBody());
   });
+}
+
+/**
+ * Requests Node's HTTP parser rejects before Fastify sees them (bad framing, duplicate
+ * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw socket.
+ */
+export function clientErrorResponse(error: NodeJS.ErrnoException, socket: Duplex, log: { info(obj: object, msg: string): void }): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) return;
+  const correlationId = randomUUID();
+  log.info({ correlationId, code: error.code }, 'malformed HTTP request');
+  const body = JSON.stringify(new ConcurError(135, { description: 'malformed HTTP request' }).toBody());
+  socket.end([
+    'HTTP/1.1 400 Bad Request',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    `${CorrelationHeader}: ${correlationId}`,
+    'Cache-Control: no-store',
+    'Connection: close',
+    '',
+    body,
+  ].join('\r\n'));
 }

@@ -4,13 +4,20 @@ import { KnownScopes, Paths } from '@tessera/protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
+import { toConcurError } from './errors.js';
 import { formBody } from './form.js';
 
 /** Names that must never travel in a query string (PROTOCOL.md §2: such requests are refused). */
 const credentialNames = ['client_id', 'client_secret', 'password', 'refresh_token', 'username', 'code', 'otp', 'grant_type'];
 
 export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: TokenEndpoint): void {
-  app.post(Paths.token, async (request, reply) => {
+  app.post(Paths.token, {
+    // Refusals before the endpoint runs (media type, body size, query string) are audited too.
+    onError: (request, _reply, error, done) => {
+      endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
+      done();
+    },
+  }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     if (credentialNames.some((name) => name in query)) {
       throw new ConcurError(135, { description: 'credentials must be sent in the body, not in the query string' });

@@ -169,6 +169,20 @@ describe('the default server (RS256, expires_in as a string)', () => {
     }
   });
 
+  it('a retried conversion joins the first one\'s connection and is granted at most its scopes', async () => {
+    const fresh = await makeApp(t, { name: 'Retry scopes' });
+    const { companyUUID, requestToken } = await makeRequestToken(t, fresh.clientId);
+    const first = await postToken(t.url, { ...authtokenForm(fresh.clientId, fresh.clientSecret, companyUUID, requestToken), scope: 'openid company.read' });
+    expect(first.body.scope).toBe('openid company.read');
+    const retry = await postToken(t.url, authtokenForm(fresh.clientId, fresh.clientSecret, companyUUID, requestToken));
+    expect(retry.status).toBe(200);
+    expect(retry.body.scope).toBe('openid company.read');
+    const [connection] = await t.server.core.store.connections.listByApp(fresh.clientId);
+    expect(connection!.scopes).toEqual(['openid', 'company.read']);
+    const wider = await postToken(t.url, { ...authtokenForm(fresh.clientId, fresh.clientSecret, companyUUID, requestToken), scope: 'user.read' });
+    expectConcurError(wider, 54);
+  });
+
   it('five concurrent conversions of one request token (a client retrying) all succeed into one connection', async () => {
     const fresh = await makeApp(t, { name: 'Concurrent uses' });
     const { companyUUID, requestToken } = await makeRequestToken(t, fresh.clientId);

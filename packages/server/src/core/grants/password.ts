@@ -54,12 +54,21 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
       appId: app.id, principalType: 'company', principalId: companyId, companyId, scopes,
     });
     const linked = await core.store.requestTokens.linkConnection(token.digest, created.id);
-    connection = linked === created.id ? created : (await core.store.connections.get(linked)) ?? created;
+    if (linked !== created.id) {
+      // A concurrent conversion of the same token linked its connection first: join that one.
+      await core.store.connections.revoke(created.id, now);
+      connection = await core.store.connections.get(linked);
+      if (!connection) throw new ConcurError(136, { detail: 'the linked connection is gone' });
+    } else {
+      connection = created;
+    }
   }
+  // A retry joins the first conversion's connection and gets (at most) its scopes.
+  const granted = connection.scopes === scopes ? scopes : grantedScopes(params.scope, connection.scopes);
   const refreshToken = await addRefreshToken(core, connection.id);
   const principal = { type: 'company' as const, id: companyId, companyId };
   const response = core.tokens.issue({
-    clientId: app.id, principal, scopes, geolocation: company.geolocation ?? core.geolocation(), idToken: true,
+    clientId: app.id, principal, scopes: granted, geolocation: company.geolocation ?? core.geolocation(), idToken: true,
     refresh: { token: refreshToken, expiresAt: connection.refreshExpiresAt },
   });
   return { response, principal, connectionId: connection.id };

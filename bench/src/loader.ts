@@ -43,6 +43,11 @@ export interface LoadResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
   /** Share of one core the loader itself used: near 1.0 means the loader, not the server, was the limit. */
   loaderCpu: number;
+  /**
+   * Peak runs: CPU time the server process used (all threads) per request answered, µs. Far less
+   * sensitive than req/s to other work on the machine, so the figure to compare on a busy one.
+   */
+  serverCpuUsPerRequest?: number;
   notes: string[];
 }
 

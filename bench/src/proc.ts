@@ -4,7 +4,7 @@
  * first answered request, its memory read from /proc.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { cpus } from 'node:os';
@@ -58,6 +58,19 @@ export function memoryOf(pid: number): Memory {
   return { rssMb: Math.round(kb('VmRSS') / 102.4) / 10, peakRssMb: Math.round(kb('VmHWM') / 102.4) / 10 };
 }
 
+/** CPU time the process has used so far (every thread, from the scheduler), milliseconds. */
+export function cpuTimeMs(pid: number): number {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return ns / 1e6;
+}
+
 function getStatus(port: number, path: string): Promise<number> {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 1000 }, (res) => {
@@ -89,6 +102,7 @@ export interface Running {
   startMs: number;
   fixtures: unknown;
   memory(): Memory;
+  cpuMs(): number;
   stop(): Promise<void>;
   logTail(): string;
 }
@@ -139,6 +153,7 @@ export async function startServer(options: StartOptions): Promise<Running> {
     startMs: Math.round(startMs),
     fixtures: ready,
     memory: () => memoryOf(child.pid!),
+    cpuMs: () => cpuTimeMs(child.pid!),
     logTail,
     async stop() {
       if (exited) return;

@@ -14,6 +14,8 @@ export interface CellResult {
   alg: Alg | null;
   store: 'empty' | 'scale' | null;
   startMs?: number;
+  /** Tessera: writing the cell's fixtures into the store before the server starts. */
+  seedMs?: number;
   restRssMb?: number;
   peakRssMb?: number;
   peak?: LoadResult;
@@ -178,14 +180,16 @@ function ceilingName(row: Row): string {
 }
 
 const headers = ['Scenario', 'Alg', 'Tessera req/s', 'Peer', 'Peer req/s', 'Tessera/peer', 'Ceiling', 'Ceiling req/s', '% of ceiling',
-  'p50 @½ ms', 'p99 @½ ms', 'p99 @peak ms', 'Peak RSS MB'];
+  'p50 @½ ms', 'p99 @½ ms', 'p99 @peak ms', 'Peak RSS MB', 'CPU µs/req T / peer / ceil'];
+
+const cpu = (c: CellResult | undefined) => (good(c) && c.peak.serverCpuUsPerRequest !== undefined ? num(c.peak.serverCpuUsPerRequest) : '–');
 
 function mainRows(report: Report): string[][] {
   return report.rows.map((row) => [
     row.label, row.alg, rps(row.tessera), row.peer ? 'oidc-provider' : row.noPeer ? 'none (see note)' : '–', rps(row.peer),
     ratio(row.tessera, row.peer, false), ceilingName(row), rps(row.ceiling), ratio(row.tessera, row.ceiling, true),
     ms(row.tessera?.paced?.latencyMs.p50), ms(row.tessera?.paced?.latencyMs.p99), ms(row.tessera?.peak?.latencyMs.p99),
-    num(row.tessera?.peakRssMb),
+    num(row.tessera?.peakRssMb), `${cpu(row.tessera)} / ${cpu(row.peer)} / ${cpu(row.ceiling)}`,
   ]);
 }
 

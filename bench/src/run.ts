@@ -31,6 +31,8 @@ export interface Options {
   algs: Alg[];
   only: RegExp | null;
   scale: ScaleSize | null;
+  /** Scenarios run against the large store (null: every scenario that has a large-store cell). */
+  scaleScenarios: string[] | null;
   profile: boolean;
   outDir: string;
   /** Extra Tessera settings for every Tessera cell (e.g. TESSERA_LOG_REQUESTS=false). */
@@ -39,7 +41,8 @@ export interface Options {
 
 const usage = `npm run bench -- [options]
 
-  --quick                 short cells (1 s warm-up, 2 s peak, 2 s paced) and a reduced large store: < 2 minutes
+  --quick                 short cells (0.5 s warm-up, 1.5 s peak, 1 s paced), a reduced large store (10,000 apps,
+                          100,000 connections) for client_credentials and stable refresh only: < 2 minutes
   (default)               full run: 3 s warm-up, 10 s peak, 5 s paced, 100,000 apps / 1,000,000 connections: < 15 minutes
   --seconds N             peak run length per cell
   --warmup N              warm-up before each peak run
@@ -48,6 +51,7 @@ const usage = `npm run bench -- [options]
   --alg RS256,ES256       signing algorithms to run
   --only REGEX            only cells whose id matches (ids look like tessera:client_credentials:ES256:empty)
   --scale APPS,CONNS      size of the large store; --no-scale skips it
+  --scale-scenarios A,B   scenarios run against the large store (default: all but jwks; --quick: two)
   --tessera-env K=V       extra TESSERA_* setting for every Tessera cell (repeatable), e.g. TESSERA_LOG_REQUESTS=false
   --profile               instead of the table: CPU profiles (node --cpu-prof) of Tessera's token paths, summarized
   --out DIR               where results go (default bench/results)
@@ -57,14 +61,15 @@ export function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const options: Options = {
     mode: quick ? 'quick' : 'full',
-    seconds: quick ? 2 : 10,
-    warmup: quick ? 1 : 3,
-    pacedSeconds: quick ? 2 : 5,
+    seconds: quick ? 1.5 : 10,
+    warmup: quick ? 0.5 : 3,
+    pacedSeconds: quick ? 1 : 5,
     connections: 20,
     pacedConnections: 64,
     algs: ['RS256', 'ES256'],
     only: null,
     scale: quick ? { apps: 10_000, connections: 100_000 } : { apps: 100_000, connections: 1_000_000 },
+    scaleScenarios: quick ? ['client_credentials', 'refresh_stable'] : null,
     profile: false,
     outDir: resolve(here, '..', 'results'),
     tesseraEnv: {},
@@ -85,6 +90,7 @@ export function parseOptions(argv: string[]): Options {
       case '--alg': options.algs = value().split(',').map((a) => a.trim().toUpperCase()) as Alg[]; break;
       case '--only': options.only = new RegExp(value()); break;
       case '--no-scale': options.scale = null; break;
+      case '--scale-scenarios': options.scaleScenarios = value().split(','); break;
       case '--scale': {
         const [apps, connections] = value().split(',').map(Number);
         options.scale = { apps: apps!, connections: connections! };
@@ -143,9 +149,15 @@ class Bench {
   }
 
   private async load(cell: string, server: Running, workload: Workload, expect: LoadJob['expect'], paced: boolean) {
-    const peak = await this.loader.run({
-      cell, port: this.port, workload, expect, mode: 'peak', seconds: this.o.seconds, connections: this.o.connections, warmupSeconds: this.o.warmup,
-    });
+    const job = { cell, port: this.port, workload, expect, mode: 'peak', connections: this.o.connections } as const;
+    if (this.o.warmup > 0) {
+      const warm = await this.loader.run({ ...job, seconds: this.o.warmup });
+      if (!warm.ok) return { peak: warm, paced: undefined, peakRssMb: server.memory().peakRssMb };
+    }
+    const cpuBefore = server.cpuMs();
+    const peak = await this.loader.run({ ...job, seconds: this.o.seconds });
+    const served = peak.requests + peak.non2xx;
+    peak.serverCpuUsPerRequest = served ? Math.round(((server.cpuMs() - cpuBefore) * 1000) / served) : Number.NaN;
     let pacedResult: LoadResult | undefined;
     if (paced && peak.ok && this.o.pacedSeconds > 0 && peak.rps > 0) {
       pacedResult = await this.loader.run({
@@ -173,8 +185,10 @@ class Bench {
     const base = { id, system: 'tessera', scenario: scenario.id, alg, store } as const;
     const dataDir = store === 'scale' ? this.scaleDir! : mkdtempSync(join(this.workDir, 'tessera-'));
     let server: Running | undefined;
+    const seedStart = Date.now();
     try {
       const fixtures: TesseraFixtures = await seedTessera(dataDir, alg, this.port, fixtureCounts(scenario, alg, this.o));
+      const seedMs = Date.now() - seedStart;
       const env = childEnv({
         TESSERA_SIGNING_ALG: alg, TESSERA_REFRESH_ROTATION: String(scenario.rotation), TESSERA_REQUEST_TOKEN_MAX_USES: '100',
         ...this.o.tesseraEnv,
@@ -187,7 +201,7 @@ class Bench {
       const restRssMb = server.memory().rssMb;
       const { workload, expect } = scenario.tessera(fixtures, this.o.connections);
       const measured = await this.load(id, server, workload, expect, !profileDir);
-      return this.record({ ...base, startMs: server.startMs, restRssMb, ...measured });
+      return this.record({ ...base, startMs: server.startMs, restRssMb, seedMs, ...measured });
     } catch (error) {
       return this.record({ ...base, error: (error as Error).message });
     } finally {
@@ -269,7 +283,9 @@ async function runTable(o: Options, bench: Bench): Promise<Report> {
   const startedAt = new Date();
   const load: { before: number[]; after?: number[] } = { before: loadavg() };
   let scaleSeedSeconds: number | null = null;
-  const wantsScale = o.scale !== null && o.algs.some((alg) => scenarios(alg).some((s) => s.scale && bench.selected(`tessera:${s.id}:${alg}:scale`)));
+  const onScale = (s: Scenario, alg: Alg) => o.scale !== null && s.scale && (!o.scaleScenarios || o.scaleScenarios.includes(s.id))
+    && bench.selected(`tessera:${s.id}:${alg}:scale`);
+  const wantsScale = o.algs.some((alg) => scenarios(alg).some((s) => onScale(s, alg)));
   if (wantsScale) scaleSeedSeconds = await bench.prepareScale(o.algs[0]!);
 
   const rows: Row[] = [];
@@ -281,7 +297,7 @@ async function runTable(o: Options, bench: Bench): Promise<Report> {
       if (bench.selected(`oidc-provider:${scenario.id}:${alg}`)) row.peer = await bench.peer(scenario, alg);
       const ceilingId = scenario.ceiling.kind === 'json' ? 'ceiling:json' : `ceiling:${scenario.ceiling.kind === 'sign' ? `sign${scenario.ceiling.signatures}` : 'verify'}:${alg}`;
       if (bench.selected(ceilingId)) row.ceiling = await bench.ceiling(scenario.ceiling, alg);
-      if (wantsScale && scenario.scale && bench.selected(`tessera:${scenario.id}:${alg}:scale`)) row.scale = await bench.tessera(scenario, alg, 'scale');
+      if (onScale(scenario, alg)) row.scale = await bench.tessera(scenario, alg, 'scale');
       if (row.tessera || row.peer || row.ceiling || row.scale) rows.push(row);
     }
   }

@@ -53,7 +53,63 @@ export const SettingsSchema = z.object({
   sessionMaxSeconds: seconds.default(12 * 3600),
   /** Decision 7: an app unused this many days is deactivated (code 59); 0 never deactivates. */
   appInactivityDays: z.coerce.number().int().min(0).default(365),
+
+  /**
+   * Redis for the rate-limit and failure counters, shared by every node (`redis://[:password@]host:6379/0`,
+   * `rediss://` for TLS). Without it each node counts in its own memory.
+   */
+  redisUrl: z.string().regex(/^rediss?:\/\/\S+$/, 'TESSERA_REDIS_URL must be a redis:// or rediss:// URL').optional(),
+  /** Prefix of every Redis key, so several services (or tests) can share one Redis. */
+  redisKeyPrefix: z.string().min(1).max(100).default('tessera:'),
+  /**
+   * Which proxies may tell the client address in `X-Forwarded-For` (per-address limits and the
+   * audit trail): `false` (none: the peer address counts), `true` (any: only behind a proxy
+   * that overwrites the header), a hop count, or a comma-separated list of proxy addresses/CIDRs.
+   */
+  trustProxy: z.union([z.boolean(), z.string()]).default(false).transform(parseTrustProxy),
+  /** Token endpoint: the window of the request limits, seconds. */
+  rateLimitWindowSeconds: seconds.default(60),
+  /** Token endpoint: most requests per client id per window; 0 for no limit. */
+  rateLimitPerClient: z.coerce.number().int().min(0).default(100_000),
+  /** Token endpoint: most requests per client address per window; 0 for no limit. */
+  rateLimitPerAddress: z.coerce.number().int().min(0).default(200_000),
+  /** The window of the failure budgets below, seconds. */
+  failureWindowSeconds: seconds.default(15 * 60),
+  /** Failed client authentications and failed passwords through one client id per window; then 429. 0: no budget. */
+  failureBudgetPerClient: z.coerce.number().int().min(0).default(100),
+  /** Failed passwords for one login id (or company request-token conversions) per window; then 429. 0: no budget. */
+  failureBudgetPerLoginId: z.coerce.number().int().min(0).default(20),
+  /** Failed client authentications and passwords from one address per window; then 429. 0: no budget. */
+  failureBudgetPerAddress: z.coerce.number().int().min(0).default(200),
+
+  /** How often the sweeper deletes expired rows, seconds (one node at a time); 0 turns it off. */
+  sweepIntervalSeconds: z.coerce.number().int().min(0).default(300),
+  /** Audit events older than this many days are deleted; 0 keeps them forever. */
+  auditRetentionDays: z.coerce.number().int().min(0).default(365),
+  /** Revoked and expired connections stay visible this many days, then go with their refresh tokens. */
+  endedConnectionRetentionDays: z.coerce.number().int().min(0).default(30),
+
+  /** Scheduled signing-key rotation: a new key when the signing one is this many days old; 0 rotates only on command. */
+  keyRotationDays: z.coerce.number().int().min(0).default(90),
+  /** A new key is published this long before it signs; must exceed keyReloadSeconds + jwksMaxAgeSeconds. */
+  keyPropagationSeconds: seconds.default(600),
+  /** How often every node reloads the signing keys from the store, seconds. */
+  keyReloadSeconds: seconds.default(60),
+  /** `Cache-Control: max-age` of the JWKS and discovery documents, seconds. */
+  jwksMaxAgeSeconds: seconds.default(300),
 });
+
+/** The `trustProxy` setting in the shapes Fastify takes: boolean, hop count, or address list. */
+export type TrustProxy = boolean | number | string[];
+
+function parseTrustProxy(value: boolean | string): TrustProxy {
+  if (typeof value === 'boolean') return value;
+  const text = value.trim().toLowerCase();
+  if (['true', '1', 'yes'].includes(text)) return true;
+  if (['false', '0', 'no', ''].includes(text)) return false;
+  if (/^\d+$/.test(text)) return Number(text);
+  return text.split(/[\s,]+/).filter(Boolean);
+}
 
 export type SettingsInput = z.input<typeof SettingsSchema>;
 export type Settings = Readonly<z.output<typeof SettingsSchema>>;
@@ -72,6 +128,15 @@ const envNames: Record<keyof SettingsInput, string> = {
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
   appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS',
+  redisUrl: 'TESSERA_REDIS_URL', redisKeyPrefix: 'TESSERA_REDIS_KEY_PREFIX', trustProxy: 'TESSERA_TRUST_PROXY',
+  rateLimitWindowSeconds: 'TESSERA_RATE_LIMIT_WINDOW_SECONDS', rateLimitPerClient: 'TESSERA_RATE_LIMIT_PER_CLIENT',
+  rateLimitPerAddress: 'TESSERA_RATE_LIMIT_PER_ADDRESS', failureWindowSeconds: 'TESSERA_FAILURE_WINDOW_SECONDS',
+  failureBudgetPerClient: 'TESSERA_FAILURE_BUDGET_PER_CLIENT', failureBudgetPerLoginId: 'TESSERA_FAILURE_BUDGET_PER_LOGIN_ID',
+  failureBudgetPerAddress: 'TESSERA_FAILURE_BUDGET_PER_ADDRESS',
+  sweepIntervalSeconds: 'TESSERA_SWEEP_INTERVAL_SECONDS', auditRetentionDays: 'TESSERA_AUDIT_RETENTION_DAYS',
+  endedConnectionRetentionDays: 'TESSERA_ENDED_CONNECTION_RETENTION_DAYS',
+  keyRotationDays: 'TESSERA_KEY_ROTATION_DAYS', keyPropagationSeconds: 'TESSERA_KEY_PROPAGATION_SECONDS',
+  keyReloadSeconds: 'TESSERA_KEY_RELOAD_SECONDS', jwksMaxAgeSeconds: 'TESSERA_JWKS_MAX_AGE_SECONDS',
 };
 
 /** The environment variable behind each setting, for `--help` and the docs. */
@@ -90,5 +155,11 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
     const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'settings'}: ${issue.message}`);
     throw new Error(`invalid settings: ${problems.join('; ')}`);
   }
-  return Object.freeze(result.data);
+  const settings = result.data;
+  // Publish before use (Decision 9): every node must have reloaded the new key, and every cached
+  // JWKS must have expired, before anything is signed with it.
+  if (settings.keyPropagationSeconds <= settings.keyReloadSeconds + settings.jwksMaxAgeSeconds) {
+    throw new Error(`invalid settings: keyPropagationSeconds (${settings.keyPropagationSeconds}) must exceed keyReloadSeconds + jwksMaxAgeSeconds (${settings.keyReloadSeconds + settings.jwksMaxAgeSeconds})`);
+  }
+  return Object.freeze(settings);
 }

@@ -28,7 +28,7 @@ if (!hasChromium && !inCi) {
 type PlaywrightPage = import('playwright-core').Page;
 type PlaywrightContext = import('playwright-core').BrowserContext;
 
-describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
+describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 60_000 }, () => {
   let t: TestServer;
   let alpha: Tenant;
   let bravo: Tenant;
@@ -70,7 +70,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', () => {
     });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
     page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('console', (message) => {
       if (message.type() === 'error' && !/status of 40[0134]/.test(message.text())) problems.push(`console: ${message.text()}`);

@@ -1,17 +1,41 @@
 /**
- * `tessera admin …`: local administration on the same store as `tessera serve`
- * (`--data-dir`), each command with `--json` for scripts. Secrets appear only in the answer
- * that creates them.
+ * `tessera admin …`: administration on the same store as `tessera serve` (`--data-dir`), or with
+ * `--server URL` through the admin API of a running service (after `tessera admin login`). Each
+ * command has `--json` for scripts. Secrets appear only in the answer that creates them.
  */
+import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import type { Core, CoreHandle } from '@tessera/server';
+import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
+import { ExitCode } from '../exit-codes.js';
 import { CommandError, printRecord, printTable, readStdin } from '../output.js';
+import { readSecret } from '../secret-input.js';
 
 interface AdminOptions {
   dataDir?: string;
   databaseUrl?: string;
+  server?: string;
   json?: boolean;
 }
+
+/** The `--server` of the command, normalized, or undefined for the local store. */
+function remoteServer(command: Command): string | undefined {
+  const { server } = command.optsWithGlobals<AdminOptions>();
+  return server ? normalizeServer(server) : undefined;
+}
+
+/** Remote commands act for the signed-in administrator's company only. */
+function checkCompany(company: string | undefined, session: { companyUUID: string }): void {
+  if (company && company.toLowerCase() !== session.companyUUID) {
+    throw new CommandError(`with --server, commands act for your own company (${session.companyUUID}); --company cannot name another`, ExitCode.Usage);
+  }
+}
+
+interface RemoteApp {
+  clientId: string; companyUUID: string; name: string; description: string; stage: string; appType: string;
+  grants: string[]; scopes: string[]; enabled: boolean; createdAt: string; lastUsedAt: string | null;
+}
+interface RemoteUser { id: string; loginId: string; status: string; roles: string[]; createdAt: string }
 
 const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
@@ -19,6 +43,9 @@ const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString(
 /** Opens the store of `--data-dir`, runs `work`, and closes it again. */
 async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
   const options = command.optsWithGlobals<AdminOptions>();
+  if (options.server) {
+    throw new CommandError(`\`tessera admin ${command.parent?.name()} ${command.name()}\` works on the local store only (it spans companies); run it without --server on the service's machine`, ExitCode.Usage);
+  }
   const { createCore, loadSettings } = await import('@tessera/server');
   const settings = loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
   let handle: CoreHandle | undefined;
@@ -55,10 +82,42 @@ async function resolveCompany(core: Core, companyId: string | undefined): Promis
 export function registerAdminCommands(program: Command): void {
   const admin = program
     .command('admin')
-    .description('administer the token service on its local store (apps, request tokens, users, companies)')
+    .description('administer the token service: on its local store, or with --server through its admin API (apps, request tokens, users, companies)')
     .option('--data-dir <dir>', 'the data dir of the service (TESSERA_DATA_DIR, default ./.tessera)')
     .option('--database-url <url>', 'the PostgreSQL database of the service, postgres://… (TESSERA_DATABASE_URL)')
+    .option('--server <url>', 'work through the admin API of a running service instead (sign in first: `tessera admin login --server URL`)')
     .option('--json', 'print JSON for scripts');
+
+  admin
+    .command('login')
+    .description('sign in to the admin API of a running service (--server); keeps a short-lived token in TESSERA_HOME (mode 0600)')
+    .option('--login-id <login>', 'your login id (a Web Services Administrator); asked when absent')
+    .option('--password-stdin', 'read the password from standard input (else TESSERA_ADMIN_PASSWORD, else a hidden prompt)')
+    .action(async (options: { loginId?: string; passwordStdin?: boolean }, command: Command) => {
+      const server = remoteServer(command);
+      if (!server) throw new CommandError('tessera admin login needs --server URL (e.g. https://localhost:8443)', ExitCode.Usage);
+      let loginId = options.loginId;
+      if (!loginId) {
+        if (!process.stdin.isTTY) throw new CommandError('no login id: pass --login-id', ExitCode.Usage);
+        const prompt = createInterface({ input: process.stdin, output: process.stderr });
+        loginId = (await prompt.question('Login ID: ')).trim();
+        prompt.close();
+      }
+      const password = await readSecret({ label: 'password', stdinFlag: '--password-stdin', fromStdin: Boolean(options.passwordStdin), envVar: 'TESSERA_ADMIN_PASSWORD' });
+      const saved = await login(server, loginId, password);
+      const { json } = command.optsWithGlobals<AdminOptions>();
+      printRecord({ server, loginId: saved.loginId, companyUUID: saved.companyUUID, companyName: saved.companyName, expiresAt: saved.expiresAt }, Boolean(json));
+    });
+
+  admin
+    .command('logout')
+    .description('forget the admin token of --server')
+    .action(async (_options, command: Command) => {
+      const server = remoteServer(command);
+      if (!server) throw new CommandError('tessera admin logout needs --server URL', ExitCode.Usage);
+      const removed = await logout(server);
+      process.stderr.write(removed ? `signed out of ${server}\n` : `was not signed in to ${server}\n`);
+    });
 
   const apps = admin.command('apps').description('OAuth 2.0 Application Management');
   apps
@@ -72,6 +131,20 @@ export function registerAdminCommands(program: Command): void {
     .option('--type <type>', 'ws-client | ics-client', 'ws-client')
     .option('--company <uuid>', 'owning company (default: the first company, the demo company)')
     .action(async (options, command: Command) => {
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const { app, clientSecret } = await api.post<{ app: RemoteApp; clientSecret: string }>('/apps', {
+          name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
+          stage: options.stage, appType: options.type,
+        });
+        printRecord({
+          clientId: app.clientId, clientSecret, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
+          grants: app.grants, scopes: app.scopes, companyUUID: app.companyUUID, createdAt: app.createdAt,
+        }, Boolean(command.optsWithGlobals<AdminOptions>().json));
+        return;
+      }
       await withCore(command, async (core, global) => {
         const { createApp } = await import('@tessera/server');
         const companyId = await resolveCompany(core, options.company);
@@ -90,6 +163,22 @@ export function registerAdminCommands(program: Command): void {
     .description('list the apps of a company')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const apps: RemoteApp[] = [];
+        for (let offset = 0; ; offset += 200) {
+          const page = await api.get<{ items: RemoteApp[]; total: number }>(`/apps?sort=createdAt&order=asc&limit=200&offset=${offset}`);
+          apps.push(...page.items);
+          if (apps.length >= page.total || page.items.length === 0) break;
+        }
+        printTable(apps.map((app) => ({
+          clientId: app.clientId, name: app.name, stage: app.stage, enabled: app.enabled, grants: app.grants, scopes: app.scopes,
+          createdAt: app.createdAt, lastUsedAt: app.lastUsedAt ?? '',
+        })), ['clientId', 'name', 'stage', 'enabled', 'grants', 'createdAt', 'lastUsedAt'], Boolean(command.optsWithGlobals<AdminOptions>().json));
+        return;
+      }
       await withCore(command, async (core, global) => {
         const companyId = await resolveCompany(core, options.company);
         const { items } = await core.store.apps.list({ companyId, sort: 'createdAt', order: 'asc', limit: 10_000 });
@@ -106,6 +195,17 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--client-id <id>', 'the app (Client ID)')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const issued = await api.post<{ companyUUID: string; requestToken: string; expiresAt: string; warnings: string[] }>(
+          '/request-tokens', { appId: String(options.clientId) });
+        for (const warning of issued.warnings) process.stderr.write(`warning: ${warning}\n`);
+        printRecord({ companyUUID: issued.companyUUID, requestToken: issued.requestToken, expiresAt: issued.expiresAt },
+          Boolean(command.optsWithGlobals<AdminOptions>().json));
+        return;
+      }
       await withCore(command, async (core, global) => {
         const { generateRequestToken } = await import('@tessera/server');
         const companyId = await resolveCompany(core, options.company);
@@ -126,6 +226,17 @@ export function registerAdminCommands(program: Command): void {
     .option('--admin', 'make the user a Web Services Administrator')
     .action(async (options, command: Command) => {
       const password = await readStdin();
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const user = await api.post<RemoteUser>('/users', {
+          loginId: options.loginId, password, ...(options.email ? { email: options.email } : {}), administrator: Boolean(options.admin),
+        });
+        printRecord({ id: user.id, loginId: user.loginId, companyUUID: api.session.companyUUID, roles: user.roles },
+          Boolean(command.optsWithGlobals<AdminOptions>().json));
+        return;
+      }
       await withCore(command, async (core, global) => {
         const { createUser, WebServicesAdministrator } = await import('@tessera/server');
         const companyId = await resolveCompany(core, options.company);
@@ -141,6 +252,15 @@ export function registerAdminCommands(program: Command): void {
     .description('list the users of a company')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const { items } = await api.get<{ items: RemoteUser[] }>('/users');
+        printTable(items.map((u) => ({ id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: u.createdAt })),
+          ['id', 'loginId', 'status', 'roles', 'createdAt'], Boolean(command.optsWithGlobals<AdminOptions>().json));
+        return;
+      }
       await withCore(command, async (core, global) => {
         const companyId = await resolveCompany(core, options.company);
         const rows = (await core.store.users.listByCompany(companyId)).map((u) => ({

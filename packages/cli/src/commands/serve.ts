@@ -31,7 +31,8 @@ export function registerServeCommand(program: Command): void {
       const server = await createServer(settings);
       const url = await server.listen();
       const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
-      const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  data dir: ${settings.dataDir}`];
+      const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  data dir: ${settings.dataDir}`,
+        `  admin console: ${url}/admin`];
       if (seed) {
         lines.push(
           '', 'First start: demo data created. These values are shown only now:',

@@ -74,6 +74,8 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       }
       const { loginId, password } = parseInput(CredentialsSchema, jsonBody(request));
       const signedIn = await signIn(core, loginId, password, request.id);
+      const previous = cookieOf(request, SessionCookie);
+      if (previous) await signOut(core, previous);
       setSessionCookie(request, reply, SessionCookie, signedIn.sessionId);
       clearCookie(request, reply, SignInCookie);
       return sessionView(core, signedIn.identity, signedIn.csrfToken, signedIn.session.expiresAt);

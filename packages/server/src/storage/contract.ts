@@ -13,6 +13,7 @@ import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
 import { requestTokensContract } from './contract/request-tokens.js';
 import { sessionsContract } from './contract/sessions.js';
+import { sweepingContract } from './contract/sweeping.js';
 import type { Store } from './types.js';
 
 /** An open, empty store, and how to close and remove it again. */
@@ -56,5 +57,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     keysContract(store);
     auditContract(store);
     sessionsContract(store);
+    sweepingContract(store);
   });
 }

@@ -184,6 +184,8 @@ export interface CompanyRepository {
   get(id: string): Promise<Company | undefined>;
   list(): Promise<Company[]>;
   count(): Promise<number>;
+  /** Enables or disables a company; false when there is none. */
+  setEnabled(id: string, enabled: boolean): Promise<boolean>;
 }
 
 export interface UserRepository {
@@ -216,6 +218,13 @@ export interface AppRepository {
   grantCompany(grant: AppCompanyGrant): Promise<void>;
   getCompanyGrant(appId: string, companyId: string): Promise<AppCompanyGrant | undefined>;
   setCompanyGrant(appId: string, companyId: string, enabled: boolean, now: number): Promise<boolean>;
+
+  /**
+   * Disables every enabled app neither used nor changed after `cutoff` (PROTOCOL.md Decision 7:
+   * `max(lastUsedAt, updatedAt, createdAt) <= cutoff`), setting `updatedAt` to `now`, in one
+   * conditional statement; answers the apps as they are after it.
+   */
+  disableUnusedSince(cutoff: number, now: number): Promise<App[]>;
 }
 
 export interface RequestTokenRepository {
@@ -246,12 +255,24 @@ export interface ConnectionRepository {
   revokeByPrincipal(appId: string, principalId: string, now: number): Promise<number>;
   /** Deletes revoked and expired connections (and their tokens) older than `before`. */
   sweep(before: number): Promise<number>;
+  /**
+   * Deletes up to `limit` refresh token values, current or superseded, of connections revoked or
+   * expired at `now` (they answer 108 either way); answers how many.
+   */
+  deleteTokensOfEnded(now: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` refresh token values superseded before `before`: past that, a replay is
+   * answered as an unknown token (108) instead of revoking the family. Answers how many.
+   */
+  deleteSupersededBefore(before: number, limit: number): Promise<number>;
 }
 
 export interface KeyRepository {
   add(key: SigningKey): Promise<void>;
   list(): Promise<SigningKey[]>;
   retire(kid: string, retiredAt: number, expiresAt: number): Promise<void>;
+  /** Deletes keys withdrawn from JWKS before `before` (`expiresAt < before`); answers how many. */
+  deleteExpired(before: number): Promise<number>;
 }
 
 export interface SessionRepository {
@@ -272,6 +293,22 @@ export interface SessionRepository {
 export interface AuditRepository {
   append(events: AuditEvent[]): Promise<void>;
   query(query: AuditQuery): Promise<Page<StoredAuditEvent>>;
+  /** Deletes up to `limit` of the oldest events before `before` (retention); answers how many. */
+  deleteBefore(before: number, limit: number): Promise<number>;
+}
+
+/** What `LockRepository.tryWithLock` answers: whether the work ran, and what it answered. */
+export type LockOutcome<T> = { acquired: true; value: T } | { acquired: false };
+
+/**
+ * Mutual exclusion across every node of one store (PostgreSQL session advisory locks, released
+ * by the database if the holder dies; a process-local lock on the single-node SQLite store).
+ */
+export interface LockRepository {
+  /** Runs `work` holding the lock `name` when nobody else holds it; otherwise runs nothing. */
+  tryWithLock<T>(name: string, work: () => Promise<T>): Promise<LockOutcome<T>>;
+  /** Waits for the lock `name`, then runs `work` holding it. */
+  withLock<T>(name: string, work: () => Promise<T>): Promise<T>;
 }
 
 /** A storage backend: the repositories plus its life cycle. */
@@ -285,5 +322,6 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly audit: AuditRepository;
   readonly sessions: SessionRepository;
+  readonly locks: LockRepository;
   close(): Promise<void>;
 }

@@ -138,6 +138,9 @@ export const postgresMigrations: readonly string[] = [
   CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
   CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
   `,
+  /* 3: what the sweeper looks for */ `
+  CREATE INDEX refresh_tokens_superseded ON refresh_tokens (superseded_at) WHERE superseded_at IS NOT NULL;
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

@@ -5,6 +5,7 @@
  * one wins (PostgreSQL re-checks the condition on the row it waited for).
  */
 import type pg from 'pg';
+import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
 import {
   auditRecord, jsonb, num, toApp, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
@@ -51,7 +52,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     await pool.end();
     throw error;
   }
-  return new PostgresStore(pool);
+  return new PostgresStore(pool, schema);
 }
 
 const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
@@ -89,7 +90,11 @@ class Conditions {
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
 
-  constructor(private readonly pool: pg.Pool) {}
+  readonly locks: AdvisoryLocks;
+
+  constructor(private readonly pool: pg.Pool, schema: string) {
+    this.locks = new AdvisoryLocks(pool, schema);
+  }
 
   private async all(text: string, params: unknown[] = []): Promise<Row[]> {
     return (await this.pool.query<Row>(text, params)).rows;
@@ -113,6 +118,8 @@ class PostgresStore implements Store {
     },
     list: async () => (await this.all('SELECT * FROM companies ORDER BY created_at, id COLLATE "C"')).map(toCompany),
     count: async () => num((await this.one('SELECT count(*) AS n FROM companies'))!.n),
+    setEnabled: async (id: string, enabled: boolean) =>
+      (await this.run('UPDATE companies SET enabled = $2 WHERE id = $1', [id, enabled])) === 1,
   };
 
   readonly users = {
@@ -205,6 +212,10 @@ class PostgresStore implements Store {
     setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
       (await this.run('UPDATE app_companies SET enabled = $3, updated_at = $4 WHERE app_id = $1 AND company_id = $2',
         [appId, companyId, enabled, now])) === 1,
+    disableUnusedSince: async (cutoff: number, now: number) =>
+      (await this.all(`UPDATE apps SET enabled = false, updated_at = $2
+        WHERE enabled AND coalesce(last_used_at, 0) <= $1 AND updated_at <= $1 AND created_at <= $1 RETURNING *`,
+      [cutoff, now])).map(toApp),
   };
 
   readonly requestTokens = {
@@ -269,6 +280,13 @@ class PostgresStore implements Store {
         [appId, principalId, now]),
     sweep: async (before: number) =>
       this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR refresh_expires_at < $1', [before]),
+    deleteTokensOfEnded: async (now: number, limit: number) =>
+      this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT t.digest FROM refresh_tokens t
+        JOIN connections c ON c.id = t.connection_id WHERE c.revoked_at IS NOT NULL OR c.refresh_expires_at <= $1 LIMIT $2)`,
+      [now, limit]),
+    deleteSupersededBefore: async (before: number, limit: number) =>
+      this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT digest FROM refresh_tokens
+        WHERE superseded_at IS NOT NULL AND superseded_at < $1 LIMIT $2)`, [before, limit]),
   };
 
   readonly keys = {
@@ -282,6 +300,8 @@ class PostgresStore implements Store {
       await this.run('UPDATE signing_keys SET retired_at = $2, expires_at = $3 WHERE kid = $1 AND retired_at IS NULL',
         [kid, retiredAt, expiresAt]);
     },
+    deleteExpired: async (before: number) =>
+      this.run('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < $1', [before]),
   };
 
   readonly audit = {
@@ -306,6 +326,8 @@ class PostgresStore implements Store {
         LIMIT ${where.next(q.limit ?? 100)} OFFSET ${where.next(q.offset ?? 0)}`, where.params);
       return { items: rows.map(toAudit), total };
     },
+    deleteBefore: async (before: number, limit: number) =>
+      this.run('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < $1 ORDER BY at LIMIT $2)', [before, limit]),
   };
 
   readonly sessions = {

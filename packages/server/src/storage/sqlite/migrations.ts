@@ -129,4 +129,10 @@ export const sqliteMigrations: readonly string[] = [
   CREATE INDEX admin_sessions_user ON admin_sessions (user_id);
   CREATE INDEX admin_sessions_expiry ON admin_sessions (expires_at);
   `,
+  /* 3: what the sweeper looks for */ `
+  CREATE INDEX refresh_tokens_superseded ON refresh_tokens (superseded_at) WHERE superseded_at IS NOT NULL;
+  CREATE INDEX connections_revoked ON connections (revoked_at) WHERE revoked_at IS NOT NULL;
+  CREATE INDEX request_tokens_expiry ON request_tokens (expires_at);
+  CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
+  `,
 ];

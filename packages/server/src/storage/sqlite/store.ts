@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { ProcessLocks } from '../process-locks.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
   AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
@@ -146,6 +147,8 @@ class SqliteStore implements Store {
     },
     list: async () => this.all('SELECT * FROM companies ORDER BY created_at, id').map(toCompany),
     count: async () => num(this.one('SELECT count(*) AS n FROM companies')!.n),
+    setEnabled: async (id: string, enabled: boolean) =>
+      this.run('UPDATE companies SET enabled = ? WHERE id = ?', enabled ? 1 : 0, id) === 1,
   };
 
   readonly users = {
@@ -235,6 +238,10 @@ class SqliteStore implements Store {
     setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
       this.run('UPDATE app_companies SET enabled = ?, updated_at = ? WHERE app_id = ? AND company_id = ?',
         enabled ? 1 : 0, now, appId, companyId) === 1,
+    disableUnusedSince: async (cutoff: number, now: number) =>
+      this.all(`UPDATE apps SET enabled = 0, updated_at = ?
+        WHERE enabled = 1 AND coalesce(last_used_at, 0) <= ? AND updated_at <= ? AND created_at <= ? RETURNING *`,
+      now, cutoff, cutoff, cutoff).map(toApp),
   };
 
   readonly requestTokens = {
@@ -294,6 +301,12 @@ class SqliteStore implements Store {
         now, appId, principalId),
     sweep: async (before: number) =>
       this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < ?) OR refresh_expires_at < ?', before, before),
+    deleteTokensOfEnded: async (now: number, limit: number) =>
+      this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT t.digest FROM refresh_tokens t
+        JOIN connections c ON c.id = t.connection_id WHERE c.revoked_at IS NOT NULL OR c.refresh_expires_at <= ? LIMIT ?)`, now, limit),
+    deleteSupersededBefore: async (before: number, limit: number) =>
+      this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT digest FROM refresh_tokens
+        WHERE superseded_at IS NOT NULL AND superseded_at < ? LIMIT ?)`, before, limit),
   };
 
   readonly keys = {
@@ -306,6 +319,7 @@ class SqliteStore implements Store {
     retire: async (kid: string, retiredAt: number, expiresAt: number) => {
       this.run('UPDATE signing_keys SET retired_at = ?, expires_at = ? WHERE kid = ? AND retired_at IS NULL', retiredAt, expiresAt, kid);
     },
+    deleteExpired: async (before: number) => this.run('DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at < ?', before),
   };
 
   readonly audit = {
@@ -330,6 +344,8 @@ class SqliteStore implements Store {
         ...params, q.limit ?? 100, q.offset ?? 0).map(toAudit);
       return { items, total };
     },
+    deleteBefore: async (before: number, limit: number) =>
+      this.run('DELETE FROM audit_events WHERE id IN (SELECT id FROM audit_events WHERE at < ? ORDER BY at LIMIT ?)', before, limit),
   };
 
   readonly sessions = {
@@ -347,6 +363,8 @@ class SqliteStore implements Store {
     deleteExpired: async (now: number, idleSince: number) =>
       this.run('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at <= ?', now, idleSince),
   };
+
+  readonly locks = new ProcessLocks();
 
   async close(): Promise<void> {
     this.db.close();

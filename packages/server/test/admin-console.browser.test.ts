@@ -3,7 +3,7 @@
  * create an app (the "at least one scope" error first), copy the credentials from the dialog,
  * generate a company request token and complete the password grant with those values; rotate a
  * secret; revoke a connection; and try another company's ids. Saves a screenshot of each page to
- * docs/screenshots/. Without /usr/bin/chromium the suite is skipped locally (loudly) and fails
+ * test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1). Without /usr/bin/chromium the suite is skipped locally (loudly) and fails
  * under CI=true.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,8 @@ import { defaultScopes, postToken, startTestServer, type TestServer } from './he
 const chromiumPath = '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
 const inCi = process.env.CI === 'true';
-const screenshots = fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url));
+// Screenshots go to test-results/screenshots/; `UPDATE_SCREENSHOTS=1 npm test` refreshes the ones the docs show.
+const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
 
 if (!hasChromium && !inCi) {
   console.warn('\n\n*** admin console browser tests SKIPPED: /usr/bin/chromium is missing. '
@@ -39,7 +40,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
   const created = { clientId: '', clientSecret: '', name: 'Acme Expense Sync' };
   let refreshToken = '';
 
-  /** Saves docs/screenshots/<name>.png: the whole page, or only the window while a dialog is open. */
+  /** Saves <screenshots>/<name>.png: the whole page, or only the window while a dialog is open. */
   const shoot = async (name: string, fullPage = true) => {
     await page.evaluate(() => document.getElementById('toast')?.classList.remove('visible'));
     await page.waitForTimeout(250);

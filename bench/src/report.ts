@@ -22,6 +22,8 @@ export interface CellResult {
   /** Tessera only: open-loop run at half the peak rate. */
   paced?: LoadResult | undefined;
   error?: string;
+  /** With --rounds: which round this measurement is from. */
+  round?: number;
 }
 
 export interface Row {
@@ -175,7 +177,7 @@ function ratio(a: CellResult | undefined, b: CellResult | undefined, asPercent: 
 function ceilingName(row: Row): string {
   if (!row.ceiling) return '–';
   return row.ceiling.system === 'ceiling-json' ? 'http fixed JSON'
-    : row.ceiling.system === 'ceiling-verify' ? 'http + jose verify'
+    : row.ceiling.system === 'ceiling-verify' ? 'http + 1 verify'
       : `http + ${row.ceiling.system.slice(-1)} sig`;
 }
 
@@ -272,7 +274,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Linux ${m.kernel}, Node ${m.node}; load average before ${m.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${(m.loadAverage.after ?? []).map((x) => x.toFixed(2)).join(' ')}`,
     `- Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `- Settings: ${s.warmup} s warm-up + ${s.seconds} s peak per cell with ${s.connections} connections (autocannon); Tessera cells then ${s.pacedSeconds} s paced at half the peak rate (open loop, at most ${s.pacedConnections} in flight); ${String(s.pinning)}; large store ${describeScale(report)}${s.scaleSeedSeconds ? ` (seeded in ${Number(s.scaleSeedSeconds).toFixed(0)} s)` : ''}${Object.keys(s.tesseraEnv as object).length ? `; Tessera settings ${JSON.stringify(s.tesseraEnv)}` : ''}${s.only ? `; only cells matching /${String(s.only)}/` : ''}`,
+    `- Settings: ${Number(s.rounds) > 1 ? `best of ${String(s.rounds)} rounds; ` : ''}${s.warmup} s warm-up + ${s.seconds} s peak per cell with ${s.connections} connections (autocannon); Tessera cells then ${s.pacedSeconds} s paced at half the peak rate (open loop, at most ${s.pacedConnections} in flight); ${String(s.pinning)}; large store ${describeScale(report)}${s.scaleSeedSeconds ? ` (seeded in ${Number(s.scaleSeedSeconds).toFixed(0)} s)` : ''}${Object.keys(s.tesseraEnv as object).length ? `; Tessera settings ${JSON.stringify(s.tesseraEnv)}` : ''}${s.only ? `; only cells matching /${String(s.only)}/` : ''}`,
     '',
     markdownTable(headers, mainRows(report)),
     '',

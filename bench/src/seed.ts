@@ -56,6 +56,12 @@ async function addConnection(core: Core, appId: string, companyId: string): Prom
   return value;
 }
 
+/** Creates the data dir's server key and a signing key of `alg` (what a first start would do). */
+export async function prepareDataDir(dataDir: string, alg: Alg, port: number): Promise<void> {
+  const handle = await openCore(dataDir, alg, port);
+  await handle.close();
+}
+
 /**
  * A bench app owned by a bench company, `counts.companies` companies each with a request token
  * for it, a connection with one refresh token per entry of `counts.refreshTokens`, and company

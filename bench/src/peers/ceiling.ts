@@ -6,16 +6,15 @@
  * - `sign`: reads the form body and signs `signatures` JWTs per request with node:crypto
  *   (the same algorithm, key size and a claim set the size of Tessera's), answering them as JSON
  *   (the limit for client_credentials with 1, for refresh and authtoken grants with 2).
- * - `verify`: verifies a Bearer JWT with jose (`jwtVerify` against a local JWKS, as Tessera
- *   does) and answers a small JSON body (the limit for a protected API call).
+ * - `verify`: verifies a Bearer JWT with node:crypto (signature, `alg`, `kid`, `iss`, `exp`) and
+ *   answers a small JSON body (the limit for a protected API call).
  *
  * No store, no client authentication, no logging, no framework. Configuration comes from the
  * BENCH_TARGET environment variable (JSON).
  */
-import { createHash, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLocalJWKSet, jwtVerify } from 'jose';
 
 interface CeilingConfig {
   port: number;
@@ -53,7 +52,19 @@ function claims(): Record<string, unknown> {
 }
 
 const fixed = Buffer.from(JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid, alg: config.alg, use: 'sig' }] }));
-const jwks = createLocalJWKSet(JSON.parse(fixed.toString()) as { keys: [] });
+
+function verifyJwt(token: string): Record<string, unknown> | undefined {
+  const [h, p, s, extra] = token.split('.');
+  if (!h || !p || !s || extra !== undefined) return undefined;
+  const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as { alg?: string; kid?: string };
+  if (header.alg !== config.alg || header.kid !== kid) return undefined;
+  const data = Buffer.from(`${h}.${p}`);
+  const signature = Buffer.from(s, 'base64url');
+  const ok = config.alg === 'RS256' ? verify('sha256', data, publicKey, signature) : verify('sha256', data, { key: publicKey, dsaEncoding: 'ieee-p1363' }, signature);
+  if (!ok) return undefined;
+  const payload = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+  return payload.iss === issuer && typeof payload.exp === 'number' && payload.exp > Date.now() / 1000 ? payload : undefined;
+}
 
 function answer(res: http.ServerResponse, body: Buffer | string, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
@@ -76,10 +87,14 @@ const server = http.createServer((req, res) => {
       return answer(res, JSON.stringify(body));
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    jwtVerify(token, jwks, { issuer, algorithms: [config.alg] }).then(
-      ({ payload }) => answer(res, JSON.stringify({ id: payload.sub, type: payload['concur.type'] })),
-      () => answer(res, '{"error":"invalid_token"}', 401),
-    );
+    let payload: Record<string, unknown> | undefined;
+    try {
+      payload = verifyJwt(token);
+    } catch {
+      payload = undefined;
+    }
+    if (!payload) return answer(res, '{"error":"invalid_token"}', 401);
+    return answer(res, JSON.stringify({ id: payload.sub, type: payload['concur.type'] }));
   });
 });
 

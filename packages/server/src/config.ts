@@ -18,6 +18,10 @@ export const SettingsSchema = z.object({
    * `secretKey`.
    */
   databaseUrl: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'TESSERA_DATABASE_URL must be a postgres:// URL').optional(),
+  /** The PostgreSQL schema of the tables (created when missing), so several services can share one database. */
+  databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'TESSERA_DATABASE_SCHEMA must be a lower-case identifier').default('public'),
+  /** Most PostgreSQL connections one node opens. */
+  databaseMaxConnections: z.coerce.number().int().min(2).max(1000).default(10),
   /** The datacenter base URL this node serves (`iss` of its tokens); defaults to the listen URL. */
   geolocation: z.string().url().optional(),
   https: bool.default(false),
@@ -64,7 +68,8 @@ export const SettingsSchema = z.object({
   /**
    * Which proxies may tell the client address in `X-Forwarded-For` (per-address limits and the
    * audit trail): `false` (none: the peer address counts), `true` (any: only behind a proxy
-   * that overwrites the header), a hop count, or a comma-separated list of proxy addresses/CIDRs.
+   * that overwrites the header), or a comma-separated list of proxy addresses/CIDRs (`loopback`,
+   * `uniquelocal` and the other names of proxy-addr work too).
    */
   trustProxy: z.union([z.boolean(), z.string()]).default(false).transform(parseTrustProxy),
   /** Token endpoint: the window of the request limits, seconds. */
@@ -99,15 +104,14 @@ export const SettingsSchema = z.object({
   jwksMaxAgeSeconds: seconds.default(300),
 });
 
-/** The `trustProxy` setting in the shapes Fastify takes: boolean, hop count, or address list. */
-export type TrustProxy = boolean | number | string[];
+/** The `trustProxy` setting in the shapes Fastify takes: boolean, or the proxies' addresses. */
+export type TrustProxy = boolean | string[];
 
 function parseTrustProxy(value: boolean | string): TrustProxy {
   if (typeof value === 'boolean') return value;
   const text = value.trim().toLowerCase();
   if (['true', '1', 'yes'].includes(text)) return true;
   if (['false', '0', 'no', ''].includes(text)) return false;
-  if (/^\d+$/.test(text)) return Number(text);
   return text.split(/[\s,]+/).filter(Boolean);
 }
 
@@ -116,7 +120,7 @@ export type Settings = Readonly<z.output<typeof SettingsSchema>>;
 
 const envNames: Record<keyof SettingsInput, string> = {
   host: 'TESSERA_HOST', port: 'TESSERA_PORT', dataDir: 'TESSERA_DATA_DIR', geolocation: 'TESSERA_GEOLOCATION',
-  databaseUrl: 'TESSERA_DATABASE_URL',
+  databaseUrl: 'TESSERA_DATABASE_URL', databaseSchema: 'TESSERA_DATABASE_SCHEMA', databaseMaxConnections: 'TESSERA_DATABASE_MAX_CONNECTIONS',
   https: 'TESSERA_HTTPS', tlsCert: 'TESSERA_TLS_CERT', tlsKey: 'TESSERA_TLS_KEY', secretKey: 'TESSERA_SECRET_KEY',
   accessTokenTtl: 'TESSERA_ACCESS_TOKEN_TTL', refreshTokenTtl: 'TESSERA_REFRESH_TOKEN_TTL',
   requestTokenTtl: 'TESSERA_REQUEST_TOKEN_TTL', requestTokenMaxUses: 'TESSERA_REQUEST_TOKEN_MAX_USES',

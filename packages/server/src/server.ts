@@ -10,6 +10,9 @@ import { AuditLog } from './core/audit.js';
 import { offsetClock, type Clock } from './core/clock.js';
 import type { Core } from './core/context.js';
 import { KeyManager } from './core/keys.js';
+import { startMaintenance, type Maintenance } from './core/maintenance.js';
+import { Protection } from './core/protection.js';
+import { MemoryRateLimiter, type RateLimiter } from './core/rate-limiter.js';
 import { ServerKeys } from './core/secrets.js';
 import { TokenEndpoint } from './core/token-endpoint.js';
 import { TokenIssuer } from './core/tokens.js';
@@ -35,11 +38,18 @@ export interface ServerOptions {
   clock?: Clock;
   /** Where log lines go (stdout by default). */
   logDestination?: DestinationStream;
+  /**
+   * Create a signing key of `signingAlg` when none can sign (default true). Tools that never
+   * sign (`tessera admin`) pass false, so they do not add a key of a default algorithm.
+   */
+  ensureSigningKey?: boolean;
 }
 
 export interface TesseraServer {
   readonly app: FastifyInstance;
   readonly core: Core;
+  /** The node's background work: key reloads, and the sweeper turn (scheduled rotation, sweep). */
+  readonly maintenance: Maintenance;
   /** Starts listening; answers the base URL. */
   listen(): Promise<string>;
   close(): Promise<void>;
@@ -52,7 +62,7 @@ export interface TesseraServer {
 export async function openStore(settings: Settings): Promise<Store> {
   if (settings.databaseUrl) {
     const { openPostgresStore } = await import('./storage/postgres/store.js');
-    return openPostgresStore(settings.databaseUrl);
+    return openPostgresStore(settings.databaseUrl, { schema: settings.databaseSchema, maxConnections: settings.databaseMaxConnections });
   }
   ensureDataDir(settings.dataDir);
   return openSqliteStore(join(settings.dataDir, 'tessera.db'));
@@ -75,15 +85,18 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
   }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
-  const store = options.store ?? (await openStore(settings));
-  const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);
-  await keys.init();
+  const limiter = await openRateLimiter(settings, clock);
+  const { store, keys } = await openStoreAndKeys(settings, options, serverKeys, clock).catch(async (error: unknown) => {
+    await limiter.close();
+    throw error;
+  });
 
   let geolocation = settings.geolocation?.replace(/\/+$/, '');
+  const audit = new AuditLog(store.audit, clock, loggers.node);
   const core: Core = {
-    settings, clock, store, serverKeys, keys,
+    settings, clock, store, serverKeys, keys, audit,
     tokens: new TokenIssuer(keys, clock, settings),
-    audit: new AuditLog(store.audit, clock, loggers.node),
+    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value)),
     log: loggers.node,
     geolocation: () => {
       if (!geolocation) throw new Error('the geolocation is known once the server listens');
@@ -98,9 +111,30 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     },
     async close() {
       await core.audit.flush();
-      await store.close();
+      await limiter.close();
+      await core.store.close();
     },
   };
+}
+
+/** The store and its signing keys (nodes starting together on an empty store make one key); closes the store on failure. */
+async function openStoreAndKeys(settings: Settings, options: ServerOptions, serverKeys: ServerKeys, clock: Clock) {
+  const store = options.store ?? (await openStore(settings));
+  try {
+    const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);
+    await keys.init(store.locks, { createIfMissing: options.ensureSigningKey !== false });
+    return { store, keys };
+  } catch (error) {
+    if (!options.store) await store.close();
+    throw error;
+  }
+}
+
+/** The rate-limit counters: Redis when `redisUrl` is set (loaded only then), else this process's memory. */
+async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLimiter> {
+  if (!settings.redisUrl) return new MemoryRateLimiter(clock);
+  const { openRedisRateLimiter } = await import('./core/redis-rate-limiter.js');
+  return openRedisRateLimiter(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix });
 }
 
 export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
@@ -115,7 +149,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     genReqId: correlationIdFor,
     logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
     bodyLimit: settings.bodyLimit,
-    trustProxy: false,
+    trustProxy: settings.trustProxy,
     return503OnClosing: true,
     clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.node),
     ...(tls ? { https: tls } : {}),
@@ -131,10 +165,12 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerAppSecretsRoutes(app, core);
   registerAdminApiRoutes(app, core);
   registerAdminConsoleRoutes(app);
+  const maintenance = startMaintenance(core);
 
   return {
     app,
     core,
+    maintenance,
     async listen() {
       await app.listen({ host: settings.host, port: settings.port });
       const address = app.server.address();
@@ -145,6 +181,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       return url;
     },
     async close() {
+      await maintenance.stop();
       await app.close();
       await handle.close();
     },

@@ -4,8 +4,6 @@
  * store inspection that a test needs to prove "nothing changed".
  */
 import { createHash } from 'node:crypto';
-import { join } from 'node:path';
-import Sqlite from 'better-sqlite3';
 import { expect } from 'vitest';
 import { describeErrorCode } from '@tessera/protocol';
 import type { TestServer } from './helpers.js';
@@ -101,14 +99,9 @@ export function atHash(alg: string, accessToken: string): string {
   return digest.subarray(0, digest.length / 2).toString('base64url');
 }
 
-/** Flips a company's `enabled` flag in the embedded store (no repository call exists for it). */
-export function setCompanyEnabled(t: TestServer, companyId: string, enabled: boolean): void {
-  const db = new Sqlite(join(t.dataDir, 'tessera.db'));
-  try {
-    db.prepare('UPDATE companies SET enabled = ? WHERE id = ?').run(enabled ? 1 : 0, companyId);
-  } finally {
-    db.close();
-  }
+/** Flips a company's `enabled` flag through the store (whichever backend the test server runs on). */
+export async function setCompanyEnabled(t: TestServer, companyId: string, enabled: boolean): Promise<void> {
+  expect(await t.server.core.store.companies.setEnabled(companyId, enabled)).toBe(true);
 }
 
 /** The form fields of a refresh. */

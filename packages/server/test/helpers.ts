@@ -1,6 +1,9 @@
 /**
  * Test scaffolding: a real token service on loopback with its own data dir, and the usual
  * fixtures (a company, an app, a request token, a user). Tests talk to it over real HTTP.
+ *
+ * With `TESSERA_TEST_STORE=postgres` (`npm run test:postgres`) every test server runs on a
+ * PostgreSQL schema of its own, dropped again by `close()`, so the same suites prove both stores.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,8 +11,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   createApp, createServer, createUser, generateRequestToken, loadSettings, type NewApp, type SettingsInput,
-  type Store, type TesseraServer, type Clock,
+  openPostgresStore, type Store, type TesseraServer, type Clock,
 } from '@tessera/server';
+import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
+
+/** The store every test server runs on: `TESSERA_TEST_STORE=postgres` for PostgreSQL, else the embedded SQLite. */
+export const testStoreKind: 'sqlite' | 'postgres' = process.env.TESSERA_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
 export interface TestServer {
   url: string;
@@ -37,7 +44,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
   });
   const settings = loadSettings({ port: 0, dataDir, logLevel: 'info', ...options.settings }, {});
-  const server = await createServer(settings, { logDestination, ...(options.store ? { store: options.store } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  let store = options.store;
+  let schema: string | undefined;
+  if (!store && testStoreKind === 'postgres') {
+    schema = freshSchemaName();
+    store = await openPostgresStore(testDatabaseUrl, { schema, maxConnections: 4 });
+  }
+  const server = await createServer(settings, { logDestination, ...(store ? { store } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const url = await server.listen();
   const { createCompany } = await import('@tessera/server');
   const company = await createCompany(server.core, { name: 'Test Company' });
@@ -46,6 +59,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     async close() {
       await server.close();
       rmSync(dataDir, { recursive: true, force: true });
+      if (schema) await dropSchema(schema);
     },
   };
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, enableAppForCompany, ManualClock } from '@tessera/server';
-import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
+import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
 import { expectConcurError, passwordForm, refreshForm, send } from './e2e-helpers.js';
 
 const password = 'correct horse battery';
@@ -231,7 +231,7 @@ describe('health and unknown paths', () => {
     expect(health.body).toEqual({ status: 'ok' });
     const ready = await send(t.url, '/readyz');
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: 'ready', store: 'sqlite' });
+    expect(ready.body).toMatchObject({ status: 'ready', store: testStoreKind });
   });
 
   it('an unknown path or method answers 404 in the Concur format', async () => {

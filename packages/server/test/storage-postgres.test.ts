@@ -67,6 +67,49 @@ describe.skipIf(unreachable !== undefined)('PostgreSQL storage', () => {
     };
   });
 
+  describe('locks across nodes', () => {
+    it('refuses a lock another node holds, makes a waiting node take its turn, and frees the lock of a node that dies', async () => {
+      const schema = freshSchema();
+      const [a, b] = [await openPostgresStore(url, { schema, maxConnections: 2 }), await openPostgresStore(url, { schema, maxConnections: 2 })];
+      try {
+        let release!: () => void;
+        const held = a.locks.tryWithLock('sweeper', () => new Promise<void>((resolve) => {
+          release = resolve;
+        }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await b.locks.tryWithLock('sweeper', async () => 'b')).toEqual({ acquired: false });
+        expect(await b.locks.tryWithLock('other', async () => 'b')).toEqual({ acquired: true, value: 'b' });
+        const order: string[] = [];
+        const waiting = b.locks.withLock('sweeper', async () => order.push('b'));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        order.push('a done');
+        release();
+        await held;
+        await waiting;
+        expect(order).toEqual(['a done', 'b']);
+
+        // A holder whose session ends (a killed node) frees the lock: PostgreSQL ends the session's advisory locks.
+        let stuck!: () => void;
+        void a.locks.tryWithLock('sweeper', () => new Promise<void>((resolve) => {
+          stuck = resolve;
+        }));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await b.locks.tryWithLock('sweeper', async () => 'b')).toEqual({ acquired: false });
+        const terminated = await withClient((client) => client.query(`SELECT pg_terminate_backend(pid) FROM pg_locks
+          WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND objid = ((hashtext($1)::bigint & 4294967295)::text)::oid
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`, [`tessera.lock.${schema}.sweeper`]));
+        expect(terminated.rowCount).toBe(1);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(await b.locks.tryWithLock('sweeper', async () => 'b')).toEqual({ acquired: true, value: 'b' });
+        stuck();
+      } finally {
+        await a.close().catch(() => undefined);
+        await b.close();
+        await dropSchema(schema);
+      }
+    });
+  });
+
   describe('migrations', () => {
     const versions = (schema: string) => withClient(async (client) =>
       (await client.query<{ version: number }>(`SELECT version FROM ${schema}.tessera_migrations ORDER BY version`)).rows.map((r) => r.version));

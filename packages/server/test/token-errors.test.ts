@@ -139,7 +139,7 @@ describe('password grant, credtype=password', () => {
     const company = await createCompany(t.server.core, { name: 'Disabled Co' });
     await enableAppForCompany(t.server.core, app.clientId, company.id);
     const user = await freshUser(company.id);
-    setCompanyEnabled(t, company.id, false);
+    await setCompanyEnabled(t, company.id, false);
     expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password)), 11);
   });
 
@@ -259,7 +259,7 @@ describe('password grant, credtype=authtoken', () => {
   it('11: a disabled company', async () => {
     const company = await createCompany(t.server.core, { name: 'Disabled for authtoken' });
     const { requestToken } = await makeRequestToken(t, app.clientId, company.id);
-    setCompanyEnabled(t, company.id, false);
+    await setCompanyEnabled(t, company.id, false);
     expectConcurError(await postToken(t.url, authtokenForm(app.clientId, app.clientSecret, company.id, requestToken)), 11);
   });
 
@@ -319,7 +319,7 @@ describe('refresh_token grant', () => {
     const { requestToken } = await makeRequestToken(t, app.clientId, company.id);
     const converted = await postToken(t.url, authtokenForm(app.clientId, app.clientSecret, company.id, requestToken));
     expect(converted.status).toBe(200);
-    setCompanyEnabled(t, company.id, false);
+    await setCompanyEnabled(t, company.id, false);
     expectConcurError(await postToken(t.url, refreshForm(app.clientId, app.clientSecret, converted.body.refresh_token)), 123);
   });
 

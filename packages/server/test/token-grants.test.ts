@@ -189,7 +189,9 @@ describe('the default server (RS256, expires_in as a string)', () => {
     const answers = await Promise.all(Array.from({ length: 5 }, () =>
       postToken(t.url, authtokenForm(fresh.clientId, fresh.clientSecret, companyUUID, requestToken))));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
-    expect(await t.server.core.store.connections.listByApp(fresh.clientId)).toHaveLength(1);
+    // Truly concurrent conversions (PostgreSQL) may each start a connection; the losers are revoked at once.
+    const connections = await t.server.core.store.connections.listByApp(fresh.clientId);
+    expect(connections.filter((c) => c.revokedAt === null)).toHaveLength(1);
     for (const answer of answers) {
       expect((await postToken(t.url, refreshForm(fresh.clientId, fresh.clientSecret, answer.body.refresh_token))).status).toBe(200);
     }

@@ -9,9 +9,10 @@ import type { Core, CoreHandle } from '@tessera/server';
 import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
 import { CommandError, printRecord, printTable, readStdin } from '../output.js';
+import { registerAdminKeyCommands } from './admin-keys.js';
 import { readSecret } from '../secret-input.js';
 
-interface AdminOptions {
+export interface AdminOptions {
   dataDir?: string;
   databaseUrl?: string;
   server?: string;
@@ -41,7 +42,7 @@ const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
 const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
 
 /** Opens the store of `--data-dir`, runs `work`, and closes it again. */
-async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
+export async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
   const options = command.optsWithGlobals<AdminOptions>();
   if (options.server) {
     throw new CommandError(`\`tessera admin ${command.parent?.name()} ${command.name()}\` works on the local store only (it spans companies); run it without --server on the service's machine`, ExitCode.Usage);
@@ -50,7 +51,7 @@ async function withCore<T>(command: Command, work: (core: Core, options: AdminOp
   const settings = loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
   let handle: CoreHandle | undefined;
   try {
-    handle = await createCore(settings, { logDestination: process.stderr });
+    handle = await createCore(settings, { logDestination: process.stderr, ensureSigningKey: false });
     return await work(handle.core, options);
   } catch (error) {
     if (error instanceof RangeError || (error as { name?: string }).name === 'ZodError') {
@@ -269,6 +270,8 @@ export function registerAdminCommands(program: Command): void {
         printTable(rows, ['id', 'loginId', 'status', 'roles', 'createdAt'], Boolean(global.json));
       });
     });
+
+  registerAdminKeyCommands(admin);
 
   const companies = admin.command('companies').description('companies (tenants)');
   companies

@@ -9,6 +9,7 @@ export function registerServeCommand(program: Command): void {
     .option('--port <port>', 'port to listen on, 0 for any (TESSERA_PORT)', undefined)
     .option('--data-dir <dir>', 'store, server key and certificates (TESSERA_DATA_DIR)', undefined)
     .option('--database-url <url>', 'PostgreSQL instead of the embedded store, postgres://… (TESSERA_DATABASE_URL)', undefined)
+    .option('--redis-url <url>', 'Redis for rate-limit counters shared by every node, redis://… (TESSERA_REDIS_URL)', undefined)
     .option('--geolocation <url>', 'this datacenter\'s base URL, the `iss` of its tokens (TESSERA_GEOLOCATION)', undefined)
     .option('--https', 'serve HTTPS with a self-signed certificate for localhost (TESSERA_HTTPS)')
     .option('--tls-cert <file>', 'PEM certificate (TESSERA_TLS_CERT)')
@@ -22,6 +23,7 @@ export function registerServeCommand(program: Command): void {
         port: options.port as string | undefined,
         dataDir: options.dataDir as string | undefined,
         databaseUrl: options.databaseUrl as string | undefined,
+        redisUrl: options.redisUrl as string | undefined,
         geolocation: options.geolocation as string | undefined,
         https: options.https === true ? true : undefined,
         tlsCert: options.tlsCert as string | undefined,
@@ -31,7 +33,7 @@ export function registerServeCommand(program: Command): void {
       const server = await createServer(settings);
       const url = await server.listen();
       const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
-      const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  data dir: ${settings.dataDir}`,
+      const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
         `  admin console: ${url}/admin`];
       if (seed) {
         lines.push(

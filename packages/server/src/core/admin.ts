@@ -278,6 +278,8 @@ export const UserChangeSchema = z.object({
 export async function unlockUserFor(core: Core, ctx: AdminContext, userId: string) {
   const user = await ownUser(core, ctx, userId);
   await core.store.users.clearFailedLogins(user.id, core.clock.now());
+  // The failed-password budget of the login id (a 429 at the token endpoint) lifts with the lock.
+  await core.protection.forgetLoginFailures(user.loginId);
   audit(core, ctx, { action: 'user.unlocked', principalId: user.id, detail: { loginId: user.loginId } });
   return userView((await core.store.users.get(user.id))!, core.clock.now());
 }

@@ -5,6 +5,7 @@ import type { Store } from '../storage/types.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { KeyManager } from './keys.js';
+import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
 import type { TokenIssuer } from './tokens.js';
 
@@ -16,6 +17,8 @@ export interface Core {
   readonly keys: KeyManager;
   readonly tokens: TokenIssuer;
   readonly audit: AuditLog;
+  /** Rate limits and failure budgets (in Redis when `redisUrl` is set, else in process). */
+  readonly protection: Protection;
   readonly log: Logger;
   /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
   geolocation(): string;

@@ -4,8 +4,8 @@
  * the right store form and fast; passwords typed by people get scrypt (DESIGN.md lessons).
  */
 import {
-  createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, randomInt, randomUUID, scrypt as scryptCb,
-  timingSafeEqual, type ScryptOptions,
+  createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, randomInt, randomUUID, scrypt as scryptCb,
+  timingSafeEqual, type KeyObject, type ScryptOptions,
 } from 'node:crypto';
 
 const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptOptions) =>
@@ -16,16 +16,19 @@ const scrypt = (password: string, salt: Buffer, keylen: number, options: ScryptO
 export class ServerKeys {
   readonly digestKey: Buffer;
   readonly encryptionKey: Buffer;
+  /** The digest key imported once: an HMAC keyed with a KeyObject skips copying the key on every digest. */
+  private readonly digestKeyObject: KeyObject;
 
   constructor(secret: string) {
     const ikm = Buffer.from(secret, 'utf8');
     this.digestKey = Buffer.from(hkdfSync('sha256', ikm, 'tessera', 'digest-v1', 32));
     this.encryptionKey = Buffer.from(hkdfSync('sha256', ikm, 'tessera', 'encryption-v1', 32));
+    this.digestKeyObject = createSecretKey(this.digestKey);
   }
 
   /** HMAC-SHA256 of a token or secret: the only form in which they are stored. */
   digest(value: string): string {
-    return createHmac('sha256', this.digestKey).update(value).digest('base64url');
+    return createHmac('sha256', this.digestKeyObject).update(value).digest('base64url');
   }
 
   /** AES-256-GCM, output `iv.tag.ciphertext` in base64url. */

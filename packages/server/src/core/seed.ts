@@ -22,8 +22,15 @@ export interface DemoSeed {
 
 export const DemoScopes = ['openid', 'user.read', 'company.read', 'identity.user.core.read', 'expense.report.read'];
 
-/** Seeds the demo data when the store has no company; answers undefined when it has one. */
+/**
+ * Seeds the demo data when the store has no company; answers undefined when it has one. Nodes
+ * starting together on one empty database take turns, so only the first seeds.
+ */
 export async function seedDemoData(core: Core, admin: { loginId: string; password?: string | undefined }): Promise<DemoSeed | undefined> {
+  return core.store.locks.withLock('seed', () => seedUnlocked(core, admin));
+}
+
+async function seedUnlocked(core: Core, admin: { loginId: string; password?: string | undefined }): Promise<DemoSeed | undefined> {
   if ((await core.store.companies.count()) > 0) return undefined;
   const company = await createCompany(core, { name: 'Demo Company', domain: 'demo.example' });
   const password = admin.password ?? randomBytes(12).toString('base64url');

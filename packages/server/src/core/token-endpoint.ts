@@ -2,7 +2,7 @@
  * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
-import type { TokenResponse } from '@tessera/protocol';
+import { TesseraCodes, type TokenResponse } from '@tessera/protocol';
 import { authenticateClient, readClientCredentials } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
@@ -11,10 +11,16 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { GrantRegistry } from './grants/registry.js';
+import type { Attempt, FailureKind } from './protection.js';
 import type { App } from '../storage/types.js';
 
 export const builtInGrants = (): GrantRegistry =>
   new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
+
+/** Refusals that spend a failure budget (`protection.ts`): wrong client credentials, wrong passwords or request tokens. */
+const failureKinds: ReadonlyMap<number, FailureKind> = new Map([
+  [61, 'client'], [64, 'client'], [5, 'password'], [14, 'password'], [136, 'password'],
+]);
 
 export interface TokenRequest {
   params: Record<string, string>;
@@ -34,11 +40,16 @@ export class TokenEndpoint {
     const { params, meta } = request;
     let app: App | undefined;
     let clientId: string | undefined;
+    let attempt: Attempt | undefined;
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
       const credentials = readClientCredentials(params, request.authorization);
       clientId = credentials.clientId;
+      attempt = {
+        clientId, loginId: grantType === 'password' ? params.username : undefined, address: meta.ip, correlationId: meta.correlationId,
+      };
+      await this.core.protection.admit(attempt);
       app = await authenticateClient(this.core, credentials);
       await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
@@ -55,6 +66,8 @@ export class TokenEndpoint {
       return outcome.response;
     } catch (error) {
       if (error instanceof ConcurError) {
+        const failure = failureKinds.get(error.code);
+        if (failure && attempt) await this.core.protection.recordFailure(attempt, failure);
         // A wrong secret for a known app belongs in that app's trail (someone may be guessing it).
         if (!app && error.code === 64 && clientId) app = await this.core.store.apps.get(clientId.toLowerCase()).catch(() => undefined);
         this.recordRefusal(error, meta, params, app);
@@ -68,7 +81,8 @@ export class TokenEndpoint {
    * refusals that happen before `handle` (not a form, body too large, credentials in the query).
    */
   recordRefusal(error: ConcurError, meta: RequestMeta, params: Record<string, string> = {}, app?: App): void {
-    if (this.audited.has(error)) return;
+    // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
+    if (this.audited.has(error) || error.code === TesseraCodes.rateLimited) return;
     this.audited.add(error);
     this.core.audit.record({
       action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,

@@ -29,12 +29,19 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
   });
 
-  app.get(Paths.jwks, async (_request, reply) =>
-    reply.header('cache-control', 'public, max-age=300').send(core.keys.jwks()));
+  // Decision 9: verifiers may cache the key set for jwksMaxAgeSeconds; a new key is published
+  // longer than that before it signs, so a cached copy never misses a key in use.
+  const cacheControl = `public, max-age=${core.settings.jwksMaxAgeSeconds}`;
+  app.get(Paths.jwks, async (request, reply) => {
+    const { body, etag } = core.keys.jwksDocument();
+    void reply.header('cache-control', cacheControl).header('etag', etag);
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    return reply.type('application/json; charset=utf-8').send(body);
+  });
 
   app.get(Paths.discovery, async (_request, reply) => {
     const issuer = core.geolocation();
-    return reply.header('cache-control', 'public, max-age=300').send({
+    return reply.header('cache-control', cacheControl).send({
       issuer,
       token_endpoint: `${issuer}${Paths.token}`,
       jwks_uri: `${issuer}${Paths.jwks}`,

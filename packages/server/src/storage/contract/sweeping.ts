@@ -36,7 +36,7 @@ export function sweepingContract(store: StoreOf): void {
       for (const app of Object.values(apps)) await store().apps.create(app);
 
       const disabled = await store().apps.disableUnusedSince(cutoff, now);
-      const byId = (list: { id: string }[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
+      const byId = <T extends { id: string }>(list: T[]) => [...list].sort((a, b) => a.id.localeCompare(b.id));
       expect(byId(disabled)).toEqual(byId([
         { ...apps.neverUsed, enabled: false, updatedAt: now },
         { ...apps.usedLongAgo, enabled: false, updatedAt: now },

@@ -1,7 +1,9 @@
 /**
  * Named locks across every node of one PostgreSQL store: session advisory locks keyed by the
  * schema and the name. A lock lives on one pooled connection for the duration of the work; if the
- * node dies, PostgreSQL ends the session and frees the lock. Callers in one process queue in
+ * node dies, PostgreSQL ends the session and frees the lock (if the connection breaks while the
+ * work runs, the lock is lost with it: work done under these locks must stay safe to run twice,
+ * as the sweeper's conditional deletes are). Callers in one process queue in
  * front of it (`ProcessLocks`), so waiting for a lock never ties up more than one pooled
  * connection per name.
  */
@@ -32,6 +34,11 @@ export class AdvisoryLocks implements LockRepository {
     const key = `tessera.lock.${this.schema}.${name}`;
     const client = await this.pool.connect();
     let broken = false;
+    // A checked-out connection that breaks (the database restarted) emits 'error'; unheard, it would end the process.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       const sql = lock === 'pg_advisory_lock' ? 'SELECT pg_advisory_lock(hashtext($1)), true AS ok' : 'SELECT pg_try_advisory_lock(hashtext($1)) AS ok';
       const { rows } = await client.query<{ ok: boolean }>(sql, [key]).catch((error: unknown) => {
@@ -48,6 +55,7 @@ export class AdvisoryLocks implements LockRepository {
         });
       }
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as oidc from 'openid-client';
@@ -29,7 +30,8 @@ const newman = createRequire(import.meta.url)('newman') as {
   run(options: Record<string, unknown>, callback: (error: Error | null, summary: NewmanSummary) => void): void;
 };
 
-const postmanDir = '/work/shared/postman';
+// Unchanged copies of SAP Concur's published collection and environment (see fixtures/postman/README.md).
+const postmanDir = fileURLToPath(new URL('./fixtures/postman/', import.meta.url));
 const collection = JSON.parse(readFileSync(join(postmanDir, 'Authentication.postman_collection.json'), 'utf8'));
 const environment = JSON.parse(readFileSync(join(postmanDir, 'Concur Default Env.postman_environment.json'), 'utf8'));
 

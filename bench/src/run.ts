@@ -38,6 +38,8 @@ export interface Options {
   /** Scenarios run against the large store (null: every scenario that has a large-store cell). */
   scaleScenarios: string[] | null;
   profile: boolean;
+  /** Re-render the Markdown (and docs/benchmarks.md for a full run) from a results JSON, without running anything. */
+  render: string | null;
   outDir: string;
   /** Extra Tessera settings for every Tessera cell (e.g. TESSERA_LOG_REQUESTS=false). */
   tesseraEnv: Record<string, string>;
@@ -60,6 +62,7 @@ const usage = `npm run bench -- [options]
   --scale-scenarios A,B   scenarios run against the large store (default: all but jwks; --quick: two)
   --tessera-env K=V       extra TESSERA_* setting for every Tessera cell (repeatable), e.g. TESSERA_LOG_REQUESTS=false
   --profile               instead of the table: CPU profiles (node --cpu-prof) of Tessera's token paths, summarized
+  --render FILE.json      re-render the Markdown of an earlier run (and docs/benchmarks.md for full.json)
   --out DIR               where results go (default bench/results)
 `;
 
@@ -78,6 +81,7 @@ export function parseOptions(argv: string[]): Options {
     scale: quick ? { apps: 10_000, connections: 100_000 } : { apps: 100_000, connections: 1_000_000 },
     scaleScenarios: quick ? ['client_credentials', 'refresh_stable'] : null,
     profile: false,
+    render: null,
     outDir: defaultOutDir,
     tesseraEnv: {},
   };
@@ -111,6 +115,7 @@ export function parseOptions(argv: string[]): Options {
         break;
       }
       case '--profile': options.profile = true; break;
+      case '--render': options.render = resolve(value()); break;
       case '--out': options.outDir = resolve(value()); break;
       case '--help': case '-h': process.stdout.write(usage); process.exit(0); break;
       default: throw new Error(`unknown option ${arg}\n\n${usage}`);
@@ -415,6 +420,14 @@ function updateBenchmarksDoc(markdown: string): void {
 async function main(): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
   mkdirSync(o.outDir, { recursive: true });
+  if (o.render) {
+    const report = JSON.parse(readFileSync(o.render, 'utf8')) as Report;
+    const markdown = renderMarkdown(report);
+    writeFileSync(o.render.replace(/\.json$/, '.md'), markdown);
+    if (o.render === join(defaultOutDir, 'full.json')) updateBenchmarksDoc(markdown);
+    process.stdout.write(`${renderConsole(report)}\n`);
+    return;
+  }
   if (!canPin) process.stderr.write('warning: taskset or a second core is missing; server and load generator share the CPU\n');
   const loader = await Loader.start(join(here, 'loader.js'), LOADER_CORE);
   const bench = new Bench(o, loader, await freePort());

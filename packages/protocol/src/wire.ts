@@ -45,6 +45,9 @@ export interface ConcurAccessClaims {
   userURI?: string;
 }
 
+/** Client ids, secrets, principals and refresh tokens are UUIDs (PROTOCOL.md §1–2); matched case-insensitively. */
+export const UuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The correlation header (PROTOCOL.md §9). */
 export const CorrelationHeader = 'concur-correlationid';
 

@@ -5,7 +5,7 @@
  * so nothing about another tenant leaks. Every change is audited with the administrator as actor.
  */
 import { z } from 'zod';
-import { Paths } from '@tessera/protocol';
+import { Paths, UuidPattern } from '@tessera/protocol';
 import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor, type SecretView } from './app-secrets.js';
 import type { AuditInput } from './audit.js';
@@ -32,7 +32,6 @@ export interface Paged<T> {
   limit: number;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const notFound = (what: string) => new ConcurError(404, { description: `${what} not found` });
 
@@ -61,7 +60,7 @@ export type AppView = ReturnType<typeof appView>;
 
 /** The app `appId` if the administrator's company owns it; 404 otherwise (another tenant's app included). */
 export async function ownApp(core: Core, ctx: AdminContext, appId: string): Promise<App> {
-  const app = uuidPattern.test(appId) ? await core.store.apps.get(appId.toLowerCase()) : undefined;
+  const app = UuidPattern.test(appId) ? await core.store.apps.get(appId.toLowerCase()) : undefined;
   if (!app || app.companyId !== ctx.admin.company.id) throw notFound('app');
   return app;
 }
@@ -145,7 +144,7 @@ export async function deleteSecretFor(core: Core, ctx: AdminContext, appId: stri
 // ——— Company Request Token ———
 
 export const RequestTokenInputSchema = z.object({
-  appId: z.string({ error: 'App ID is required' }).trim().min(1, 'App ID is required').regex(uuidPattern, 'App ID is the Client ID, a UUID'),
+  appId: z.string({ error: 'App ID is required' }).trim().min(1, 'App ID is required').regex(UuidPattern, 'App ID is the Client ID, a UUID'),
 });
 
 /**
@@ -218,7 +217,7 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
 /** Revokes one connection: every refresh token of it stops working at once. */
 export async function revokeConnectionFor(core: Core, ctx: AdminContext, appId: string, connectionId: string): Promise<void> {
   const app = await ownApp(core, ctx, appId);
-  const connection = uuidPattern.test(connectionId) ? await core.store.connections.get(connectionId.toLowerCase()) : undefined;
+  const connection = UuidPattern.test(connectionId) ? await core.store.connections.get(connectionId.toLowerCase()) : undefined;
   if (!connection || connection.appId !== app.id || connection.companyId !== ctx.admin.company.id) throw notFound('connection');
   const revoked = await core.store.connections.revoke(connection.id, core.clock.now());
   audit(core, ctx, {
@@ -265,7 +264,7 @@ export async function createUserFor(core: Core, ctx: AdminContext, input: unknow
 }
 
 async function ownUser(core: Core, ctx: AdminContext, userId: string): Promise<User> {
-  const user = uuidPattern.test(userId) ? await core.store.users.get(userId.toLowerCase()) : undefined;
+  const user = UuidPattern.test(userId) ? await core.store.users.get(userId.toLowerCase()) : undefined;
   if (!user || user.companyId !== ctx.admin.company.id) throw notFound('user');
   return user;
 }
@@ -304,7 +303,7 @@ const instant = z.union([
 ]);
 
 export const AuditQuerySchema = z.object({
-  appId: z.string().trim().regex(uuidPattern, 'must be a Client ID (UUID)').optional().or(z.literal('').transform(() => undefined)),
+  appId: z.string().trim().regex(UuidPattern, 'must be a Client ID (UUID)').optional().or(z.literal('').transform(() => undefined)),
   principalId: z.string().trim().max(100, 'must be at most 100 characters').optional(),
   action: z.string().trim().max(100, 'must be at most 100 characters').optional(),
   since: instant.optional(),
@@ -331,7 +330,7 @@ async function namesOf(core: Core, ctx: AdminContext, ids: (string | null)[]): P
   const names = new Map<string, string>([[ctx.admin.company.id, ctx.admin.company.name]]);
   const seen = new Set<string>();
   for (const id of ids) {
-    if (!id || seen.has(id) || names.has(id) || !uuidPattern.test(id)) continue;
+    if (!id || seen.has(id) || names.has(id) || !UuidPattern.test(id)) continue;
     seen.add(id);
     const user = await core.store.users.get(id);
     if (user) {

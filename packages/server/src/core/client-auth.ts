@@ -3,6 +3,7 @@
  * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
  * against every active secret of the app (several may be active during a rotation).
  */
+import { UuidPattern } from '@tessera/protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';
@@ -12,8 +13,6 @@ export interface ClientCredentials {
   clientId: string | undefined;
   clientSecret: string | undefined;
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Reads credentials from the body and the Authorization header; 135 when both carry them. */
 export function readClientCredentials(body: Record<string, string>, authorization: string | undefined): ClientCredentials {
@@ -43,18 +42,22 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
   return { clientId: body.client_id, clientSecret: body.client_secret };
 }
 
-/** Finds the app and checks its secret: 62/63 when missing, 61 unknown, 64 wrong secret. */
-export async function authenticateClient(core: Core, credentials: ClientCredentials): Promise<App> {
+/** The app the credentials name: 62/63 when a field is missing, 61 when no app has the client id. */
+export async function findClient(core: Core, credentials: ClientCredentials): Promise<App> {
   const { clientId, clientSecret } = credentials;
   if (!clientId) throw new ConcurError(62);
   if (!clientSecret) throw new ConcurError(63);
-  const app = uuidPattern.test(clientId) ? await core.store.apps.get(clientId.toLowerCase()) : undefined;
+  const app = UuidPattern.test(clientId) ? await core.store.apps.get(clientId.toLowerCase()) : undefined;
   if (!app) throw new ConcurError(61);
+  return app;
+}
+
+/** 64 unless `clientSecret` matches one of the app's active secrets (compared as digests, in constant time). */
+export async function verifyClientSecret(core: Core, app: App, clientSecret: string): Promise<void> {
   const presented = core.serverKeys.digest(clientSecret);
   let matched = false;
   for (const digest of await core.store.apps.activeSecretDigests(app.id)) {
     if (constantTimeEqual(presented, digest)) matched = true;
   }
   if (!matched) throw new ConcurError(64);
-  return app;
 }

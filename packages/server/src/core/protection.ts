@@ -13,7 +13,7 @@
  * Counters fail open: if the counter store is unreachable, requests pass and a warning is logged.
  */
 import type { Logger } from 'pino';
-import { TesseraCodes } from '@tessera/protocol';
+import { TesseraCodes, UuidPattern } from '@tessera/protocol';
 import type { Settings } from '../config.js';
 import type { AuditLog } from './audit.js';
 import { ConcurError } from './errors.js';
@@ -43,7 +43,6 @@ interface Check {
   name: 'requests-per-client' | 'requests-per-address' | 'failures-per-client' | 'failures-per-login-id' | 'failures-per-address';
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class Protection {
   private lastWarning = 0;
@@ -130,7 +129,7 @@ export class Protection {
   /** Client ids are UUIDs; anything else a client sends is reduced to a bounded digest. */
   private clientKey(clientId: string | undefined): string | undefined {
     if (!clientId) return undefined;
-    return uuidPattern.test(clientId) ? clientId.toLowerCase() : this.digest(`client:${clientId}`);
+    return UuidPattern.test(clientId) ? clientId.toLowerCase() : this.digest(`client:${clientId}`);
   }
 
   private loginKey(loginId: string): string {
@@ -151,7 +150,7 @@ export class Protection {
   private noteTripped(check: Check, attempt: Attempt): void {
     this.audit.record({
       action: 'token.rate-limited', outcome: 'failure', correlationId: attempt.correlationId, code: TesseraCodes.rateLimited,
-      appId: attempt.clientId && uuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,
+      appId: attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,
       detail: { limit: check.name, max: check.limit, ip: attempt.address, ...(check.name === 'failures-per-login-id' ? { loginId: attempt.loginId } : {}) },
     });
   }

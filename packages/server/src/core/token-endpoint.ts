@@ -3,7 +3,7 @@
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
 import { TesseraCodes, type TokenResponse } from '@tessera/protocol';
-import { authenticateClient, readClientCredentials } from './client-auth.js';
+import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
 import { assertAppActive } from './inactivity.js';
@@ -39,18 +39,18 @@ export class TokenEndpoint {
   async handle(request: TokenRequest): Promise<TokenResponse> {
     const { params, meta } = request;
     let app: App | undefined;
-    let clientId: string | undefined;
     let attempt: Attempt | undefined;
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
       const credentials = readClientCredentials(params, request.authorization);
-      clientId = credentials.clientId;
       attempt = {
-        clientId, loginId: grantType === 'password' ? params.username : undefined, address: meta.ip, correlationId: meta.correlationId,
+        clientId: credentials.clientId, loginId: grantType === 'password' ? params.username : undefined, address: meta.ip, correlationId: meta.correlationId,
       };
       await this.core.protection.admit(attempt);
-      app = await authenticateClient(this.core, credentials);
+      // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
+      app = await findClient(this.core, credentials);
+      await verifyClientSecret(this.core, app, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
       if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });
@@ -68,8 +68,6 @@ export class TokenEndpoint {
       if (error instanceof ConcurError) {
         const failure = failureKinds.get(error.code);
         if (failure && attempt) await this.core.protection.recordFailure(attempt, failure);
-        // A wrong secret for a known app belongs in that app's trail (someone may be guessing it).
-        if (!app && error.code === 64 && clientId) app = await this.core.store.apps.get(clientId.toLowerCase()).catch(() => undefined);
         this.recordRefusal(error, meta, params, app);
       }
       throw error;

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { UuidPattern } from '@tessera/protocol';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor } from '../core/app-secrets.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
@@ -27,14 +28,13 @@ export const SecretPatchSchema = z.object({
   }), { error: 'Operations must be an array' }).min(1, 'Operations must hold one operation'),
 });
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function registerAppSecretsRoutes(app: FastifyInstance, core: Core): void {
   /** The app of the path, when the Bearer token is an application token of that very app; 401 otherwise. */
   async function authorizedApp(request: FastifyRequest<{ Params: { appId: string } }>): Promise<{ app: App; actor: SecretActor }> {
     const access = await authenticateBearer(core, request);
     const appId = request.params.appId.toLowerCase();
-    if (access.principal.type !== 'application' || access.principal.id !== appId || !uuidPattern.test(appId)) {
+    if (access.principal.type !== 'application' || access.principal.id !== appId || !UuidPattern.test(appId)) {
       throw new ConcurError(401, {
         description: 'an application token (client_credentials) of this app is required',
         headers: { 'www-authenticate': 'Bearer error="invalid_token"' },

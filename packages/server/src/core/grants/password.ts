@@ -46,6 +46,7 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
   // The first conversion creates the connection; retries within the token's uses join it. Once that
   // connection is revoked the request token cannot connect again (PROTOCOL.md §12: generate a new one).
   let connection = token.connectionId ? await core.store.connections.get(token.connectionId) : undefined;
+  let joined = connection !== undefined;
   if (connection && connection.revokedAt !== null) {
     throw new ConcurError(136, { detail: 'the connection made with this request token was revoked' });
   }
@@ -59,12 +60,13 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
       await core.store.connections.revoke(created.id, now);
       connection = await core.store.connections.get(linked);
       if (!connection) throw new ConcurError(136, { detail: 'the linked connection is gone' });
+      joined = true;
     } else {
       connection = created;
     }
   }
   // A retry joins the first conversion's connection and gets (at most) its scopes.
-  const granted = connection.scopes === scopes ? scopes : grantedScopes(params.scope, connection.scopes);
+  const granted = joined ? grantedScopes(params.scope, connection.scopes) : scopes;
   const refreshToken = await addRefreshToken(core, connection.id);
   const principal = { type: 'company' as const, id: companyId, companyId };
   const response = core.tokens.issue({

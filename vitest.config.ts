@@ -6,11 +6,12 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 // Tests import the workspace packages from source, so a test run never depends on a stale build.
 export default defineConfig({
   resolve: {
-    alias: {
-      '@tessera/protocol': src('protocol'),
-      '@tessera/client': src('client'),
-      '@tessera/server': src('server'),
-    },
+    // Exact matches: `@tessera/server/bundle` (what the CLI loads) is the same source as `@tessera/server`.
+    alias: [
+      { find: /^@tessera\/protocol$/, replacement: src('protocol') },
+      { find: /^@tessera\/client$/, replacement: src('client') },
+      { find: /^@tessera\/server(\/bundle)?$/, replacement: src('server') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts'],

@@ -3,7 +3,7 @@
  * key and signing keys, and wires the HTTP surfaces onto a Fastify app.
  */
 import { join } from 'node:path';
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Settings } from './config.js';
 import { AuditLog } from './core/audit.js';
@@ -24,11 +24,13 @@ import { registerConnectionRoutes } from './http/connection-routes.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
+import { noRouteSchemas } from './http/no-route-schemas.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
+import { RequestLog } from './http/request-log.js';
 import { registerTokenRoutes } from './http/token-routes.js';
 import { createLoggers, type Loggers } from './logger.js';
-import { openSqliteStore } from './storage/sqlite/store.js';
+import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
 import type { Store } from './storage/types.js';
 import { loadTls } from './tls.js';
 
@@ -43,6 +45,11 @@ export interface ServerOptions {
    * sign (`tessera admin`) pass false, so they do not add a key of a default algorithm.
    */
   ensureSigningKey?: boolean;
+  /**
+   * Checkpoint the embedded store's WAL from a worker thread, off the requests (on for
+   * `createServer`, off for short-lived tools).
+   */
+  backgroundCheckpoints?: boolean;
 }
 
 export interface TesseraServer {
@@ -59,13 +66,13 @@ export interface TesseraServer {
  * The store the settings name (DESIGN.md "Storage"): PostgreSQL when `databaseUrl` is set, loaded
  * only then, else the embedded SQLite file in the data dir.
  */
-export async function openStore(settings: Settings): Promise<Store> {
+export async function openStore(settings: Settings, sqlite: SqliteStoreOptions = {}): Promise<Store> {
   if (settings.databaseUrl) {
     const { openPostgresStore } = await import('./storage/postgres/store.js');
     return openPostgresStore(settings.databaseUrl, { schema: settings.databaseSchema, maxConnections: settings.databaseMaxConnections });
   }
   ensureDataDir(settings.dataDir);
-  return openSqliteStore(join(settings.dataDir, 'tessera.db'));
+  return openSqliteStore(join(settings.dataDir, 'tessera.db'), sqlite);
 }
 
 export interface CoreHandle {
@@ -86,7 +93,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
   const limiter = await openRateLimiter(settings, clock);
-  const { store, keys } = await openStoreAndKeys(settings, options, serverKeys, clock).catch(async (error: unknown) => {
+  const { store, keys } = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
     await limiter.close();
     throw error;
   });
@@ -118,8 +125,11 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
 }
 
 /** The store and its signing keys (nodes starting together on an empty store make one key); closes the store on failure. */
-async function openStoreAndKeys(settings: Settings, options: ServerOptions, serverKeys: ServerKeys, clock: Clock) {
-  const store = options.store ?? (await openStore(settings));
+async function openStoreAndKeys(settings: Settings, options: ServerOptions, serverKeys: ServerKeys, clock: Clock, loggers: Loggers) {
+  const sqlite: SqliteStoreOptions = options.backgroundCheckpoints
+    ? { checkpointIntervalMs: 200, onCheckpointError: (message) => loggers.node.warn({ error: message }, 'background WAL checkpoint failed') }
+    : {};
+  const store = options.store ?? (await openStore(settings, sqlite));
   try {
     const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);
     await keys.init(store.locks, { createIfMissing: options.ensureSigningKey !== false });
@@ -139,7 +149,7 @@ async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLi
 
 export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
   const tls = await loadTls(settings);
-  const handle = await createCore(settings, options);
+  const handle = await createCore(settings, { backgroundCheckpoints: true, ...options });
   const { core, loggers } = handle;
 
   const app = Fastify({
@@ -147,10 +157,11 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     childLoggerFactory: (_logger, bindings, childOptions) => loggers.root.child(bindings, childOptions),
     requestIdHeader: false,
     genReqId: correlationIdFor,
-    logController: new LogController({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
+    logController: new RequestLog({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
     bodyLimit: settings.bodyLimit,
     trustProxy: settings.trustProxy,
     return503OnClosing: true,
+    schemaController: noRouteSchemas,
     clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.node),
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;

@@ -168,13 +168,16 @@ describe('secrets never reach the logs or the audit trail', () => {
     return String(value);
   }
 
-  it('request lines are summaries: method, path and status, never the raw request or reply', () => {
-    const incoming = t.logs.filter((line) => line.msg === 'incoming request');
+  it('one line per request, a summary: method, path, address, status and time, never the raw request or reply', () => {
+    expect(t.logs.filter((line) => line.msg === 'incoming request')).toEqual([]);
     const completed = t.logs.filter((line) => line.msg === 'request completed');
-    expect(incoming.length).toBeGreaterThan(10);
     expect(completed.length).toBeGreaterThan(10);
-    for (const line of incoming) expect(Object.keys(line.req as object).sort()).toEqual(['method', 'path', 'remoteAddress']);
-    for (const line of completed) expect(line.res).toEqual({ statusCode: expect.any(Number) });
+    for (const line of completed) {
+      expect(Object.keys(line.req as object).sort()).toEqual(['method', 'path', 'remoteAddress']);
+      expect(line.res).toEqual({ statusCode: expect.any(Number) });
+      expect(line.responseTime).toEqual(expect.any(Number));
+      expect(line.correlationId).toEqual(expect.any(String));
+    }
     for (const line of t.logs) expect(JSON.stringify(line).length, String(line.msg)).toBeLessThan(4000);
   });
 

@@ -3,7 +3,7 @@
  * and migrations racing another process on the same new file.
  */
 import { once } from 'node:events';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -13,9 +13,9 @@ import { openSqliteStore } from '@tessera/server';
 import { describeStoreContract } from '../src/storage/contract.js';
 import { sqliteMigrations } from '../src/storage/sqlite/migrations.js';
 
-describeStoreContract('SQLite store (file)', async () => {
+describeStoreContract('SQLite store (file, WAL checkpointed by a worker thread as the server does)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
-  const store = await openSqliteStore(join(dir, 'nested', 'tessera.db'));
+  const store = await openSqliteStore(join(dir, 'nested', 'tessera.db'), { checkpointIntervalMs: 20 });
   return {
     store,
     async cleanup() {
@@ -28,6 +28,43 @@ describeStoreContract('SQLite store (file)', async () => {
 describeStoreContract('SQLite store (:memory:)', async () => {
   const store = await openSqliteStore(':memory:');
   return { store, cleanup: () => store.close() };
+});
+
+describe('SQLite background checkpoints', () => {
+  /** Writes about 300 pages of audit rows: fewer than SQLite's own checkpoint threshold (1,000). */
+  const write = async (store: Awaited<ReturnType<typeof openSqliteStore>>) => {
+    for (let i = 0; i < 20; i++) {
+      await store.audit.append(Array.from({ length: 50 }, () => ({
+        at: i, action: 'bench.row', outcome: 'success' as const, correlationId: null, actorType: null, actorId: null,
+        appId: null, companyId: null, principalId: null, code: null, detail: { pad: 'x'.repeat(1000) },
+      })));
+    }
+  };
+
+  it.each([
+    ['a worker thread copies committed pages into the database file', 20, true],
+    ['without it, pages below SQLite\'s threshold stay in the WAL', 0, false],
+  ])('%s', async (_name, checkpointIntervalMs, copied) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
+    const file = join(dir, 'tessera.db');
+    const store = await openSqliteStore(file, { checkpointIntervalMs, onCheckpointError: (message) => expect.fail(message) });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const before = statSync(file).size;
+      await write(store);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(statSync(file).size > before + 500_000).toBe(copied);
+      expect((await store.audit.query({ limit: 1 })).total).toBe(1000);
+    } finally {
+      await store.close();
+    }
+    // Closing stops the worker and checkpoints the rest: the WAL is gone and every row is in the file.
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    const reopened = new Sqlite(file, { readonly: true });
+    expect(reopened.prepare('SELECT count(*) AS n FROM audit_events').get()).toEqual({ n: 1000 });
+    reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe('SQLite migrations', () => {

@@ -63,24 +63,25 @@ export async function useRefreshToken(
   if (!isLive(connection, now)) throw new ConcurError(108, { detail: connection.revokedAt ? 'connection revoked' : 'refresh token expired' });
   await precheck(connection);
 
+  const expiresAt = now + core.settings.refreshTokenTtl * 1000;
   let refreshToken = presented;
   if (token.supersededAt !== null || core.settings.refreshRotation) {
-    const won = token.supersededAt === null && (await core.store.connections.supersedeRefreshToken(digest, now));
-    if (!won) {
-      const supersededAt = token.supersededAt ?? now;
-      if (now - supersededAt > core.settings.rotationGraceSeconds * 1000) {
-        await core.store.connections.revoke(connection.id, now);
-        core.audit.record({
-          action: 'connection.revoked', outcome: 'success', correlationId, appId, companyId: connection.companyId,
-          principalId: connection.principalId, detail: { reason: 'refresh token replayed after the grace window', connectionId: connection.id },
-        });
-        throw new ConcurError(108, { detail: 'superseded refresh token replayed; family revoked' });
-      }
+    refreshToken = newRefreshToken();
+    const outcome = await core.store.connections.rotateRefreshToken({
+      connectionId: connection.id, presentedDigest: digest, now, refreshExpiresAt: expiresAt,
+      graceFrom: now - core.settings.rotationGraceSeconds * 1000,
+      next: { digest: core.serverKeys.digest(refreshToken), connectionId: connection.id, createdAt: now, supersededAt: null },
+    });
+    if (outcome === 'replayed') {
+      await core.store.connections.revoke(connection.id, now);
+      core.audit.record({
+        action: 'connection.revoked', outcome: 'success', correlationId, appId, companyId: connection.companyId,
+        principalId: connection.principalId, detail: { reason: 'refresh token replayed after the grace window', connectionId: connection.id },
+      });
+      throw new ConcurError(108, { detail: 'superseded refresh token replayed; family revoked' });
     }
-    refreshToken = await addRefreshToken(core, connection.id);
-  }
-  const expiresAt = now + core.settings.refreshTokenTtl * 1000;
-  if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
+    if (outcome === 'ended') throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
+  } else if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
     throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
   }
   return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };

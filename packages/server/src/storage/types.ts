@@ -240,14 +240,36 @@ export interface RequestTokenRepository {
   deleteExpired(now: number): Promise<number>;
 }
 
+export interface RefreshRotation {
+  connectionId: string;
+  /** Digest of the value presented. */
+  presentedDigest: string;
+  /** The value that replaces it (its `connectionId` is the connection's). */
+  next: RefreshToken;
+  now: number;
+  /** The connection's new end (it only ever moves later). */
+  refreshExpiresAt: number;
+  /** A value superseded before this instant is a replay. */
+  graceFrom: number;
+}
+
+export type RotationOutcome = 'rotated' | 'replayed' | 'ended';
+
 export interface ConnectionRepository {
   create(connection: Connection): Promise<void>;
   get(id: string): Promise<Connection | undefined>;
   listByApp(appId: string, companyId?: string): Promise<Connection[]>;
   addRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(digest: string): Promise<{ token: RefreshToken; connection: Connection } | undefined>;
-  /** Marks a current refresh token superseded; true only for the one caller that did it. */
-  supersedeRefreshToken(digest: string, now: number): Promise<boolean>;
+  /**
+   * One refresh with rotation, atomically (Decision 8): marks the presented value superseded
+   * (keeping the time of the first supersession), and unless it was superseded before
+   * `graceFrom`, slides the live connection and adds `next`. Answers `rotated`, `replayed` (a
+   * value superseded before the grace window: nothing added, the caller revokes the family), or
+   * `ended` (the value is unknown or the connection was revoked or expired: nothing added).
+   * Concurrent rotations of one value all rotate within the window, each with its own `next`.
+   */
+  rotateRefreshToken(rotation: RefreshRotation): Promise<RotationOutcome>;
   /** Slides the expiry of a live connection; false when it was revoked or expired meanwhile. */
   slide(id: string, now: number, refreshExpiresAt: number): Promise<boolean>;
   revoke(id: string, now: number): Promise<boolean>;

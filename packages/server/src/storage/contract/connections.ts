@@ -3,7 +3,8 @@
  * "Storage": rotation is one atomic conditional update, so exactly one concurrent refresh wins).
  */
 import { describe, expect, it } from 'vitest';
-import { aCompany, aConnection, aRefreshToken, DAY, seedApp, T0, type StoreOf } from './fixtures.js';
+import { aCompany, aConnection, aRefreshToken, DAY, MINUTE, seedApp, T0, type StoreOf } from './fixtures.js';
+import type { Connection, RefreshRotation, RefreshToken } from '../types.js';
 
 export function connectionsContract(store: StoreOf): void {
   describe('connections', () => {
@@ -55,25 +56,73 @@ export function connectionsContract(store: StoreOf): void {
       expect(await store().connections.findRefreshToken('no-such-digest')).toBeUndefined();
     });
 
-    it('supersedes a current token once', async () => {
+    const rotation = (connection: Connection, presented: RefreshToken, over: Partial<RefreshRotation> = {}): RefreshRotation => ({
+      connectionId: connection.id, presentedDigest: presented.digest, next: aRefreshToken(connection.id, { createdAt: T0 + MINUTE }),
+      now: T0 + MINUTE, refreshExpiresAt: T0 + 200 * DAY, graceFrom: T0, ...over,
+    });
+    const find = async (digest: string) => (await store().connections.findRefreshToken(digest))?.token;
+
+    it('rotates in one step: supersedes the value, adds the next one and slides the connection', async () => {
       const connection = await seedConnection();
       const token = aRefreshToken(connection.id);
       await store().connections.addRefreshToken(token);
-      expect(await store().connections.supersedeRefreshToken(token.digest, T0 + 7)).toBe(true);
-      expect(await store().connections.supersedeRefreshToken(token.digest, T0 + 8)).toBe(false);
-      expect((await store().connections.findRefreshToken(token.digest))?.token).toEqual({ ...token, supersededAt: T0 + 7 });
-      expect(await store().connections.supersedeRefreshToken('no-such-digest', T0)).toBe(false);
+      const r = rotation(connection, token);
+      expect(await store().connections.rotateRefreshToken(r)).toBe('rotated');
+      expect(await find(token.digest)).toEqual({ ...token, supersededAt: r.now });
+      expect(await find(r.next.digest)).toEqual(r.next);
+      expect(await store().connections.get(connection.id)).toEqual({ ...connection, refreshExpiresAt: r.refreshExpiresAt, lastUsedAt: r.now });
     });
 
-    it('lets exactly one of 50 concurrent rotations supersede a token', async () => {
+    it('rotates a value again within the grace window, keeping the first supersession time', async () => {
       const connection = await seedConnection();
       const token = aRefreshToken(connection.id);
       await store().connections.addRefreshToken(token);
-      const results = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => store().connections.supersedeRefreshToken(token.digest, T0 + i)));
-      expect(results.filter(Boolean)).toHaveLength(1);
-      const winner = results.indexOf(true);
-      expect((await store().connections.findRefreshToken(token.digest))?.token.supersededAt).toBe(T0 + winner);
+      const first = rotation(connection, token);
+      const again = rotation(connection, token, { now: T0 + 2 * MINUTE, graceFrom: T0 + MINUTE - 1 });
+      expect(await store().connections.rotateRefreshToken(first)).toBe('rotated');
+      expect(await store().connections.rotateRefreshToken(again)).toBe('rotated');
+      expect((await find(token.digest))?.supersededAt).toBe(first.now);
+      expect(await find(again.next.digest)).toEqual(again.next);
+    });
+
+    it('answers a replay after the grace window and changes nothing', async () => {
+      const connection = await seedConnection();
+      const token = aRefreshToken(connection.id, { supersededAt: T0 - 10 });
+      await store().connections.addRefreshToken(token);
+      const r = rotation(connection, token, { graceFrom: T0 - 9 });
+      expect(await store().connections.rotateRefreshToken(r)).toBe('replayed');
+      expect(await find(token.digest)).toEqual(token);
+      expect(await find(r.next.digest)).toBeUndefined();
+      expect(await store().connections.get(connection.id)).toEqual(connection);
+    });
+
+    it('adds nothing for an unknown value or a revoked or expired connection', async () => {
+      const connection = await seedConnection();
+      const token = aRefreshToken(connection.id);
+      await store().connections.addRefreshToken(token);
+      const unknown = rotation(connection, aRefreshToken(connection.id));
+      expect(await store().connections.rotateRefreshToken(unknown)).toBe('ended');
+      expect(await find(unknown.next.digest)).toBeUndefined();
+      const late = rotation(connection, token, { now: connection.refreshExpiresAt });
+      expect(await store().connections.rotateRefreshToken(late)).toBe('ended');
+      expect(await find(late.next.digest)).toBeUndefined();
+      await store().connections.revoke(connection.id, T0 + 1);
+      const revoked = rotation(connection, token, { now: T0 + 2, graceFrom: T0 });
+      expect(await store().connections.rotateRefreshToken(revoked)).toBe('ended');
+      expect(await find(revoked.next.digest)).toBeUndefined();
+      expect((await store().connections.get(connection.id))?.refreshExpiresAt).toBe(connection.refreshExpiresAt);
+    });
+
+    it('rotates each of 50 concurrent rotations of one value once, all with the same supersession time', async () => {
+      const connection = await seedConnection();
+      const token = aRefreshToken(connection.id);
+      await store().connections.addRefreshToken(token);
+      const rotations = Array.from({ length: 50 }, (_, i) => rotation(connection, token, { now: T0 + MINUTE + i }));
+      const outcomes = await Promise.all(rotations.map((r) => store().connections.rotateRefreshToken(r)));
+      expect(outcomes).toEqual(rotations.map(() => 'rotated'));
+      const supersededAt = (await find(token.digest))?.supersededAt;
+      expect(rotations.map((r) => r.now)).toContain(supersededAt);
+      for (const r of rotations) expect(await find(r.next.digest)).toEqual(r.next);
     });
   });
 

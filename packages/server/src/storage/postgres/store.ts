@@ -13,7 +13,7 @@ import {
 } from './rows.js';
 import type {
   AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshToken, RequestToken, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
 export interface PostgresStoreOptions {
@@ -267,9 +267,27 @@ class PostgresStore implements Store {
         FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = $1`, [digest]);
       return r && { token: toRefreshToken(r), connection: toConnection(r) };
     },
-    supersedeRefreshToken: async (digest: string, now: number) =>
-      (await this.run('UPDATE refresh_tokens SET superseded_at = $2 WHERE digest = $1 AND superseded_at IS NULL',
-        [digest, now])) === 1,
+    // One statement, so one round trip: the CTEs run as one atomic unit. A concurrent rotation of
+    // the same value waits on the row lock of \`presented\` and then sees its supersession time.
+    rotateRefreshToken: async (r: RefreshRotation): Promise<RotationOutcome> => {
+      const row = await this.one(`WITH presented AS (
+          UPDATE refresh_tokens SET superseded_at = coalesce(superseded_at, $3)
+          WHERE digest = $1 AND connection_id = $2 RETURNING superseded_at
+        ), slid AS (
+          UPDATE connections SET refresh_expires_at = greatest(refresh_expires_at, $4), last_used_at = $3
+          WHERE id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3
+            AND EXISTS (SELECT 1 FROM presented WHERE superseded_at >= $5)
+          RETURNING id
+        ), added AS (
+          INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at)
+          SELECT $6, id, $7, NULL FROM slid RETURNING digest
+        )
+        SELECT (SELECT superseded_at FROM presented) AS superseded_at, (SELECT count(*) FROM added) AS added`,
+      [r.presentedDigest, r.connectionId, r.now, r.refreshExpiresAt, r.graceFrom, r.next.digest, r.next.createdAt]);
+      if (row?.superseded_at == null) return 'ended';
+      if (num(row.superseded_at) < r.graceFrom) return 'replayed';
+      return num(row.added) === 1 ? 'rotated' : 'ended';
+    },
     slide: async (id: string, now: number, refreshExpiresAt: number) =>
       (await this.run(`UPDATE connections SET refresh_expires_at = greatest(refresh_expires_at, $3), last_used_at = $2
         WHERE id = $1 AND revoked_at IS NULL AND refresh_expires_at > $2`, [id, now, refreshExpiresAt])) === 1,

@@ -6,10 +6,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ProcessLocks } from '../process-locks.js';
+import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
   AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshToken, RequestToken, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -98,8 +99,19 @@ function migrate(db: Database): void {
   }
 }
 
+export interface SqliteStoreOptions {
+  /**
+   * Checkpoint the WAL from a worker thread every this many milliseconds instead of inside the
+   * request that fills it (`checkpointer.ts`); 0 (the default, for short-lived tools) leaves
+   * checkpoints to SQLite.
+   */
+  checkpointIntervalMs?: number;
+  /** Where a failed background checkpoint is reported. */
+  onCheckpointError?: (message: string) => void;
+}
+
 /** Opens (creating and migrating as needed) the SQLite store at `file` (`:memory:` for a private one). */
-export async function openSqliteStore(file: string): Promise<Store> {
+export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const { default: Sqlite } = await import('better-sqlite3');
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Sqlite(file);
@@ -108,14 +120,22 @@ export async function openSqliteStore(file: string): Promise<Store> {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  return new SqliteStore(db);
+  let checkpointer: Checkpointer | undefined;
+  if (options.checkpointIntervalMs && file !== ':memory:') {
+    db.pragma(`wal_autocheckpoint = ${backstopCheckpointPages}`);
+    checkpointer = startCheckpointer(file, options.checkpointIntervalMs, options.onCheckpointError ?? (() => undefined));
+  }
+  return new SqliteStore(db, checkpointer);
 }
 
 class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly checkpointer?: Checkpointer,
+  ) {}
 
   /** A prepared statement, prepared on first use and cached. */
   private sql(text: string): BetterSqlite3.Statement {
@@ -279,21 +299,24 @@ class SqliteStore implements Store {
     listByApp: async (appId: string, companyId?: string) =>
       this.all('SELECT * FROM connections WHERE app_id = ? AND (? IS NULL OR company_id = ?) ORDER BY created_at DESC, id',
         appId, companyId ?? null, companyId ?? null).map(toConnection),
-    addRefreshToken: async (t: RefreshToken) => {
-      this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES (?, ?, ?, ?)',
-        t.digest, t.connectionId, t.createdAt, t.supersededAt);
-    },
+    addRefreshToken: async (t: RefreshToken) => this.insertRefreshToken(t),
     findRefreshToken: async (digest: string) => {
       const r = this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
           t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at
         FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = ?`, digest);
       return r && { token: toRefreshToken(r), connection: toConnection(r) };
     },
-    supersedeRefreshToken: async (digest: string, now: number) =>
-      this.run('UPDATE refresh_tokens SET superseded_at = ? WHERE digest = ? AND superseded_at IS NULL', now, digest) === 1,
-    slide: async (id: string, now: number, refreshExpiresAt: number) =>
-      this.run(`UPDATE connections SET refresh_expires_at = max(refresh_expires_at, ?), last_used_at = ?
-        WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?`, refreshExpiresAt, now, id, now) === 1,
+    rotateRefreshToken: async (r: RefreshRotation): Promise<RotationOutcome> =>
+      this.db.transaction((): RotationOutcome => {
+        const presented = this.one(`UPDATE refresh_tokens SET superseded_at = coalesce(superseded_at, ?)
+          WHERE digest = ? AND connection_id = ? RETURNING superseded_at`, r.now, r.presentedDigest, r.connectionId);
+        if (!presented) return 'ended';
+        if (num(presented.superseded_at) < r.graceFrom) return 'replayed';
+        if (!this.slideConnection(r.connectionId, r.now, r.refreshExpiresAt)) return 'ended';
+        this.insertRefreshToken(r.next);
+        return 'rotated';
+      }).immediate(),
+    slide: async (id: string, now: number, refreshExpiresAt: number) => this.slideConnection(id, now, refreshExpiresAt),
     revoke: async (id: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', now, id) === 1,
     revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
@@ -308,6 +331,16 @@ class SqliteStore implements Store {
       this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT digest FROM refresh_tokens
         WHERE superseded_at IS NOT NULL AND superseded_at < ? LIMIT ?)`, before, limit),
   };
+
+  private insertRefreshToken(t: RefreshToken): void {
+    this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES (?, ?, ?, ?)',
+      t.digest, t.connectionId, t.createdAt, t.supersededAt);
+  }
+
+  private slideConnection(id: string, now: number, refreshExpiresAt: number): boolean {
+    return this.run(`UPDATE connections SET refresh_expires_at = max(refresh_expires_at, ?), last_used_at = ?
+      WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?`, refreshExpiresAt, now, id, now) === 1;
+  }
 
   readonly keys = {
     add: async (k: SigningKey) => {
@@ -367,6 +400,8 @@ class SqliteStore implements Store {
   readonly locks = new ProcessLocks();
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    // The last connection to close checkpoints what is left and removes the WAL.
     this.db.close();
   }
 }

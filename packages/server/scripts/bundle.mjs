@@ -1,0 +1,45 @@
+/**
+ * Bundles the compiled server (dist/index.js) into one ES module, dist/bundle/index.js, which the
+ * `tessera` CLI loads (`@tessera/server/bundle`). On Node 20, resolving and compiling the ~400
+ * files of Fastify, pino, zod and jose one by one was most of the time from `tessera serve` to
+ * its first answer (docs/benchmarks.md, "Start"). The per-file dist stays the library entry point.
+ *
+ * - Native and optional drivers stay outside and are still loaded only when used.
+ * - What the server never runs is left out: Fastify's JSON-schema compilers (the server passes
+ *   its own, `http/no-route-schemas.ts`), `inject()`'s light-my-request, zod's non-English locales.
+ *   The stubs throw if that ever changes.
+ * - dist/bundle/ sits at the same depth as dist/http/, so `new URL('../../console/', import.meta.url)`
+ *   finds the console files from both.
+ */
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const notBundled = (name) => `throw new Error(${JSON.stringify(`${name} is left out of the Tessera server bundle (packages/server/scripts/bundle.mjs)`)});`;
+
+/** @type {import('esbuild').Plugin} */
+const leaveOut = {
+  name: 'leave-out',
+  setup(b) {
+    b.onResolve({ filter: /^(@fastify\/ajv-compiler|@fastify\/fast-json-stringify-compiler|light-my-request)$/ }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({ contents: notBundled(args.path), loader: 'js' }));
+    // zod's classic API re-exports every locale; the server only ever uses the default (English).
+    b.onLoad({ filter: /[\\/]zod[\\/]v4[\\/]locales[\\/]index\.js$/ }, () => ({ contents: "export { default as en } from './en.js';", loader: 'js', resolveDir: `${root}../../node_modules/zod/v4/locales` }));
+  },
+};
+
+await build({
+  entryPoints: [`${root}dist/index.js`],
+  outfile: `${root}dist/bundle/index.js`,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['better-sqlite3', 'pg', 'ioredis', 'selfsigned'],
+  plugins: [leaveOut],
+  minifyWhitespace: process.env.MINW === '1',
+  minifySyntax: process.env.MINW === '1',
+  // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
+  banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -9,6 +9,12 @@ import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';
 import type { App } from '../storage/types.js';
 
+/** An app as client authentication sees it: the app and the digests of its active secrets. */
+export interface Client {
+  app: App;
+  activeSecretDigests: string[];
+}
+
 export interface ClientCredentials {
   clientId: string | undefined;
   clientSecret: string | undefined;
@@ -42,21 +48,21 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
   return { clientId: body.client_id, clientSecret: body.client_secret };
 }
 
-/** The app the credentials name: 62/63 when a field is missing, 61 when no app has the client id. */
-export async function findClient(core: Core, credentials: ClientCredentials): Promise<App> {
+/** The app the credentials name, with its active secret digests: 62/63 when a field is missing, 61 when no app has the client id. */
+export async function findClient(core: Core, credentials: ClientCredentials): Promise<Client> {
   const { clientId, clientSecret } = credentials;
   if (!clientId) throw new ConcurError(62);
   if (!clientSecret) throw new ConcurError(63);
-  const app = UuidPattern.test(clientId) ? await core.store.apps.get(clientId.toLowerCase()) : undefined;
-  if (!app) throw new ConcurError(61);
-  return app;
+  const client = UuidPattern.test(clientId) ? await core.store.apps.getClient(clientId.toLowerCase()) : undefined;
+  if (!client) throw new ConcurError(61);
+  return client;
 }
 
 /** 64 unless `clientSecret` matches one of the app's active secrets (compared as digests, in constant time). */
-export async function verifyClientSecret(core: Core, app: App, clientSecret: string): Promise<void> {
+export function verifyClientSecret(core: Core, client: Client, clientSecret: string): void {
   const presented = core.serverKeys.digest(clientSecret);
   let matched = false;
-  for (const digest of await core.store.apps.activeSecretDigests(app.id)) {
+  for (const digest of client.activeSecretDigests) {
     if (constantTimeEqual(presented, digest)) matched = true;
   }
   if (!matched) throw new ConcurError(64);

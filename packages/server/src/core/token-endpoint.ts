@@ -49,8 +49,9 @@ export class TokenEndpoint {
       };
       await this.core.protection.admit(attempt);
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
-      app = await findClient(this.core, credentials);
-      await verifyClientSecret(this.core, app, credentials.clientSecret!);
+      const client = await findClient(this.core, credentials);
+      app = client.app;
+      verifyClientSecret(this.core, client, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
       if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });

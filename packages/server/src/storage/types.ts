@@ -209,8 +209,11 @@ export interface AppRepository {
 
   addSecret(secret: AppSecret): Promise<void>;
   listSecrets(appId: string): Promise<AppSecret[]>;
-  /** Active secrets only: the ones a client may authenticate with. */
-  activeSecretDigests(appId: string): Promise<string[]>;
+  /**
+   * What client authentication needs, in one query: the app and the digests of its active
+   * secrets (the ones a client may authenticate with; several during a rotation).
+   */
+  getClient(id: string): Promise<{ app: App; activeSecretDigests: string[] } | undefined>;
   setSecretStatus(appId: string, secretId: string, status: SecretStatus, now: number): Promise<boolean>;
   /** Deletes an inactive secret; false when it is missing or active. */
   deleteInactiveSecret(appId: string, secretId: string): Promise<boolean>;

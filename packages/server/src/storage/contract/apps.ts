@@ -127,6 +127,8 @@ export function appsContract(store: StoreOf): void {
   });
 
   describe('app secrets', () => {
+    const active = async (appId: string) => (await store().apps.getClient(appId))?.activeSecretDigests;
+
     it('lists secrets oldest first with every field, and answers only active digests', async () => {
       const { app } = await seedApp(store());
       const other = await seedApp(store());
@@ -135,9 +137,10 @@ export function appsContract(store: StoreOf): void {
       const third = aSecret(app.id, { createdAt: T0 + 3 });
       for (const secret of [second, first, third, aSecret(other.app.id)]) await store().apps.addSecret(secret);
       expect(await store().apps.listSecrets(app.id)).toEqual([first, second, third]);
-      expect((await store().apps.activeSecretDigests(app.id)).sort()).toEqual([first.digest, third.digest].sort());
+      expect((await active(app.id))?.sort()).toEqual([first.digest, third.digest].sort());
+      expect((await store().apps.getClient(app.id))?.app).toEqual(await store().apps.get(app.id));
       expect(await store().apps.listSecrets('no-such-app')).toEqual([]);
-      expect(await store().apps.activeSecretDigests('no-such-app')).toEqual([]);
+      expect(await store().apps.getClient('no-such-app')).toBeUndefined();
     });
 
     it('changes a secret\'s status, only through its own app', async () => {
@@ -147,12 +150,12 @@ export function appsContract(store: StoreOf): void {
       await store().apps.addSecret(secret);
       expect(await store().apps.setSecretStatus(other.app.id, secret.id, 'inactive', T0 + 5)).toBe(false);
       expect(await store().apps.setSecretStatus(app.id, 'no-such-secret', 'inactive', T0 + 5)).toBe(false);
-      expect(await store().apps.activeSecretDigests(app.id)).toEqual([secret.digest]);
+      expect(await active(app.id)).toEqual([secret.digest]);
       expect(await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 5)).toBe(true);
       expect(await store().apps.listSecrets(app.id)).toEqual([{ ...secret, status: 'inactive', updatedAt: T0 + 5 }]);
-      expect(await store().apps.activeSecretDigests(app.id)).toEqual([]);
+      expect(await active(app.id)).toEqual([]);
       expect(await store().apps.setSecretStatus(app.id, secret.id, 'active', T0 + 6)).toBe(true);
-      expect(await store().apps.activeSecretDigests(app.id)).toEqual([secret.digest]);
+      expect(await active(app.id)).toEqual([secret.digest]);
     });
 
     it('deletes only an inactive secret of the app', async () => {

@@ -193,8 +193,11 @@ class PostgresStore implements Store {
     },
     listSecrets: async (appId: string) =>
       (await this.all('SELECT * FROM app_secrets WHERE app_id = $1 ORDER BY created_at, id COLLATE "C"', [appId])).map(toSecret),
-    activeSecretDigests: async (appId: string) =>
-      (await this.all("SELECT digest FROM app_secrets WHERE app_id = $1 AND status = 'active'", [appId])).map((r) => String(r.digest)),
+    getClient: async (id: string) => {
+      const r = await this.one(`SELECT a.*, coalesce((SELECT array_agg(digest) FROM app_secrets
+          WHERE app_id = a.id AND status = 'active'), '{}') AS active_secret_digests FROM apps a WHERE a.id = $1`, [id]);
+      return r && { app: toApp(r), activeSecretDigests: (r.active_secret_digests as unknown[]).map(String) };
+    },
     setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
       (await this.run('UPDATE app_secrets SET status = $3, updated_at = $4 WHERE app_id = $1 AND id = $2',
         [appId, secretId, status, now])) === 1,

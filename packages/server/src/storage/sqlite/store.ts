@@ -240,8 +240,11 @@ class SqliteStore implements Store {
     },
     listSecrets: async (appId: string) =>
       this.all('SELECT * FROM app_secrets WHERE app_id = ? ORDER BY created_at, id', appId).map(toSecret),
-    activeSecretDigests: async (appId: string) =>
-      this.all("SELECT digest FROM app_secrets WHERE app_id = ? AND status = 'active'", appId).map((r) => String(r.digest)),
+    getClient: async (id: string) => {
+      const r = this.one(`SELECT a.*, (SELECT json_group_array(digest) FROM app_secrets
+          WHERE app_id = a.id AND status = 'active') AS active_secret_digests FROM apps a WHERE a.id = ?`, id);
+      return r && { app: toApp(r), activeSecretDigests: parse<string[]>(r.active_secret_digests) };
+    },
     setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
       this.run('UPDATE app_secrets SET status = ?, updated_at = ? WHERE app_id = ? AND id = ?', status, now, appId, secretId) === 1,
     deleteInactiveSecret: async (appId: string, secretId: string) =>

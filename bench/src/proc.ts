@@ -30,6 +30,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 /** Whether processes can be pinned: taskset present and at least two cores. */
 export const canPin = cpus().length >= 2 && spawnSync('taskset', ['-c', '0', 'true']).status === 0;
 
+/** Pins this process (every thread) to `core`. */
+export function pinSelf(core: number): void {
+  spawnSync('taskset', ['-a', '-p', '-c', String(core), String(process.pid)], { stdio: 'ignore' });
+}
+
 function pinned(core: number | null, argv: string[]): [string, string[]] {
   return canPin && core !== null ? ['taskset', ['-c', String(core), ...argv]] : [argv[0]!, argv.slice(1)];
 }

@@ -3,12 +3,13 @@
  * (Tessera's own code, each dependency, Node internals, native code, GC), idle excluded.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join } from 'node:path';
 import type { CellResult } from './report.js';
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   hitCount?: number;
   children?: number[];
 }
@@ -28,9 +29,30 @@ function area(url: string, name: string): string {
   if (url.startsWith('node:')) return 'node internals';
   const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg) return pkg[1]!;
-  const own = /packages\/([^/]+)\/dist\/(.+)$/.exec(url);
+  const own = /packages\/([^/]+)\/(?:dist|src)\/(.+)$/.exec(url);
   if (own) return `tessera ${own[1]}`;
   return url;
+}
+
+/**
+ * The CLI loads the server as one bundle (packages/server/scripts/bundle.mjs); its source map
+ * gives each frame back its original file (Fastify, pino, Tessera's own), so time is charged there.
+ */
+const bundleMaps = new Map<string, SourceMap | null>();
+function unbundled(frame: ProfileNode['callFrame']): { url: string; lineNumber: number } {
+  if (!frame.url.endsWith('/dist/bundle/index.js')) return frame;
+  let map = bundleMaps.get(frame.url);
+  if (map === undefined) {
+    try {
+      map = new SourceMap(JSON.parse(readFileSync(new URL(`${frame.url}.map`), 'utf8')) as SourceMapPayload);
+    } catch {
+      map = null;
+    }
+    bundleMaps.set(frame.url, map);
+  }
+  const entry = map?.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string; originalLine?: number } | undefined;
+  if (!entry?.originalSource) return frame;
+  return { url: new URL(entry.originalSource, frame.url).href, lineNumber: entry.originalLine ?? 0 };
 }
 
 function location(url: string, line: number): string {
@@ -66,7 +88,8 @@ export function summarizeProfile(file: string, skipMs = 0, top = 20): { lines: s
   let total = 0;
   for (const [id, us] of self) {
     const node = byId.get(id)!;
-    const { functionName, url, lineNumber } = node.callFrame;
+    const { functionName } = node.callFrame;
+    const { url, lineNumber } = unbundled(node.callFrame);
     if (functionName === '(idle)') continue;
     const name = functionName || '(anonymous)';
     const key = `${name} ${location(url, lineNumber)}`.trim();
@@ -77,8 +100,9 @@ export function summarizeProfile(file: string, skipMs = 0, top = 20): { lines: s
     areas.set(a, (areas.get(a) ?? 0) + us / 1000);
     total += us / 1000;
     const o = owner(id);
-    const ownerKey = o ? `${o.callFrame.functionName || '(anonymous)'} ${location(o.callFrame.url, o.callFrame.lineNumber)}` : name;
-    const ownerEntry = owners.get(ownerKey) ?? { ms: 0, area: o ? area(o.callFrame.url, '') : a };
+    const of = o && unbundled(o.callFrame);
+    const ownerKey = o && of ? `${o.callFrame.functionName || '(anonymous)'} ${location(of.url, of.lineNumber)}` : name;
+    const ownerEntry = owners.get(ownerKey) ?? { ms: 0, area: of ? area(of.url, '') : a };
     ownerEntry.ms += us / 1000;
     owners.set(ownerKey, ownerEntry);
   }

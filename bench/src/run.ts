@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadJob, LoadResult } from './loader.js';
 import { summarizeProfiles } from './profile.js';
-import { canPin, freePort, Loader, startServer, type Running } from './proc.js';
+import { canPin, freePort, Loader, pinSelf, startServer, type Running } from './proc.js';
 import { machineInfo, renderConsole, renderMarkdown, type CellResult, type Report, type Row } from './report.js';
 import { chainTokens, scenarios, type CeilingSpec, type PeerFixtures, type Scenario } from './scenarios.js';
 import { prepareDataDir, seedScale, seedTessera, type FixtureCounts, type ScaleSize, type TesseraFixtures } from './seed.js';
@@ -429,6 +429,9 @@ async function main(): Promise<void> {
     return;
   }
   if (!canPin) process.stderr.write('warning: taskset or a second core is missing; server and load generator share the CPU\n');
+  // The orchestrator shares the load generator's core: while a server starts, the 2 ms polling of
+  // its readiness would otherwise compete with it for its core and count in its start time.
+  else pinSelf(LOADER_CORE);
   const loader = await Loader.start(join(here, 'loader.js'), LOADER_CORE);
   const bench = new Bench(o, loader, await freePort());
   const started = Date.now();

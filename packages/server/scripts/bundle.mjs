@@ -37,8 +37,10 @@ await build({
   target: 'node20',
   external: ['better-sqlite3', 'pg', 'ioredis', 'selfsigned'],
   plugins: [leaveOut],
-  minifyWhitespace: process.env.MINW === '1',
-  minifySyntax: process.env.MINW === '1',
+  // index.js.map: `node --enable-source-maps` then prints stack traces in the original files,
+  // and the benchmark's profile summary charges time to them (bench/src/profile.ts).
+  sourcemap: 'linked',
+  sourcesContent: false,
   // Bundled CommonJS packages call require() for Node's built-ins; an ES module has none.
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   logLevel: 'warning',

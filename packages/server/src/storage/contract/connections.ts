@@ -1,6 +1,7 @@
 /**
  * Storage contract: connections (refresh-token families) and their refresh tokens (DESIGN.md
- * "Storage": rotation is one atomic conditional update, so exactly one concurrent refresh wins).
+ * "Storage"): a rotation is one atomic store call, so concurrent rotations of one value never
+ * lose a family and a replay after the grace window changes nothing.
  */
 import { describe, expect, it } from 'vitest';
 import { aCompany, aConnection, aRefreshToken, DAY, MINUTE, seedApp, T0, type StoreOf } from './fixtures.js';

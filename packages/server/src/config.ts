@@ -22,6 +22,12 @@ export const SettingsSchema = z.object({
   databaseSchema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'TESSERA_DATABASE_SCHEMA must be a lower-case identifier').default('public'),
   /** Most PostgreSQL connections one node opens. */
   databaseMaxConnections: z.coerce.number().int().min(2).max(1000).default(10),
+  /**
+   * SQLite's page cache for the embedded store, MB. The default keeps the hot index pages of a
+   * store with a million connections in memory (without it a refresh there cost about a fifth
+   * more, docs/benchmarks.md); each MB may add as much to the process's memory.
+   */
+  sqliteCacheMb: z.coerce.number().int().min(1).max(4096).default(16),
   /** The datacenter base URL this node serves (`iss` of its tokens); defaults to the listen URL. */
   geolocation: z.string().url().optional(),
   https: bool.default(false),
@@ -121,6 +127,7 @@ export type Settings = Readonly<z.output<typeof SettingsSchema>>;
 const envNames: Record<keyof SettingsInput, string> = {
   host: 'TESSERA_HOST', port: 'TESSERA_PORT', dataDir: 'TESSERA_DATA_DIR', geolocation: 'TESSERA_GEOLOCATION',
   databaseUrl: 'TESSERA_DATABASE_URL', databaseSchema: 'TESSERA_DATABASE_SCHEMA', databaseMaxConnections: 'TESSERA_DATABASE_MAX_CONNECTIONS',
+  sqliteCacheMb: 'TESSERA_SQLITE_CACHE_MB',
   https: 'TESSERA_HTTPS', tlsCert: 'TESSERA_TLS_CERT', tlsKey: 'TESSERA_TLS_KEY', secretKey: 'TESSERA_SECRET_KEY',
   accessTokenTtl: 'TESSERA_ACCESS_TOKEN_TTL', refreshTokenTtl: 'TESSERA_REFRESH_TOKEN_TTL',
   requestTokenTtl: 'TESSERA_REQUEST_TOKEN_TTL', requestTokenMaxUses: 'TESSERA_REQUEST_TOKEN_MAX_USES',

@@ -126,9 +126,12 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
 
 /** The store and its signing keys (nodes starting together on an empty store make one key); closes the store on failure. */
 async function openStoreAndKeys(settings: Settings, options: ServerOptions, serverKeys: ServerKeys, clock: Clock, loggers: Loggers) {
-  const sqlite: SqliteStoreOptions = options.backgroundCheckpoints
-    ? { checkpointIntervalMs: 200, onCheckpointError: (message) => loggers.node.warn({ error: message }, 'background WAL checkpoint failed') }
-    : {};
+  const sqlite: SqliteStoreOptions = {
+    cacheMb: settings.sqliteCacheMb,
+    ...(options.backgroundCheckpoints
+      ? { checkpointIntervalMs: 200, onCheckpointError: (message: string) => loggers.node.warn({ error: message }, 'background WAL checkpoint failed') }
+      : {}),
+  };
   const store = options.store ?? (await openStore(settings, sqlite));
   try {
     const keys = new KeyManager(store.keys, serverKeys, clock, settings.signingAlg);

@@ -18,3 +18,13 @@ describe('docs/configuration.md', () => {
     expect(missing).toEqual([]);
   });
 });
+
+describe('sqliteCacheMb', () => {
+  it('defaults to 16 MB, reads TESSERA_SQLITE_CACHE_MB, and refuses what SQLite cannot take', async () => {
+    const { loadSettings } = await import('@tessera/server');
+    expect(loadSettings({}, {}).sqliteCacheMb).toBe(16);
+    expect(loadSettings({}, { TESSERA_SQLITE_CACHE_MB: '64' }).sqliteCacheMb).toBe(64);
+    expect(() => loadSettings({}, { TESSERA_SQLITE_CACHE_MB: '0' })).toThrow(/sqliteCacheMb/);
+    expect(() => loadSettings({}, { TESSERA_SQLITE_CACHE_MB: 'lots' })).toThrow(/sqliteCacheMb/);
+  });
+});

@@ -100,6 +100,8 @@ function migrate(db: Database): void {
 }
 
 export interface SqliteStoreOptions {
+  /** Page cache, MB (SQLite's default is 2). */
+  cacheMb?: number;
   /**
    * Checkpoint the WAL from a worker thread every this many milliseconds instead of inside the
    * request that fills it (`checkpointer.ts`); 0 (the default, for short-lived tools) leaves
@@ -119,6 +121,7 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
+  if (options.cacheMb) db.pragma(`cache_size = -${Math.floor(options.cacheMb * 1024)}`);
   migrate(db);
   let checkpointer: Checkpointer | undefined;
   if (options.checkpointIntervalMs && file !== ':memory:') {

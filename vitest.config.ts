@@ -6,11 +6,11 @@ const src = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.
 // Tests import the workspace packages from source, so a test run never depends on a stale build.
 export default defineConfig({
   resolve: {
-    // Exact matches: `@tessera/server/bundle` (what the CLI loads) is the same source as `@tessera/server`.
+    // Exact matches: `tessera-server/bundle` (what the CLI loads) is the same source as `tessera-server`.
     alias: [
-      { find: /^@tessera\/protocol$/, replacement: src('protocol') },
-      { find: /^@tessera\/client$/, replacement: src('client') },
-      { find: /^@tessera\/server(\/bundle)?$/, replacement: src('server') },
+      { find: /^tessera-protocol$/, replacement: src('protocol') },
+      { find: /^tessera-client$/, replacement: src('client') },
+      { find: /^tessera-server(\/bundle)?$/, replacement: src('server') },
     ],
   },
   test: {

@@ -95,7 +95,7 @@ export function machineInfo(loadAverage: Machine['loadAverage'], pinned: boolean
     cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, memoryGb: Math.round(totalmem() / 2 ** 30), kernel: release(),
     node: process.version, loadAverage, pinned,
     versions: {
-      tessera: `${versionOf('@tessera/server')} (${gitDescription()})`, 'oidc-provider': versionOf('oidc-provider'),
+      tessera: `${versionOf('tessera-server')} (${gitDescription()})`, 'oidc-provider': versionOf('oidc-provider'),
       autocannon: versionOf('autocannon'), fastify: versionOf('fastify'), 'better-sqlite3': versionOf('better-sqlite3'),
       jose: versionOf('jose'), koa: versionOf('koa'), pino: versionOf('pino'),
     },

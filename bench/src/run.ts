@@ -17,7 +17,7 @@ import type { Alg, Workload } from './workload.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const cliBin = join(dirname(require.resolve('tessera/package.json')), 'dist', 'bin.js');
+const cliBin = join(dirname(require.resolve('tessera-cli/package.json')), 'dist', 'bin.js');
 const defaultOutDir = resolve(here, '..', 'results');
 const benchmarksDoc = resolve(here, '..', '..', 'docs', 'benchmarks.md');
 const SERVER_CORE = 0;

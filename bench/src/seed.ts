@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Sqlite from 'better-sqlite3';
 import {
   createApp, createCompany, createCore, generateRequestToken, loadSettings, type Core,
-} from '@tessera/server';
+} from 'tessera-server';
 import type { Alg } from './workload.js';
 
 export const benchScopes = ['openid', 'company.read', 'user.read', 'identity.user.core.read'];

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '@tessera/client';
+import { writeFileAtomic } from 'tessera-client';
 import { ExitCode } from './exit-codes.js';
 import { resolveHome } from './home.js';
 import { CommandError } from './output.js';

@@ -1,8 +1,8 @@
 /**
- * The token manager of an environment: @tessera/client over the environment's file store, with
+ * The token manager of an environment: tessera-client over the environment's file store, with
  * progress on a terminal (network retries, waiting for another process) and silence in pipes.
  */
-import { TokenManager, type RetryEvent } from '@tessera/client';
+import { TokenManager, type RetryEvent } from 'tessera-client';
 import type { Environment, TesseraHome } from './home.js';
 
 const interactive = () => Boolean(process.stderr.isTTY);

@@ -1,9 +1,9 @@
 /**
  * Errors of the client commands in plain words: what happened, the Concur code and what it
- * means (from @tessera/protocol), what to do next, and the correlation id to quote to support.
+ * means (from tessera-protocol), what to do next, and the correlation id to quote to support.
  */
-import { ConcurError } from '@tessera/client';
-import { describeErrorCode } from '@tessera/protocol';
+import { ConcurError } from 'tessera-client';
+import { describeErrorCode } from 'tessera-protocol';
 import { CommandError } from './output.js';
 import { ExitCode } from './exit-codes.js';
 

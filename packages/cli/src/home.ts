@@ -5,14 +5,14 @@
  * ```
  * config.json                          { "current": "prod" }
  * environments/<name>.json             the app and datacenter (client id and secret, company UUID, request token)
- * environments/<name>.connection.json  the connection state of @tessera/client's FileTokenStore
+ * environments/<name>.connection.json  the connection state of tessera-client's FileTokenStore
  * ```
  * Environments are like Postman environments: several apps and datacenters, one of them current.
  */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { FileTokenStore, writeFileAtomic, type ConnectionState, type FileLockOptions } from '@tessera/client';
+import { FileTokenStore, writeFileAtomic, type ConnectionState, type FileLockOptions } from 'tessera-client';
 import { CommandError } from './output.js';
 import { ExitCode } from './exit-codes.js';
 

@@ -4,7 +4,7 @@
  * The published environment ships placeholders ("from OAUTH 2.0 Application Management",
  * "XXX - set by postman collection"); those count as unset.
  */
-import { normalizeGeolocation } from '@tessera/protocol';
+import { normalizeGeolocation } from 'tessera-protocol';
 
 export interface PostmanVariable {
   key: string;

@@ -6,7 +6,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '@tessera/server';
+import { ManualClock } from 'tessera-server';
 import { makeAdmin, makeTenant } from '../../server/test/admin-helpers.js';
 import { postToken, startTestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, type SettingsInput } from '@tessera/server';
+import { ManualClock, type SettingsInput } from 'tessera-server';
 import { makeApp, makeRequestToken, startTestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';
 

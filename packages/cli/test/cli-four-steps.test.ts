@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock, openSqliteStore, type Store } from '@tessera/server';
+import { ManualClock, openSqliteStore, type Store } from 'tessera-server';
 import { makeApp, makeRequestToken, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';
 

@@ -1,6 +1,6 @@
 /**
  * The client commands must run where the token service's native dependencies cannot load: with
- * a module hook that makes `@tessera/server` and `better-sqlite3` throw, `env list`, `token get`
+ * a module hook that makes `tessera-server` and `better-sqlite3` throw, `env list`, `token get`
  * and `call` still work — and a server command fails, which proves the hook bites.
  */
 import { resolve } from 'node:path';
@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 describe('client commands without the server', () => {
-  it('run with @tessera/server and better-sqlite3 unloadable', async () => {
+  it('run with tessera-server and better-sqlite3 unloadable', async () => {
     const t = await startTestServer();
     cleanups.push(() => t.close());
     const { home, remove } = tempHome();
@@ -28,7 +28,7 @@ describe('client commands without the server', () => {
 
     const serverCommand = await cli(home, ['admin', 'companies', 'list', '--data-dir', `${home}-data`], { env: forbidServer });
     expect(serverCommand.code).not.toBe(0);
-    expect(serverCommand.stderr).toMatch(/forbidden module in a client command: @tessera\/server/);
+    expect(serverCommand.stderr).toMatch(/forbidden module in a client command: tessera-server/);
 
     const steps: string[][] = [
       ['env', 'add', 'dev', '--datacenter', t.url, '--client-id', clientId, '--company-uuid', companyUUID],

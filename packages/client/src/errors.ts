@@ -7,7 +7,7 @@
  * Like jose, the error has a stable string {@link ConcurError.code} to `switch` on; the numeric
  * Concur code is separate because not every failure comes from the server.
  */
-import { CorrelationHeader, describeErrorCode, type ErrorCodeInfo } from '@tessera/protocol';
+import { CorrelationHeader, describeErrorCode, type ErrorCodeInfo } from 'tessera-protocol';
 
 /**
  * What went wrong, coarsely; the Concur code says precisely.
@@ -82,7 +82,7 @@ export class ConcurError extends Error {
     return this.concurCode === undefined ? undefined : describeErrorCode(this.concurCode);
   }
 
-  /** What the Concur code means, in plain words, with what to do next (from `@tessera/protocol`). */
+  /** What the Concur code means, in plain words, with what to do next (from `tessera-protocol`). */
   get meaning(): string | undefined {
     return this.info?.meaning;
   }

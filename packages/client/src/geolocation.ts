@@ -2,7 +2,7 @@
  * Where requests go (PROTOCOL.md §10): first tokens on the configured datacenter, refreshes and
  * API calls on the token's geolocation, a base URL with no path.
  */
-import { normalizeGeolocation } from '@tessera/protocol';
+import { normalizeGeolocation } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 
 export { normalizeGeolocation };

@@ -1,5 +1,5 @@
 /**
- * `@tessera/client`: the integrator's side of SAP Concur-style OAuth 2.0 (PROTOCOL.md §13),
+ * `tessera-client`: the integrator's side of SAP Concur-style OAuth 2.0 (PROTOCOL.md §13),
  * for SAP Concur and Tessera alike. Zero runtime dependencies; Node 20+.
  */
 export { TokenManager, type TokenManagerOptions, type GrantOptions, type ConvertOptions } from './token-manager.js';
@@ -13,4 +13,4 @@ export { type AccessToken, type Principal, parseExpiresIn, parseRefreshExpiresIn
 export { type FetchLike, type RetryOptions, type RetryEvent } from './http.js';
 export { resolveAtGeolocation, normalizeGeolocation } from './geolocation.js';
 export { decodeJwtClaims } from './jwt.js';
-export { describeErrorCode, type ErrorCodeInfo } from '@tessera/protocol';
+export { describeErrorCode, type ErrorCodeInfo } from 'tessera-protocol';

@@ -3,7 +3,7 @@
  * credentials in it (never the query string, no charset), a `concur-correlationid`, retries for
  * network failures, and code 16 ("user lives elsewhere") retried once at the returned geolocation.
  */
-import { CorrelationHeader, Paths } from '@tessera/protocol';
+import { CorrelationHeader, Paths } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import { acceptableRedirectGeolocation } from './geolocation.js';
 import { send, type FetchLike, type RetryOptions } from './http.js';

@@ -12,7 +12,7 @@
  *
  * Nothing here depends on Tessera: the same code talks to SAP Concur.
  */
-import { CorrelationHeader, Paths } from '@tessera/protocol';
+import { CorrelationHeader, Paths } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import { normalizeGeolocation, resolveAtGeolocation } from './geolocation.js';
 import { send, type FetchLike, type RetryOptions } from './http.js';

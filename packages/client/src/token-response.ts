@@ -3,7 +3,7 @@
  * number, `refresh_expires_in` as absolute epoch seconds (number or quoted), the principal from
  * the id_token (`sub`, `concur.type`), the scopes from `scope`.
  */
-import type { PrincipalType, TokenResponse } from '@tessera/protocol';
+import type { PrincipalType, TokenResponse } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import { normalizeGeolocation } from './geolocation.js';
 import { decodeJwtClaims } from './jwt.js';

@@ -2,7 +2,7 @@
  * A scripted stand-in for the token service and the APIs, as an injectable `fetch`: tests of
  * behaviour no real server shows on demand (code 16, a number `expires_in`, a 503 storm).
  */
-import type { FetchLike } from '@tessera/client';
+import type { FetchLike } from 'tessera-client';
 
 export interface RecordedRequest {
   url: string;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { FileTokenStore, withFileLock, writeFileAtomic, type ConnectionState } from '@tessera/client';
+import { FileTokenStore, withFileLock, writeFileAtomic, type ConnectionState } from 'tessera-client';
 
 const run = promisify(execFile);
 const dist = resolve(import.meta.dirname, '../dist/index.js');

@@ -3,7 +3,7 @@
  * what a real server does not show on demand.
  */
 import { describe, expect, it } from 'vitest';
-import { ConcurError, MemoryTokenStore, TokenManager, type ConnectionState, type RetryEvent, type TokenStore } from '@tessera/client';
+import { ConcurError, MemoryTokenStore, TokenManager, type ConnectionState, type RetryEvent, type TokenStore } from 'tessera-client';
 import { fakeFetch, json, tokenResponse } from './fake-concur.js';
 
 const glz = 'https://glz.api.concursolutions.com';

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConcurError, FileTokenStore, MemoryTokenStore, TokenManager, type FetchLike, type TokenStore } from '@tessera/client';
-import { createCompany, ManualClock, type Store } from '@tessera/server';
+import { ConcurError, FileTokenStore, MemoryTokenStore, TokenManager, type FetchLike, type TokenStore } from 'tessera-client';
+import { createCompany, ManualClock, type Store } from 'tessera-server';
 import { makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 
 const servers: TestServer[] = [];
@@ -42,7 +42,7 @@ async function connectedManager(t: TestServer, store: TokenStore = new MemoryTok
   return { manager, clientId, clientSecret, companyUUID, store };
 }
 
-describe('@tessera/client against Tessera', () => {
+describe('tessera-client against Tessera', () => {
   it('does the four steps: app, request token, conversion, access token on demand for an API call', async () => {
     const t = await start();
     const { clientId, clientSecret } = await makeApp(t); // step 1

@@ -1,6 +1,6 @@
 /**
  * Bundles the compiled server (dist/index.js) into one ES module, dist/bundle/index.js, which the
- * `tessera` CLI loads (`@tessera/server/bundle`). On Node 20, resolving and compiling the ~400
+ * `tessera` CLI loads (`tessera-server/bundle`). On Node 20, resolving and compiling the ~400
  * files of Fastify, pino, zod and jose one by one was most of the time from `tessera serve` to
  * its first answer (docs/benchmarks.md, "Start"). The per-file dist stays the library entry point.
  *

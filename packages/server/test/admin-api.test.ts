@@ -4,7 +4,7 @@
  * nothing changed), and the audit trail of admin actions.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, createUser, ManualClock } from '@tessera/server';
+import { createApp, createUser, ManualClock } from 'tessera-server';
 import { AdminClient, adminPassword, expectConcurError, makeAdmin } from './admin-helpers.js';
 import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
 

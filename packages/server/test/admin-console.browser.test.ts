@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '@tessera/server';
+import { createApp } from 'tessera-server';
 import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
 import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
 

@@ -2,7 +2,7 @@
  * Fixtures for the admin console and admin API tests: administrators of two companies, and a
  * small HTTP client that signs in like the console (cookies + CSRF header) or uses a Bearer token.
  */
-import { createApp, createCompany, createUser, WebServicesAdministrator } from '@tessera/server';
+import { createApp, createCompany, createUser, WebServicesAdministrator } from 'tessera-server';
 import { defaultScopes, type TestServer } from './helpers.js';
 
 export const adminPassword = 'correct horse battery';

@@ -4,7 +4,7 @@
  * authorized only by an application token of that same app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from '@tessera/server';
+import { createUser } from 'tessera-server';
 import { expectConcurError } from './admin-helpers.js';
 import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { expect } from 'vitest';
-import { describeErrorCode } from '@tessera/protocol';
+import { describeErrorCode } from 'tessera-protocol';
 import type { TestServer } from './helpers.js';
 
 export const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -12,7 +12,7 @@ import { Writable } from 'node:stream';
 import {
   createApp, createServer, createUser, generateRequestToken, loadSettings, type NewApp, type SettingsInput,
   openPostgresStore, type Store, type TesseraServer, type Clock,
-} from '@tessera/server';
+} from 'tessera-server';
 import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 
 /** The store every test server runs on: `TESSERA_TEST_STORE=postgres` for PostgreSQL, else the embedded SQLite. */
@@ -52,7 +52,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   }
   const server = await createServer(settings, { logDestination, ...(store ? { store } : {}), ...(options.clock ? { clock: options.clock } : {}) });
   const url = await server.listen();
-  const { createCompany } = await import('@tessera/server');
+  const { createCompany } = await import('tessera-server');
   const company = await createCompany(server.core, { name: 'Test Company' });
   return {
     url, server, dataDir, logs, companyId: company.id,

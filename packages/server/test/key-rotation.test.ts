@@ -5,7 +5,7 @@
  * has not loaded yet; the schedule rotates by itself; JWKS carries caching headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listKeys, ManualClock, rotateSigningKey, type SettingsInput } from '@tessera/server';
+import { listKeys, ManualClock, rotateSigningKey, type SettingsInput } from 'tessera-server';
 import { send } from './e2e-helpers.js';
 import { convertRequestToken, makeApp, startTestServer, type TestServer } from './helpers.js';
 import { openSharedStore, type SharedStore } from './test-services.js';
@@ -184,7 +184,7 @@ describe('JWKS caching', () => {
   });
 
   it('refuses settings where a new key could sign before every verifier has it', async () => {
-    const { loadSettings } = await import('@tessera/server');
+    const { loadSettings } = await import('tessera-server');
     expect(() => loadSettings({ keyReloadSeconds: 60, jwksMaxAgeSeconds: 300, keyPropagationSeconds: 360 }, {}))
       .toThrow(/keyPropagationSeconds \(360\) must exceed keyReloadSeconds \+ jwksMaxAgeSeconds \(360\)/);
   });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createApp, createCompany, createCore, createUser, generateRequestToken, loadSettings, openPostgresStore,
   WebServicesAdministrator, type CoreHandle,
-} from '@tessera/server';
+} from 'tessera-server';
 import { AdminClient } from './admin-helpers.js';
 import { postToken } from './helpers.js';
 import { dropSchema, freshSchemaName, postgresProblem, redisProblem, skipWithoutServices, testDatabaseUrl, testRedisUrl } from './test-services.js';

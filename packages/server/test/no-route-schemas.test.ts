@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { createServer, loadSettings } from '@tessera/server';
+import { createServer, loadSettings } from 'tessera-server';
 
 it('refuses a route that declares a JSON schema, at start', async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-schemas-'));

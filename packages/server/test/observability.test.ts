@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { StoredAuditEvent } from '@tessera/server';
+import type { StoredAuditEvent } from 'tessera-server';
 import { makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 import { authtokenForm, expectConcurError, passwordForm, postRaw, refreshForm, send, uuidPattern } from './e2e-helpers.js';
 

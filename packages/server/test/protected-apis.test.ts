@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, enableAppForCompany, ManualClock } from '@tessera/server';
+import { createCompany, enableAppForCompany, ManualClock } from 'tessera-server';
 import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
 import { expectConcurError, passwordForm, refreshForm, send } from './e2e-helpers.js';
 

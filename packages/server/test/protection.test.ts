@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
-import { ManualClock, type RateLimiter, type SettingsInput } from '@tessera/server';
+import { ManualClock, type RateLimiter, type SettingsInput } from 'tessera-server';
 import type { AuditLog } from '../src/core/audit.js';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { expectConcurError, passwordForm, authtokenForm } from './e2e-helpers.js';
@@ -254,7 +254,7 @@ describe.skipIf(skipRedis)('counters in Redis, shared by two nodes on one store'
 describe('when the counters cannot be reached', () => {
   it('lets requests pass and warns, at most once every 10 seconds', async () => {
     const { Protection } = await import('../src/core/protection.js');
-    const { loadSettings } = await import('@tessera/server');
+    const { loadSettings } = await import('tessera-server');
     const down: RateLimiter = {
       kind: 'redis',
       update: async () => {

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, MemoryRateLimiter, openRedisRateLimiter, type RateLimiter } from '@tessera/server';
+import { ManualClock, MemoryRateLimiter, openRedisRateLimiter, type RateLimiter } from 'tessera-server';
 import { redisProblem, skipWithoutServices, testRedisUrl } from './test-services.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -6,7 +6,7 @@
  * succeed and leave a working token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock } from '@tessera/server';
+import { ManualClock } from 'tessera-server';
 import { convertRequestToken, makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 import { DAY, expectConcurError, refreshForm, uuidPattern } from './e2e-helpers.js';
 

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SettingEnvironmentNames } from '@tessera/server';
+import { SettingEnvironmentNames } from 'tessera-server';
 
 describe('docs/configuration.md', () => {
   const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/configuration.md'), 'utf8');
@@ -21,7 +21,7 @@ describe('docs/configuration.md', () => {
 
 describe('sqliteCacheMb', () => {
   it('defaults to 16 MB, reads TESSERA_SQLITE_CACHE_MB, and refuses what SQLite cannot take', async () => {
-    const { loadSettings } = await import('@tessera/server');
+    const { loadSettings } = await import('tessera-server');
     expect(loadSettings({}, {}).sqliteCacheMb).toBe(16);
     expect(loadSettings({}, { TESSERA_SQLITE_CACHE_MB: '64' }).sqliteCacheMb).toBe(64);
     expect(() => loadSettings({}, { TESSERA_SQLITE_CACHE_MB: '0' })).toThrow(/sqliteCacheMb/);

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '@tessera/server';
+import { openPostgresStore } from 'tessera-server';
 import { describeStoreContract } from '../src/storage/contract.js';
 import { postgresMigrations } from '../src/storage/postgres/migrations.js';
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { openSqliteStore } from '@tessera/server';
+import { openSqliteStore } from 'tessera-server';
 import { describeStoreContract } from '../src/storage/contract.js';
 import { sqliteMigrations } from '../src/storage/sqlite/migrations.js';
 

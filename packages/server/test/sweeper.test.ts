@@ -4,7 +4,7 @@
  * deactivated (Decision 7) ahead of any client calling; one node sweeps at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, type SweepReport } from '@tessera/server';
+import { ManualClock, type SweepReport } from 'tessera-server';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { DAY, expectConcurError, refreshForm } from './e2e-helpers.js';
 import { convertRequestToken, makeApp, postToken, startTestServer, type TestServer } from './helpers.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
-import { openPostgresStore, openSqliteStore, type Store } from '@tessera/server';
+import { openPostgresStore, openSqliteStore, type Store } from 'tessera-server';
 
 export const testDatabaseUrl = process.env.TESSERA_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test';
 export const testRedisUrl = process.env.TESSERA_TEST_REDIS_URL || 'redis://127.0.0.1:6379/0';

@@ -6,7 +6,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, enableAppForCompany, ManualClock, updateApp } from '@tessera/server';
+import { createCompany, enableAppForCompany, ManualClock, updateApp } from 'tessera-server';
 import {
   convertRequestToken, makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer,
 } from './helpers.js';

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
-import { ManualClock, type SettingsInput } from '@tessera/server';
+import { ManualClock, type SettingsInput } from 'tessera-server';
 import { convertRequestToken, defaultScopes, makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 import { atHash, authtokenForm, DAY, expectConcurError, passwordForm, refreshForm, send, uuidPattern } from './e2e-helpers.js';
 

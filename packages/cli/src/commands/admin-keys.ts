@@ -17,7 +17,7 @@ export function registerAdminKeyCommands(admin: Command): void {
     .description('list the signing keys: pending (published, not yet signing), signing, retiring (published until its tokens expire), withdrawn')
     .action(async (_options, command: Command) => {
       await withCore(command, async (core, global) => {
-        const { listKeys } = await import('@tessera/server/bundle');
+        const { listKeys } = await import('tessera-server/bundle');
         const rows = await listKeys(core);
         printTable(global.json ? rows.map((k) => ({ ...k })) : rows.map((k) => ({ ...k, retiredAt: k.retiredAt ?? '', withdrawnAt: k.withdrawnAt ?? '' })),
           ['kid', 'alg', 'status', 'activatesAt', 'retiredAt', 'withdrawnAt'], Boolean(global.json));
@@ -33,7 +33,7 @@ export function registerAdminKeyCommands(admin: Command): void {
         throw new CommandError(`--alg must be one of ${algs.join(', ')}`, 2);
       }
       await withCore(command, async (core, global) => {
-        const { rotateSigningKey } = await import('@tessera/server/bundle');
+        const { rotateSigningKey } = await import('tessera-server/bundle');
         const rotation = await rotateSigningKey(core, { actor: { type: 'operator' }, ...(alg ? { alg: alg as (typeof algs)[number] } : {}) });
         if (global.json) {
           printRecord({ ...rotation }, true);

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import type { Core, CoreHandle } from '@tessera/server';
+import type { Core, CoreHandle } from 'tessera-server';
 import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
 import { CommandError, printRecord, printTable, readStdin } from '../output.js';
@@ -47,7 +47,7 @@ export async function withCore<T>(command: Command, work: (core: Core, options: 
   if (options.server) {
     throw new CommandError(`\`tessera admin ${command.parent?.name()} ${command.name()}\` works on the local store only (it spans companies); run it without --server on the service's machine`, ExitCode.Usage);
   }
-  const { createCore, loadSettings } = await import('@tessera/server/bundle');
+  const { createCore, loadSettings } = await import('tessera-server/bundle');
   const settings = loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
   let handle: CoreHandle | undefined;
   try {
@@ -147,7 +147,7 @@ export function registerAdminCommands(program: Command): void {
         return;
       }
       await withCore(command, async (core, global) => {
-        const { createApp } = await import('@tessera/server/bundle');
+        const { createApp } = await import('tessera-server/bundle');
         const companyId = await resolveCompany(core, options.company);
         const { app, clientSecret } = await createApp(core, companyId, {
           name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
@@ -208,7 +208,7 @@ export function registerAdminCommands(program: Command): void {
         return;
       }
       await withCore(command, async (core, global) => {
-        const { generateRequestToken } = await import('@tessera/server/bundle');
+        const { generateRequestToken } = await import('tessera-server/bundle');
         const companyId = await resolveCompany(core, options.company);
         const issued = await generateRequestToken(core, String(options.clientId).toLowerCase(), companyId);
         core.audit.record({ action: 'request-token.generated', outcome: 'success', appId: String(options.clientId).toLowerCase(), companyId, actorType: 'operator' });
@@ -239,7 +239,7 @@ export function registerAdminCommands(program: Command): void {
         return;
       }
       await withCore(command, async (core, global) => {
-        const { createUser, WebServicesAdministrator } = await import('@tessera/server/bundle');
+        const { createUser, WebServicesAdministrator } = await import('tessera-server/bundle');
         const companyId = await resolveCompany(core, options.company);
         const user = await createUser(core, {
           companyId, loginId: options.loginId, password, email: options.email,
@@ -281,7 +281,7 @@ export function registerAdminCommands(program: Command): void {
     .option('--geolocation <url>', 'base URL of the datacenter it lives in (default: wherever the service runs)')
     .action(async (options, command: Command) => {
       await withCore(command, async (core, global) => {
-        const { createCompany } = await import('@tessera/server/bundle');
+        const { createCompany } = await import('tessera-server/bundle');
         const company = await createCompany(core, { name: options.name, geolocation: options.geolocation });
         printRecord({ id: company.id, name: company.name, geolocation: company.geolocation ?? '' }, Boolean(global.json));
       });

@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ConcurError } from '@tessera/client';
-import { CorrelationHeader } from '@tessera/protocol';
+import { ConcurError } from 'tessera-client';
+import { CorrelationHeader } from 'tessera-protocol';
 import { managerFor } from '../connection.js';
 import { ExitCode } from '../exit-codes.js';
 import { explainError, explained } from '../explain.js';

@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { isRefreshTokenLive, writeFileAtomic } from '@tessera/client';
-import { normalizeGeolocation } from '@tessera/protocol';
+import { isRefreshTokenLive, writeFileAtomic } from 'tessera-client';
+import { normalizeGeolocation } from 'tessera-protocol';
 import { daysUntil, mask } from '../connection.js';
 import { ExitCode } from '../exit-codes.js';
 import { assertEnvironmentName, TesseraHome, type Environment } from '../home.js';

@@ -4,7 +4,7 @@
  * line per environment, exit 1 if any refresh failed or any token had expired.
  */
 import type { Command } from 'commander';
-import { ConcurError } from '@tessera/client';
+import { ConcurError } from 'tessera-client';
 import { daysUntil, managerFor } from '../connection.js';
 import { ExitCode } from '../exit-codes.js';
 import { explainError } from '../explain.js';

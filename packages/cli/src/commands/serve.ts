@@ -17,7 +17,7 @@ export function registerServeCommand(program: Command): void {
     .option('--no-seed', 'do not create demo data on an empty store')
     .addHelpText('after', '\nEvery setting can also come from its TESSERA_* environment variable; see docs/configuration.md.')
     .action(async (options: Record<string, string | boolean | undefined>) => {
-      const { createServer, loadSettings, seedDemoData } = await import('@tessera/server/bundle');
+      const { createServer, loadSettings, seedDemoData } = await import('tessera-server/bundle');
       const settings = loadSettings({
         host: options.host as string | undefined,
         port: options.port as string | undefined,

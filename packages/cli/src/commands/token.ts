@@ -4,7 +4,7 @@
  * `curl -H "Authorization: Bearer $(tessera token get)"`.
  */
 import { Option, type Command } from 'commander';
-import { ConcurError, isRefreshTokenLive, type AccessToken } from '@tessera/client';
+import { ConcurError, isRefreshTokenLive, type AccessToken } from 'tessera-client';
 import { daysUntil, managerFor } from '../connection.js';
 import { ExitCode } from '../exit-codes.js';
 import { explained } from '../explain.js';

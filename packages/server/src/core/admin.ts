@@ -5,7 +5,7 @@
  * so nothing about another tenant leaks. Every change is audited with the administrator as actor.
  */
 import { z } from 'zod';
-import { Paths, UuidPattern } from '@tessera/protocol';
+import { Paths, UuidPattern } from 'tessera-protocol';
 import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor, type SecretView } from './app-secrets.js';
 import type { AuditInput } from './audit.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { GrantTypes, ScopePattern } from '@tessera/protocol';
+import { GrantTypes, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { newClientSecret } from './secrets.js';
 import type { App, AppSecret } from '../storage/types.js';

@@ -3,7 +3,7 @@
  * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
  * against every active secret of the app (several may be active during a rotation).
  */
-import { UuidPattern } from '@tessera/protocol';
+import { UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';

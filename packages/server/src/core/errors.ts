@@ -3,7 +3,7 @@
  * `error_description` and HTTP status follow (PROTOCOL.md §3, Decision 2). The public
  * description may be made more precise; private detail goes to the log only.
  */
-import { describeErrorCode, type ConcurErrorBody } from '@tessera/protocol';
+import { describeErrorCode, type ConcurErrorBody } from 'tessera-protocol';
 
 export interface ConcurErrorOptions {
   /** A more precise public description than the table's. */

@@ -13,7 +13,7 @@
  * Counters fail open: if the counter store is unreachable, requests pass and a warning is logged.
  */
 import type { Logger } from 'pino';
-import { TesseraCodes, UuidPattern } from '@tessera/protocol';
+import { TesseraCodes, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
 import type { AuditLog } from './audit.js';
 import { ConcurError } from './errors.js';

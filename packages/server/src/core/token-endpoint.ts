@@ -2,7 +2,7 @@
  * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
-import { TesseraCodes, type TokenResponse } from '@tessera/protocol';
+import { TesseraCodes, type TokenResponse } from 'tessera-protocol';
 import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { PrincipalType, TokenResponse } from '@tessera/protocol';
+import type { PrincipalType, TokenResponse } from 'tessera-protocol';
 import type { Clock } from './clock.js';
 import { ConcurError } from './errors.js';
 import { accessTokenHash, type KeyManager } from './keys.js';

@@ -2,8 +2,8 @@
  * Input validation for the admin API: zod schemas in, Concur-format 400s out. The answer names
  * every field that is wrong, so the console can show each error next to its field.
  */
-import type { ConcurErrorBody } from '@tessera/protocol';
-import { TesseraCodes } from '@tessera/protocol';
+import type { ConcurErrorBody } from 'tessera-protocol';
+import { TesseraCodes } from 'tessera-protocol';
 import type { z } from 'zod';
 import { ConcurError } from './errors.js';
 

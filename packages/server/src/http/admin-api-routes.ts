@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GrantTypes, ScopeCatalog } from '@tessera/protocol';
+import { GrantTypes, ScopeCatalog } from 'tessera-protocol';
 import * as admin from '../core/admin.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { UuidPattern } from '@tessera/protocol';
+import { UuidPattern } from 'tessera-protocol';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor } from '../core/app-secrets.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';

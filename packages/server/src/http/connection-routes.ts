@@ -1,6 +1,6 @@
 /** `DELETE /app-mgmt/v0/connections` (PROTOCOL.md §7): revokes every refresh token of the token's principal for its app. */
 import type { FastifyInstance } from 'fastify';
-import { Paths } from '@tessera/protocol';
+import { Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { authenticateBearer } from './bearer.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { CorrelationHeader } from '@tessera/protocol';
+import { CorrelationHeader } from 'tessera-protocol';
 
 const acceptable = /^[\x21-\x7e][\x20-\x7e]{0,127}$/;
 

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { CorrelationHeader } from '@tessera/protocol';
+import { CorrelationHeader } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 const requestFormatErrors = new Set([

@@ -1,6 +1,6 @@
 /** The public token surface: `/oauth2/v0/token`, `/oauth2/v0/jwks`, OIDC discovery (Decision 6). */
 import type { FastifyInstance } from 'fastify';
-import { KnownScopes, Paths } from '@tessera/protocol';
+import { KnownScopes, Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';

@@ -4,7 +4,7 @@
  * operation is one atomic conditional statement, so exactly one concurrent caller wins.
  * Times are Unix epoch milliseconds.
  */
-import type { PrincipalType } from '@tessera/protocol';
+import type { PrincipalType } from 'tessera-protocol';
 
 export type UserStatus = 'active' | 'disabled' | 'locked';
 export type AppStage = 'development' | 'test' | 'production';

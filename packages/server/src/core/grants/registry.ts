@@ -3,8 +3,8 @@
  * app, the form parameters and the bound core, and answers the token response together with
  * the principal it was issued for (for the audit trail).
  */
-import type { TokenResponse } from '@tessera/protocol';
-import { parseScopeParameter } from '@tessera/protocol';
+import type { TokenResponse } from 'tessera-protocol';
+import { parseScopeParameter } from 'tessera-protocol';
 import type { Core, RequestMeta } from '../context.js';
 import { ConcurError } from '../errors.js';
 import type { Principal } from '../tokens.js';

@@ -19,7 +19,11 @@ import type { AppRepository, TokenStanding } from '../storage/types.js';
 /** Most answers one node keeps; the oldest goes first when full. */
 const maxEntries = 10_000;
 
-/** Why a token no longer works, from the state of its parts; null while it still does. */
+/**
+ * Why a token no longer works, from the state of its parts; null while it still does. A token
+ * issued before tokens named their connection or secret (at most one access-token lifetime after
+ * an upgrade) gets the other checks; the secret API refuses an application token without one.
+ */
 export function refusalOf(access: AccessContext, standing: TokenStanding): string | null {
   if (standing.appEnabled !== true) return 'its app is disabled or gone';
   if (access.principal.companyId !== null) {

@@ -1,7 +1,8 @@
 /**
  * `tessera admin --server URL …`: the admin commands through the admin API of a running token
  * service instead of its local store. `tessera admin login --server URL` keeps a short-lived
- * Bearer token per server in TESSERA_HOME/admin-tokens.json (mode 0600); nothing else is kept.
+ * Bearer admin token per server in TESSERA_HOME/admin-tokens.json (mode 0600); nothing else is
+ * kept. `logout` ends it on the server too.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -103,13 +104,19 @@ export async function login(server: string, loginId: string, password: string, h
   return saved;
 }
 
-/** Forgets the token of `server`; answers whether there was one. */
-export async function logout(server: string, home = resolveHome()): Promise<boolean> {
+/**
+ * Ends the admin token of `server` there (`DELETE /admin/api/session`) and forgets it here;
+ * answers whether there was one, and whether the server ended it (it may be unreachable, or the
+ * token already ended: then it is only forgotten).
+ */
+export async function logout(server: string, home = resolveHome()): Promise<{ removed: boolean; endedOnServer: boolean }> {
   const tokens = await readTokens(home);
-  if (!(server in tokens)) return false;
+  const saved = tokens[server];
+  if (!saved) return { removed: false, endedOnServer: false };
+  const endedOnServer = await callAdminApi(server, 'DELETE', '/session', { token: saved.accessToken }).then(() => true, () => false);
   delete tokens[server];
   await writeTokens(home, tokens);
-  return true;
+  return { removed: true, endedOnServer };
 }
 
 /** A client for one server with the kept token; a clear error when there is none or it expired. */

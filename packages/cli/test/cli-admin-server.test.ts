@@ -67,6 +67,10 @@ describe('tessera admin --server', () => {
 
     const logout = await cli(home, ['admin', '--server', t.url, 'logout']);
     expect(logout.code).toBe(0);
+    expect(logout.stderr).toBe(`signed out of ${t.url}\n`);
+    // The token ends on the server too, not only in TESSERA_HOME.
+    const reused = await fetch(`${t.url}/admin/api/apps`, { headers: { authorization: `Bearer ${saved[t.url].accessToken}` } });
+    expect(reused.status).toBe(401);
     const after = await cli(home, ['admin', '--server', t.url, 'apps', 'list']);
     expect(after.code).toBe(2);
     expect(after.stderr).toContain('tessera admin login --server');

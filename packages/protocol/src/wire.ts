@@ -55,6 +55,8 @@ export const CorrelationHeader = 'concur-correlationid';
 export const Paths = Object.freeze({
   token: '/oauth2/v0/token',
   jwks: '/oauth2/v0/jwks',
+  /** RFC 7662 token introspection (a Tessera extension). */
+  introspect: '/oauth2/v0/introspect',
   connections: '/app-mgmt/v0/connections',
   discovery: '/.well-known/openid-configuration',
   me: '/profile/v1/me',

@@ -61,6 +61,12 @@ export const SettingsSchema = z.object({
   sessionIdleSeconds: seconds.default(30 * 60),
   /** Admin console: a session ends this long after sign-in, however busy. */
   sessionMaxSeconds: seconds.default(12 * 3600),
+  /**
+   * How long a node may reuse what it read about a token's app, secret, connection, user and
+   * company on Tessera's own APIs, seconds (the most a revocation or disable can lag there); 0
+   * reads the store on every call. The secret API and introspection always read it.
+   */
+  tokenStatusCacheSeconds: z.coerce.number().int().min(0).max(30).default(5),
   /** Decision 7: an app unused this many days is deactivated (code 59); 0 never deactivates. */
   appInactivityDays: z.coerce.number().int().min(0).default(365),
 
@@ -138,7 +144,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
-  appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS',
+  appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS', tokenStatusCacheSeconds: 'TESSERA_TOKEN_STATUS_CACHE_SECONDS',
   redisUrl: 'TESSERA_REDIS_URL', redisKeyPrefix: 'TESSERA_REDIS_KEY_PREFIX', trustProxy: 'TESSERA_TRUST_PROXY',
   rateLimitWindowSeconds: 'TESSERA_RATE_LIMIT_WINDOW_SECONDS', rateLimitPerClient: 'TESSERA_RATE_LIMIT_PER_CLIENT',
   rateLimitPerAddress: 'TESSERA_RATE_LIMIT_PER_ADDRESS', failureWindowSeconds: 'TESSERA_FAILURE_WINDOW_SECONDS',

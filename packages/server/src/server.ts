@@ -15,6 +15,7 @@ import { Protection } from './core/protection.js';
 import { MemoryRateLimiter, type RateLimiter } from './core/rate-limiter.js';
 import { ServerKeys } from './core/secrets.js';
 import { TokenEndpoint } from './core/token-endpoint.js';
+import { TokenStandings } from './core/token-standing.js';
 import { TokenIssuer } from './core/tokens.js';
 import { ensureDataDir, loadServerSecret } from './data-dir.js';
 import { registerAdminApiRoutes } from './http/admin-api-routes.js';
@@ -103,6 +104,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   const core: Core = {
     settings, clock, store, serverKeys, keys, audit,
     tokens: new TokenIssuer(keys, clock, settings),
+    standings: new TokenStandings(store.apps, clock, settings.tokenStatusCacheSeconds),
     protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value)),
     log: loggers.node,
     geolocation: () => {

@@ -164,11 +164,13 @@ describe('admin API: session idle timeout and lifetime', () => {
   });
 });
 
-describe('admin API: Bearer access tokens', () => {
+describe('admin API: Bearer admin tokens', () => {
   let t: TestServer;
+  let clock: ManualClock;
   let app: { clientId: string; clientSecret: string };
   beforeAll(async () => {
-    t = await startTestServer();
+    clock = new ManualClock();
+    t = await startTestServer({ clock });
     await makeAdmin(t, 'bearer-admin');
     await createUser(t.server.core, { companyId: t.companyId, loginId: 'bearer-user', password: adminPassword });
     const created = await createApp(t.server.core, t.companyId, { name: 'B', description: 'b', grants: ['password', 'client_credentials'], scopes: defaultScopes });
@@ -176,33 +178,98 @@ describe('admin API: Bearer access tokens', () => {
   });
   afterAll(() => t.close());
 
-  it('issues a short-lived admin token and accepts it without cookies or CSRF', async () => {
+  const usersNamed = async (loginId: string) =>
+    (await t.server.core.store.users.listByCompany(t.companyId)).filter((u) => u.loginId === loginId);
+
+  it('issues a short-lived admin token with its own audience and accepts it without cookies or CSRF', async () => {
     const client = new AdminClient(t.url);
     const issued = await client.useBearer('bearer-admin');
     expect(issued.status).toBe(200);
     expect(issued.body).toMatchObject({ tokenType: 'Bearer', expiresIn: 3600, loginId: 'bearer-admin', companyUUID: t.companyId });
+    const claims = JSON.parse(Buffer.from(issued.body.accessToken.split('.')[1], 'base64url').toString());
+    expect(claims).toMatchObject({ aud: 'tessera-admin', iss: t.url, sid: expect.any(String) });
+    expect(claims).not.toHaveProperty('concur.scopes');
     expect((await client.get('/apps')).status).toBe(200);
     expect((await client.post('/apps', newApp)).status).toBe(201);
   });
 
-  it('accepts a user token of an administrator from the password grant', async () => {
-    const grant = await postToken(t.url, { grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'bearer-admin', password: adminPassword });
+  it("refuses an administrator's access token from an app's password grant (RFC 9700 audience), and changes nothing", async () => {
+    const grant = await postToken(t.url, {
+      grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'bearer-admin', password: adminPassword, scope: 'openid',
+    });
+    expect(grant.status).toBe(200);
     const client = new AdminClient(t.url);
     client.bearer = grant.body.access_token;
-    expect((await client.get('/apps')).status).toBe(200);
+    expect(expectConcurError(await client.get('/apps'), 401)).toMatchObject({ code: 401, error: 'invalid_token' });
+    expectConcurError(await client.post('/users', { loginId: 'minted.admin', password: 'a good password', roles: ['Web Services Administrator'] }), 401);
+    expect(await usersNamed('minted.admin')).toEqual([]);
+    expectConcurError(await client.delete('/session'), 401);
   });
 
   it('refuses tokens of non-administrators, application tokens and garbage', async () => {
     const user = await postToken(t.url, { grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'bearer-user', password: adminPassword });
     const client = new AdminClient(t.url);
     client.bearer = user.body.access_token;
-    expectConcurError(await client.get('/apps'), 403);
+    expectConcurError(await client.get('/apps'), 401);
     client.bearer = (await clientCredentials(t, app.clientId, app.clientSecret)).body.access_token;
-    expectConcurError(await client.get('/apps'), 403);
+    expectConcurError(await client.get('/apps'), 401);
     client.bearer = 'not.a.token';
     expectConcurError(await client.get('/apps'), 401);
     const basic = await new AdminClient(t.url).request('GET', '/admin/api/apps', undefined, { headers: { authorization: 'Basic YTpi' } });
     expectConcurError(basic, 401);
+  });
+
+  it('is no access token: the protected APIs refuse an admin token', async () => {
+    const client = new AdminClient(t.url);
+    await client.useBearer('bearer-admin');
+    const me = await fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${client.bearer}` } });
+    expect(me.status).toBe(401);
+  });
+
+  it('stops an admin token at sign-out (DELETE /admin/api/session); other admin tokens keep working', async () => {
+    const first = new AdminClient(t.url);
+    const second = new AdminClient(t.url);
+    await first.useBearer('bearer-admin');
+    await second.useBearer('bearer-admin');
+    expect((await first.get('/apps')).status).toBe(200);
+    expect((await first.delete('/session')).status).toBe(204);
+    expect(expectConcurError(await first.get('/apps'), 401).error_description).toMatch(/admin token has ended/);
+    expectConcurError(await first.post('/users', { loginId: 'after.logout', password: 'a good password' }), 401);
+    expect(await usersNamed('after.logout')).toEqual([]);
+    expect((await second.get('/apps')).status).toBe(200);
+  });
+
+  it('ends an admin token when idle, at its end, or when its user is disabled', async () => {
+    const idle = new AdminClient(t.url);
+    await idle.useBearer('bearer-admin');
+    const busy = new AdminClient(t.url);
+    await busy.useBearer('bearer-admin');
+    for (let i = 0; i < 2; i++) {
+      clock.advance(20 * 60_000);
+      expect((await busy.get('/apps')).status).toBe(200);
+    }
+    expectConcurError(await idle.get('/apps'), 401); // unused for 40 minutes, past the 30-minute idle timeout
+    clock.advance(21 * 60_000); // 61 minutes after issue: past the token's hour
+    expectConcurError(await busy.get('/apps'), 401);
+
+    await makeAdmin(t, 'soon-disabled');
+    const doomed = new AdminClient(t.url);
+    await doomed.useBearer('soon-disabled');
+    const admin = new AdminClient(t.url);
+    await admin.useBearer('bearer-admin');
+    const target = (await usersNamed('soon-disabled'))[0]!;
+    expect((await admin.patch(`/users/${target.id}`, { status: 'disabled' })).status).toBe(200);
+    expectConcurError(await doomed.get('/apps'), 401);
+  });
+
+  it("never resumes a console session from an admin token's session handle", async () => {
+    const client = new AdminClient(t.url);
+    await client.useBearer('bearer-admin');
+    const { sid } = JSON.parse(Buffer.from(client.bearer!.split('.')[1]!, 'base64url').toString());
+    const cookieOnly = new AdminClient(t.url);
+    cookieOnly.setCookie('tessera_admin', sid);
+    expect((await cookieOnly.get('/session')).body.signedIn).toBe(false);
+    expectConcurError(await cookieOnly.get('/apps'), 401);
   });
 
   it('answers wrong credentials and non-administrators at /admin/api/token in the Concur format', async () => {

@@ -4,8 +4,8 @@
  * authorized only by an application token of that same app.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser } from 'tessera-server';
-import { expectConcurError } from './admin-helpers.js';
+import { addSecret, createUser } from 'tessera-server';
+import { AdminClient, expectConcurError, makeAdmin } from './admin-helpers.js';
 import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 
 const PatchOp = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
@@ -130,5 +130,75 @@ describe('Concur app-secret API', () => {
     const list = (await call('GET', `/${app.clientId}/secrets`, { token: appToken })).body;
     expect(list).toHaveLength(5);
     expect(list.filter((s: { status: string }) => s.status === 'Active')).toHaveLength(2);
+  });
+});
+
+describe('Concur app-secret API: an app token ends with its secret and its app (issue 10 §3.4)', () => {
+  let t: TestServer;
+  let admin: AdminClient;
+  let app: { clientId: string; clientSecret: string };
+  let leakedSecretId: string;
+  let spare: { id: string; value: string };
+
+  const appTokenOf = async (clientSecret: string) => {
+    const answer = await postToken(t.url, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: clientSecret });
+    expect(answer.status).toBe(200);
+    return answer.body.access_token as string;
+  };
+  const secrets = (method: string, token: string, path = '', body?: unknown) => fetch(`${t.url}/app-mgmt/v4/${app.clientId}/secrets${path}`, {
+    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  }).then(async (r) => ({ status: r.status, headers: r.headers, body: await r.json().catch(() => undefined) }));
+  const secretCount = async () => (await t.server.core.store.apps.listSecrets(app.clientId)).length;
+
+  beforeAll(async () => {
+    // The default status cache (5 s) stays on: the secret API must read the app and secret now anyway.
+    t = await startTestServer();
+    app = await makeApp(t);
+    leakedSecretId = (await t.server.core.store.apps.listSecrets(app.clientId))[0]!.id;
+    const added = await addSecret(t.server.core, app.clientId, 'active');
+    spare = { id: added.secret.id, value: added.value };
+    await makeAdmin(t, 'secret-admin');
+    admin = new AdminClient(t.url);
+    expect((await admin.signIn('secret-admin')).status).toBe(200);
+  });
+  afterAll(() => t.close());
+
+  it("records the id of the secret that authenticated the client (never its value or digest)", async () => {
+    const token = await appTokenOf(app.clientSecret);
+    const claims = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString());
+    expect(claims['tessera.secret']).toBe(leakedSecretId);
+    expect(claims['tessera.secret']).not.toBe(app.clientSecret);
+    expect(JSON.parse(Buffer.from((await appTokenOf(spare.value)).split('.')[1]!, 'base64url').toString())['tessera.secret']).toBe(spare.id);
+  });
+
+  it('refuses the token of a deactivated secret at once, and takes the token of a still-active one', async () => {
+    const leaked = await appTokenOf(app.clientSecret);
+    const healthy = await appTokenOf(spare.value);
+    expect((await secrets('GET', leaked)).status).toBe(200);
+    const before = await secretCount();
+
+    expect((await admin.patch(`/apps/${app.clientId}/secrets/${leakedSecretId}`, { status: 'inactive' })).status).toBe(200);
+    const created = await secrets('POST', leaked);
+    expect(expectConcurError(created, 401).error_description).toMatch(/secret/);
+    expect(created.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expectConcurError(await secrets('GET', leaked), 401);
+    expect(await secretCount()).toBe(before);
+
+    expect((await secrets('GET', healthy)).status).toBe(200);
+  });
+
+  it('refuses every token of a disabled app, so a leaked token cannot mint and activate a new secret', async () => {
+    const healthy = await appTokenOf(spare.value);
+    const before = await secretCount();
+    expect((await admin.patch(`/apps/${app.clientId}`, { enabled: false })).status).toBe(200);
+    expect(expectConcurError(await secrets('POST', healthy), 401).error_description).toMatch(/app is disabled/);
+    const patch = { schemas: [PatchOp], Operations: [{ op: 'replace', path: '/status', value: 'active' }] };
+    expectConcurError(await secrets('PATCH', healthy, `/${leakedSecretId}`, patch), 401);
+    expect(await secretCount()).toBe(before);
+    expect((await t.server.core.store.apps.listSecrets(app.clientId)).find((s) => s.id === leakedSecretId)?.status).toBe('inactive');
+
+    expect((await admin.patch(`/apps/${app.clientId}`, { enabled: true })).status).toBe(200);
+    expect((await secrets('GET', healthy)).status).toBe(200);
   });
 });

@@ -112,12 +112,14 @@ export function registerAdminCommands(program: Command): void {
 
   admin
     .command('logout')
-    .description('forget the admin token of --server')
+    .description('end the admin token of --server there, and forget it here')
     .action(async (_options, command: Command) => {
       const server = remoteServer(command);
       if (!server) throw new CommandError('tessera admin logout needs --server URL', ExitCode.Usage);
-      const removed = await logout(server);
-      process.stderr.write(removed ? `signed out of ${server}\n` : `was not signed in to ${server}\n`);
+      const { removed, endedOnServer } = await logout(server);
+      process.stderr.write(!removed ? `was not signed in to ${server}\n`
+        : endedOnServer ? `signed out of ${server}\n`
+          : `forgot the admin token of ${server} (the server did not confirm ending it: unreachable, or it had already ended)\n`);
     });
 
   const apps = admin.command('apps').description('OAuth 2.0 Application Management');

@@ -7,12 +7,12 @@ import { UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';
-import type { App } from '../storage/types.js';
+import type { ActiveSecret, App } from '../storage/types.js';
 
-/** An app as client authentication sees it: the app and the digests of its active secrets. */
+/** An app as client authentication sees it: the app and the ids and digests of its active secrets. */
 export interface Client {
   app: App;
-  activeSecretDigests: string[];
+  activeSecrets: ActiveSecret[];
 }
 
 export interface ClientCredentials {
@@ -58,12 +58,16 @@ export async function findClient(core: Core, credentials: ClientCredentials): Pr
   return client;
 }
 
-/** 64 unless `clientSecret` matches one of the app's active secrets (compared as digests, in constant time). */
-export function verifyClientSecret(core: Core, client: Client, clientSecret: string): void {
+/**
+ * 64 unless `clientSecret` matches one of the app's active secrets (compared as digests, in
+ * constant time); answers the id of the secret that matched (app tokens record it).
+ */
+export function verifyClientSecret(core: Core, client: Client, clientSecret: string): string {
   const presented = core.serverKeys.digest(clientSecret);
-  let matched = false;
-  for (const digest of client.activeSecretDigests) {
-    if (constantTimeEqual(presented, digest)) matched = true;
+  let matched: string | undefined;
+  for (const { id, digest } of client.activeSecrets) {
+    if (constantTimeEqual(presented, digest)) matched = id;
   }
-  if (!matched) throw new ConcurError(64);
+  if (matched === undefined) throw new ConcurError(64);
+  return matched;
 }

@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { KeyManager } from './keys.js';
 import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
+import type { TokenStandings } from './token-standing.js';
 import type { TokenIssuer } from './tokens.js';
 
 export interface Core {
@@ -16,6 +17,8 @@ export interface Core {
   readonly serverKeys: ServerKeys;
   readonly keys: KeyManager;
   readonly tokens: TokenIssuer;
+  /** Whether a token's app, secret, connection, user and company still stand (token-standing.ts). */
+  readonly standings: TokenStandings;
   readonly audit: AuditLog;
   /** Rate limits and failure budgets (in Redis when `redisUrl` is set, else in process). */
   readonly protection: Protection;

@@ -1,8 +1,11 @@
 /**
  * Who may administer, and how they prove it (issue 4, PROTOCOL.md §12): a Web Services
  * Administrator of an enabled company, signed in to the console (a session in the store, kept
- * only as a keyed digest of its random id, with a CSRF token bound to it), or holding a user
- * access token. Failed sign-ins count toward the same lockout as the password grant.
+ * only as a keyed digest of its random id, with a CSRF token bound to it), or holding an admin
+ * token from `POST /admin/api/token`: a JWT for the admin API only (its own audience, RFC 9700
+ * §2.3), bound to a session of the same store, so signing out, the idle timeout and disabling
+ * the user end it. Access tokens of apps never act as an administrator (issue 10 §3.3). Failed
+ * sign-ins count toward the same lockout as the password grant.
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -25,8 +28,10 @@ export interface AdminIdentity {
   readonly via: 'session' | 'bearer';
 }
 
-/** The client id in the `concur.app` claim of tokens from `POST /admin/api/token` (no app is involved). */
-export const AdminClientId = 'tessera-admin';
+/** An administrator with the digest of the session they came in with (to end it). */
+export interface AdminSessionIdentity extends AdminIdentity {
+  readonly sessionDigest: string;
+}
 
 export interface SignedIn {
   /** The session id for the cookie: shown to the browser only, stored as a digest. */
@@ -99,14 +104,14 @@ export async function signIn(core: Core, loginId: string, password: string, corr
  * The live session behind a cookie value, marked seen; undefined when it is unknown, idle past
  * the timeout, past its end, or its user may no longer administer (the session is ended then).
  */
-export async function resumeSession(core: Core, sessionId: string): Promise<{ session: AdminSession; identity: AdminIdentity } | undefined> {
+export async function resumeSession(core: Core, sessionId: string): Promise<{ session: AdminSession; identity: AdminSessionIdentity } | undefined> {
   if (!sessionId || sessionId.length > 100) return undefined;
   const now = core.clock.now();
   const digest = core.serverKeys.digest(sessionId);
   const session = await core.store.sessions.touch(digest, now, now - core.settings.sessionIdleSeconds * 1000);
   if (!session) return undefined;
   try {
-    return { session, identity: await adminIdentityOf(core, session.userId, 'session') };
+    return { session, identity: { ...(await adminIdentityOf(core, session.userId, 'session')), sessionDigest: digest } };
   } catch (error) {
     if (!(error instanceof ConcurError)) throw error;
     await core.store.sessions.delete(digest);
@@ -130,25 +135,57 @@ export const csrfMatches = (expected: string, presented: string | undefined): bo
   typeof presented === 'string' && constantTimeEqual(expected, presented);
 
 /**
- * A short-lived user access token for an administrator (what `tessera admin login --server`
- * keeps): a JWT like the password grant's, for the built-in admin client, with no scopes.
+ * The store digest of an admin token's session handle: a digest of its own kind, so a handle
+ * never resumes a console session as a cookie would.
+ */
+const adminTokenSessionDigest = (core: Core, sessionHandle: string): string => core.serverKeys.digest(`admin-token:${sessionHandle}`);
+
+const adminTokenEnded = () => new ConcurError(401, {
+  description: 'the admin token has ended (signed out, idle too long, expired, or the user may no longer administer); sign in again',
+  headers: { 'www-authenticate': 'Bearer realm="tessera-admin", error="invalid_token"' },
+});
+
+/**
+ * An admin token (what `tessera admin login --server` keeps): a JWT with the admin audience,
+ * bound to a new admin session that ends after `accessTokenTtl`, when idle for
+ * `sessionIdleSeconds`, at sign-out (`DELETE /admin/api/session`), or when the user is disabled.
  */
 export async function issueAdminToken(core: Core, loginId: string, password: string, correlationId: string): Promise<IssuedAdminToken> {
   const identity = await authenticateAdmin(core, loginId, password, 'bearer', correlationId);
-  const response = core.tokens.issue({
-    clientId: AdminClientId, scopes: [], geolocation: core.geolocation(), idToken: false,
-    principal: { type: 'user', id: identity.user.id, companyId: identity.company.id },
+  const now = core.clock.now();
+  await core.store.sessions.deleteExpired(now, now - core.settings.sessionIdleSeconds * 1000);
+  const sessionHandle = randomBytes(32).toString('base64url');
+  const expiresAt = now + core.settings.accessTokenTtl * 1000;
+  await core.store.sessions.create({
+    digest: adminTokenSessionDigest(core, sessionHandle), userId: identity.user.id, companyId: identity.company.id,
+    createdAt: now, lastSeenAt: now, expiresAt,
   });
-  return { accessToken: response.access_token, expiresAt: core.clock.now() + core.settings.accessTokenTtl * 1000, identity };
+  const accessToken = core.tokens.issueAdminToken(
+    { userId: identity.user.id, companyId: identity.company.id, sessionHandle }, core.geolocation(), expiresAt,
+  );
+  return { accessToken, expiresAt, identity };
 }
 
-/** The administrator behind a Bearer access token: a user token whose user administers (401/403 otherwise). */
-export async function adminFromAccessToken(core: Core, token: string): Promise<AdminIdentity> {
-  const access = await core.tokens.verify(token, core.geolocation());
-  if (access.principal.type !== 'user') {
-    throw new ConcurError(403, { description: 'the admin API takes a user access token of a Web Services Administrator' });
+/**
+ * The administrator behind a Bearer admin token, its session marked seen: 401 for any other token
+ * (access tokens of apps included) and for a token whose session ended; 403 when the user may no
+ * longer administer (the session is ended then).
+ */
+export async function adminFromAdminToken(core: Core, token: string): Promise<AdminSessionIdentity> {
+  const claims = await core.tokens.verifyAdminToken(token, core.geolocation());
+  const now = core.clock.now();
+  const digest = adminTokenSessionDigest(core, claims.sessionHandle);
+  const session = await core.store.sessions.touch(digest, now, now - core.settings.sessionIdleSeconds * 1000);
+  if (!session || session.userId !== claims.userId || session.companyId !== claims.companyId) throw adminTokenEnded();
+  try {
+    return { ...(await adminIdentityOf(core, session.userId, 'bearer')), sessionDigest: digest };
+  } catch (error) {
+    if (error instanceof ConcurError) await core.store.sessions.delete(digest);
+    throw error;
   }
-  const identity = await adminIdentityOf(core, access.principal.id, 'bearer');
-  if (access.principal.companyId && access.principal.companyId !== identity.company.id) throw notAdmin();
-  return identity;
+}
+
+/** Ends the session an administrator came in with (console sign-out, or an admin token's logout). */
+export async function endAdminSession(core: Core, identity: AdminSessionIdentity): Promise<void> {
+  await core.store.sessions.delete(identity.sessionDigest);
 }

@@ -51,12 +51,12 @@ export class TokenEndpoint {
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
       const client = await findClient(this.core, credentials);
       app = client.app;
-      verifyClientSecret(this.core, client, credentials.clientSecret!);
+      const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
       if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });
       if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
-      const outcome = await handler.handle({ core: this.core, app, params, meta });
+      const outcome = await handler.handle({ core: this.core, app, secretId, params, meta });
       this.noteUse(app);
       this.core.audit.record({
         action: 'token.issued', outcome: 'success', correlationId: meta.correlationId, appId: app.id,

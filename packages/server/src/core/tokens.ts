@@ -27,6 +27,28 @@ export interface IssueInput {
   /** The refresh token to hand out, with its absolute expiry (ms); absent for client_credentials. */
   refresh?: { token: string; expiresAt: number };
   idToken: boolean;
+  /** The connection (refresh-token family) of a user or company token: its power ends with it. */
+  connectionId?: string;
+  /** The client secret an application token was obtained with: its power ends with it. */
+  secretId?: string;
+}
+
+/** The claim naming the connection (refresh-token family) a user or company token belongs to. */
+export const ConnectionClaim = 'tessera.connection';
+/** The claim naming (by id, never value or digest) the client secret an application token was obtained with. */
+export const SecretClaim = 'tessera.secret';
+/**
+ * The `aud` of admin tokens (`POST /admin/api/token`): only the admin API takes them, and it
+ * takes no other token (RFC 9700 §2.3, audience restriction). Access tokens carry `aud: "*"`.
+ */
+export const AdminAudience = 'tessera-admin';
+
+/** What an admin token names: its user and the server-side admin session it is bound to. */
+export interface AdminTokenClaims {
+  userId: string;
+  companyId: string;
+  /** The session handle (`sid`); the store keeps only a keyed digest of it. */
+  sessionHandle: string;
 }
 
 /** What a verified access token tells a protected API. */
@@ -34,8 +56,15 @@ export interface AccessContext {
   principal: Principal;
   clientId: string;
   scopes: string[];
+  /** The connection of a user or company token (null for tokens that name none). */
+  connectionId: string | null;
+  /** The client secret of an application token (null for tokens that name none). */
+  secretId: string | null;
   claims: JWTPayload;
 }
+
+const stringClaim = (payload: JWTPayload, name: string): string | null =>
+  typeof payload[name] === 'string' ? payload[name] : null;
 
 export class TokenIssuer {
   private verifierKeys: VerifierKeySet | undefined;
@@ -66,6 +95,8 @@ export class TokenIssuer {
       accessClaims.useruuid = principal.id;
       accessClaims.userURI = profile;
     }
+    if (input.connectionId) accessClaims[ConnectionClaim] = input.connectionId;
+    if (input.secretId) accessClaims[SecretClaim] = input.secretId;
     const accessToken = this.keys.sign(accessClaims);
     const response: TokenResponse = {
       expires_in: this.settings.expiresInFormat === 'string' ? String(this.settings.accessTokenTtl) : this.settings.accessTokenTtl,
@@ -88,18 +119,22 @@ export class TokenIssuer {
     return response;
   }
 
+  /**
+   * An admin token (`POST /admin/api/token`): a JWT for the admin API only (`aud` = `AdminAudience`),
+   * bound to a server-side admin session by its handle (`sid`), ending at `expiresAt` (ms).
+   */
+  issueAdminToken(claims: AdminTokenClaims, geolocation: string, expiresAt: number): string {
+    const iat = Math.floor(this.clock.now() / 1000);
+    return this.keys.sign({
+      aud: AdminAudience, sub: claims.userId, iss: geolocation, exp: Math.floor(expiresAt / 1000), nbf: iat, iat,
+      jti: randomUUID(), sid: claims.sessionHandle, 'concur.type': 'user', 'concur.company': claims.companyId,
+    });
+  }
+
   /** Verifies a Bearer access token issued here; throws `ConcurError` 401 when it is not valid. */
   async verify(token: string, issuer: string): Promise<AccessContext> {
     try {
-      // node:crypto, not jose's WebCrypto path: about 10× cheaper for RS256 (jwt-verify.ts).
-      const check = async () => ({
-        payload: verifyJwt(token, this.jwksForVerify(), { issuer, now: this.clock.now(), algorithms: ['RS256', 'ES256', 'EdDSA'] }) as JWTPayload,
-      });
-      const { payload } = await check().catch(async (error: unknown) => {
-        // An unknown kid may be a key another node made since this one last loaded: look once more (at most every second).
-        if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !(await this.keys.reloadIfOlderThan(1000))) throw error;
-        return check();
-      });
+      const payload = await this.verifySigned(token, issuer);
       const type = payload['concur.type'];
       const app = payload['concur.app'];
       const scopes = payload['concur.scopes'];
@@ -107,18 +142,46 @@ export class TokenIssuer {
         || typeof app !== 'string' || !Array.isArray(scopes) || payload.aud !== '*') {
         throw new Error('not an access token');
       }
-      const companyId = typeof payload['concur.company'] === 'string' ? payload['concur.company'] : null;
       return {
-        principal: { type, id: payload.sub, companyId },
+        principal: { type, id: payload.sub, companyId: stringClaim(payload, 'concur.company') },
         clientId: app.slice(app.lastIndexOf('/') + 1),
         scopes: scopes.filter((s): s is string => typeof s === 'string'),
+        connectionId: stringClaim(payload, ConnectionClaim),
+        secretId: stringClaim(payload, SecretClaim),
         claims: payload,
       };
     } catch (error) {
-      throw new ConcurError(401, {
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-        detail: error instanceof Error ? error.message : String(error),
-      });
+      throw invalidToken(error);
+    }
+  }
+
+  /** Verifies an admin token issued here; throws `ConcurError` 401 for anything else, access tokens included. */
+  async verifyAdminToken(token: string, issuer: string): Promise<AdminTokenClaims> {
+    let payload: JWTPayload;
+    try {
+      payload = await this.verifySigned(token, issuer);
+    } catch (error) {
+      throw invalidToken(error);
+    }
+    const userId = stringClaim(payload, 'sub');
+    const companyId = stringClaim(payload, 'concur.company');
+    const sessionHandle = stringClaim(payload, 'sid');
+    if (payload.aud !== AdminAudience || !userId || !companyId || !sessionHandle) {
+      throw invalidToken(new Error('not an admin token'), 'the admin API takes only admin tokens (POST /admin/api/token) or a console session, not access tokens of apps');
+    }
+    return { userId, companyId, sessionHandle };
+  }
+
+  /** The payload of a JWT signed by one of this service's keys for `issuer`, not expired. */
+  private async verifySigned(token: string, issuer: string): Promise<JWTPayload> {
+    // node:crypto, not jose's WebCrypto path: about 10× cheaper for RS256 (jwt-verify.ts).
+    const check = () => verifyJwt(token, this.jwksForVerify(), { issuer, now: this.clock.now(), algorithms: ['RS256', 'ES256', 'EdDSA'] }) as JWTPayload;
+    try {
+      return check();
+    } catch (error) {
+      // An unknown kid may be a key another node made since this one last loaded: look once more (at most every second).
+      if ((error as { code?: string }).code !== 'ERR_JWKS_NO_MATCHING_KEY' || !(await this.keys.reloadIfOlderThan(1000))) throw error;
+      return check();
     }
   }
 
@@ -132,4 +195,13 @@ export class TokenIssuer {
     }
     return this.verifierKeys;
   }
+}
+
+function invalidToken(error: unknown, description?: string): ConcurError {
+  if (error instanceof ConcurError) return error;
+  return new ConcurError(401, {
+    ...(description ? { description } : {}),
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    detail: error instanceof Error ? error.message : String(error),
+  });
 }

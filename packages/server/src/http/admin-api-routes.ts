@@ -10,7 +10,8 @@ import * as admin from '../core/admin.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import {
-  CredentialsSchema, csrfMatches, csrfTokenFor, issueAdminToken, resumeSession, signIn, signInCsrfTokenFor, signOut, type AdminIdentity,
+  CredentialsSchema, csrfMatches, csrfTokenFor, endAdminSession, issueAdminToken, resumeSession, signIn, signInCsrfTokenFor, signOut,
+  type AdminIdentity,
 } from '../core/sessions.js';
 import { parseInput } from '../core/validation.js';
 import {
@@ -81,16 +82,17 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       return sessionView(core, signedIn.identity, signedIn.csrfToken, signedIn.session.expiresAt);
     });
 
-    api.delete('/session', authed(async (ctx, request, reply) => {
-      const sessionId = cookieOf(request, SessionCookie);
-      if (ctx.admin.via === 'session' && sessionId) await signOut(core, sessionId);
+    // Ends the session the request came in with: the console's, or the one an admin token is bound to.
+    api.delete('/session', async (request, reply) => {
+      const identity = await authenticateAdminRequest(core, request);
+      await endAdminSession(core, identity);
       core.audit.record({
-        action: 'admin.signed-out', outcome: 'success', correlationId: ctx.correlationId, actorType: 'user',
-        actorId: ctx.admin.user.id, principalId: ctx.admin.user.id, companyId: ctx.admin.company.id,
+        action: 'admin.signed-out', outcome: 'success', correlationId: request.id, actorType: 'user',
+        actorId: identity.user.id, principalId: identity.user.id, companyId: identity.company.id, detail: { via: identity.via },
       });
-      clearCookie(request, reply, SessionCookie);
+      if (identity.via === 'session') clearCookie(request, reply, SessionCookie);
       return reply.code(204).send();
-    }));
+    });
 
     api.post('/token', async (request) => {
       const { loginId, password } = parseInput(CredentialsSchema, jsonBody(request));

@@ -1,12 +1,12 @@
 /**
- * Authentication of admin API requests: a Bearer user access token of a Web Services
- * Administrator, or the console's session cookie plus, on every state-changing request, the
+ * Authentication of admin API requests: a Bearer admin token (`POST /admin/api/token`; no other
+ * token is taken), or the console's session cookie plus, on every state-changing request, the
  * CSRF token bound to that session in the `X-CSRF-Token` header.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
-import { adminFromAccessToken, csrfMatches, csrfTokenFor, resumeSession, type AdminIdentity } from '../core/sessions.js';
+import { adminFromAdminToken, csrfMatches, csrfTokenFor, resumeSession, type AdminSessionIdentity } from '../core/sessions.js';
 import { expiredCookie, readCookies, serializeCookie } from './cookies.js';
 
 /** The console session cookie (HttpOnly, SameSite=Strict, Secure over HTTPS, path /admin). */
@@ -37,17 +37,17 @@ export function clearCookie(request: FastifyRequest, reply: FastifyReply, name: 
 export const cookieOf = (request: FastifyRequest, name: string): string | undefined => readCookies(request.headers.cookie).get(name);
 
 const signInRequired = () => new ConcurError(401, {
-  description: 'sign in to the admin console, or send a Bearer access token of a Web Services Administrator',
+  description: 'sign in to the admin console, or send a Bearer admin token (POST /admin/api/token)',
   headers: { 'www-authenticate': 'Bearer realm="tessera-admin"' },
 });
 
 /** The administrator behind a request; 401 when there is none, 403 for a missing or wrong CSRF token. */
-export async function authenticateAdminRequest(core: Core, request: FastifyRequest): Promise<AdminIdentity> {
+export async function authenticateAdminRequest(core: Core, request: FastifyRequest): Promise<AdminSessionIdentity> {
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const match = authorization.match(/^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i);
     if (!match) throw signInRequired();
-    return adminFromAccessToken(core, match[1]!);
+    return adminFromAdminToken(core, match[1]!);
   }
   const sessionId = cookieOf(request, SessionCookie);
   const resumed = sessionId ? await resumeSession(core, sessionId) : undefined;

@@ -80,11 +80,18 @@ export function adminOpenApi(core: Core): Json {
           requestBody: body(inputSchema(CredentialsSchema)),
           responses: { 200: ok('Signed in', ref('Session')), ...errors(400, 403) },
         },
-        delete: { tags: ['Session'], summary: 'Sign out', responses: { 204: ok('Signed out'), ...errors(401, 403) } },
+        delete: {
+          tags: ['Session'], summary: 'Sign out',
+          description: 'Ends the session the request came with: the console session, or the session an admin token is bound to (the token answers 401 from then on).',
+          responses: { 204: ok('Signed out'), ...errors(401, 403) },
+        },
       },
       '/admin/api/token': {
         post: {
-          tags: ['Session'], summary: 'A short-lived Bearer access token for scripts and `tessera admin --server`', security: [],
+          tags: ['Session'], summary: 'A short-lived Bearer admin token for scripts and `tessera admin --server`', security: [],
+          description: 'A JWT with the audience `tessera-admin`, bound to a server-side session: it ends after `TESSERA_ACCESS_TOKEN_TTL`, '
+            + 'when unused for `TESSERA_SESSION_IDLE_SECONDS`, at `DELETE /admin/api/session`, or when the user may no longer administer. '
+            + 'The admin API takes no other token: access tokens of apps (any grant) answer 401.',
           requestBody: body(inputSchema(CredentialsSchema)),
           responses: { 200: ok('The token', ref('AdminToken')), ...errors(400, 403) },
         },
@@ -221,8 +228,8 @@ export function adminOpenApi(core: Core): Json {
         session: { type: 'apiKey', in: 'cookie', name: 'tessera_admin', description: 'The console session (sign in with POST /admin/api/session).' },
         csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'The session\'s CSRF token (from GET /admin/api/session), on every POST, PATCH and DELETE.' },
         signInCsrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'The sign-in CSRF token from GET /admin/api/session, with its tessera_sign_in cookie.' },
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A user access token of a Web Services Administrator (POST /admin/api/token or the password grant).' },
-        appToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An application token (client_credentials) of the app in the path.' },
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An admin token of a Web Services Administrator from POST /admin/api/token (audience `tessera-admin`); access tokens of apps are refused.' },
+        appToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An application token (client_credentials) of the app in the path, obtained with a secret that is still active, while the app is enabled.' },
       },
       responses: Object.fromEntries([400, 401, 403, 404].map((status) => [`E${status}`, {
         description: { 400: 'Invalid input; nothing was changed', 401: 'Not signed in, or the token is missing or invalid', 403: 'Not a Web Services Administrator, or a missing or wrong CSRF token', 404: 'Not found (or another company\'s)' }[status],

@@ -1,7 +1,8 @@
 /**
  * The Concur app-secret API (PROTOCOL.md §7, Decision 5): `GET/POST /app-mgmt/v4/{appId}/secrets`,
  * `PATCH/DELETE /app-mgmt/v4/{appId}/secrets/{secretId}` with a SCIM PatchOp body. Every call
- * needs an application token (client_credentials) of that same app: 401 otherwise.
+ * needs an application token (client_credentials) of that same app, obtained with a secret that is
+ * still active, while the app is enabled: 401 otherwise.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -30,11 +31,15 @@ export const SecretPatchSchema = z.object({
 
 
 export function registerAppSecretsRoutes(app: FastifyInstance, core: Core): void {
-  /** The app of the path, when the Bearer token is an application token of that very app; 401 otherwise. */
+  /**
+   * The app of the path, when the Bearer token is an application token of that very app, obtained
+   * with a secret that is still active, of an app that is still enabled (read now, not from the
+   * cache: a leaked token must not mint secrets after the admin reacted); 401 otherwise.
+   */
   async function authorizedApp(request: FastifyRequest<{ Params: { appId: string } }>): Promise<{ app: App; actor: SecretActor }> {
-    const access = await authenticateBearer(core, request);
+    const access = await authenticateBearer(core, request, { fresh: true });
     const appId = request.params.appId.toLowerCase();
-    if (access.principal.type !== 'application' || access.principal.id !== appId || !UuidPattern.test(appId)) {
+    if (access.principal.type !== 'application' || access.principal.id !== appId || !UuidPattern.test(appId) || access.secretId === null) {
       throw new ConcurError(401, {
         description: 'an application token (client_credentials) of this app is required',
         headers: { 'www-authenticate': 'Bearer error="invalid_token"' },

@@ -2,14 +2,19 @@
 import type { FastifyRequest } from 'fastify';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
+import { authenticateAccessToken } from '../core/token-standing.js';
 import type { AccessContext } from '../core/tokens.js';
 
-export async function authenticateBearer(core: Core, request: FastifyRequest): Promise<AccessContext> {
+/**
+ * The access token of a request, verified and still standing (its app, secret, connection, user
+ * and company not ended; `fresh` reads their state now instead of within the cache's staleness).
+ */
+export async function authenticateBearer(core: Core, request: FastifyRequest, options: { fresh?: boolean } = {}): Promise<AccessContext> {
   const match = request.headers.authorization?.match(/^Bearer\s+([A-Za-z0-9._~+/-]+=*)\s*$/i);
   if (!match) {
     throw new ConcurError(401, { description: 'a Bearer access token is required', headers: { 'www-authenticate': 'Bearer realm="tessera"' } });
   }
-  return core.tokens.verify(match[1]!, core.geolocation());
+  return authenticateAccessToken(core, match[1]!, options);
 }
 
 /** 403 unless the token carries one of `scopes`. */

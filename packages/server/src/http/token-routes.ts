@@ -1,8 +1,12 @@
-/** The public token surface: `/oauth2/v0/token`, `/oauth2/v0/jwks`, OIDC discovery (Decision 6). */
+/**
+ * The public token surface: `/oauth2/v0/token`, `/oauth2/v0/jwks`, OIDC discovery (Decision 6),
+ * and RFC 7662 introspection at `/oauth2/v0/introspect` (an extension).
+ */
 import type { FastifyInstance } from 'fastify';
 import { KnownScopes, Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
+import { introspect } from '../core/introspection.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
 import { toConcurError } from './errors.js';
 import { formBody } from './form.js';
@@ -29,6 +33,17 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(response);
   });
 
+  app.post(Paths.introspect, async (request, reply) => {
+    const query = request.query as Record<string, unknown>;
+    if ([...credentialNames, 'token'].some((name) => name in query)) {
+      throw new ConcurError(135, { description: 'credentials and tokens must be sent in the body, not in the query string' });
+    }
+    const answer = await introspect(core, {
+      params: formBody(request), authorization: request.headers.authorization, meta: { correlationId: request.id, ip: request.ip },
+    });
+    return reply.header('cache-control', 'no-store').header('pragma', 'no-cache').send(answer);
+  });
+
   // Decision 9: verifiers may cache the key set for jwksMaxAgeSeconds; a new key is published
   // longer than that before it signs, so a cached copy never misses a key in use.
   const cacheControl = `public, max-age=${core.settings.jwksMaxAgeSeconds}`;
@@ -45,6 +60,8 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
       issuer,
       token_endpoint: `${issuer}${Paths.token}`,
       jwks_uri: `${issuer}${Paths.jwks}`,
+      introspection_endpoint: `${issuer}${Paths.introspect}`,
+      introspection_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       userinfo_endpoint: `${issuer}${Paths.me}`,
       grant_types_supported: endpoint.grants.grantTypes,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],

@@ -63,6 +63,35 @@ export interface AppSecret {
   updatedAt: number;
 }
 
+/** An active secret as client authentication sees it: which one matched is recorded in app tokens. */
+export interface ActiveSecret {
+  id: string;
+  digest: string;
+}
+
+/** What a token depends on (`AppRepository.tokenStanding`); null where the token has no such part. */
+export interface TokenParts {
+  appId: string;
+  companyId: string | null;
+  userId: string | null;
+  /** A connection of `appId`. */
+  connectionId: string | null;
+  /** A secret of `appId`. */
+  secretId: string | null;
+}
+
+/** The state of a token's parts now; null for a part not asked for or not found. */
+export interface TokenStanding {
+  appEnabled: boolean | null;
+  companyEnabled: boolean | null;
+  /** Whether `companyId` has the app enabled (its owner always has). */
+  companyGrantEnabled: boolean | null;
+  /** The status of `userId` when the user belongs to `companyId`. */
+  userStatus: UserStatus | null;
+  connectionRevoked: boolean | null;
+  secretStatus: SecretStatus | null;
+}
+
 /** A company's permission for an app to obtain tokens for it (code 53 when missing or withdrawn). */
 export interface AppCompanyGrant {
   appId: string;
@@ -210,10 +239,16 @@ export interface AppRepository {
   addSecret(secret: AppSecret): Promise<void>;
   listSecrets(appId: string): Promise<AppSecret[]>;
   /**
-   * What client authentication needs, in one query: the app and the digests of its active
-   * secrets (the ones a client may authenticate with; several during a rotation).
+   * What client authentication needs, in one query: the app and the ids and digests of its
+   * active secrets (the ones a client may authenticate with; several during a rotation).
    */
-  getClient(id: string): Promise<{ app: App; activeSecretDigests: string[] } | undefined>;
+  getClient(id: string): Promise<{ app: App; activeSecrets: ActiveSecret[] } | undefined>;
+  /**
+   * The current state of everything a token depends on, in one query (the protected APIs' check
+   * that a token's app, secret, connection, user and company have not ended). Parts not asked
+   * for (null) and rows that do not exist answer null.
+   */
+  tokenStanding(parts: TokenParts): Promise<TokenStanding>;
   setSecretStatus(appId: string, secretId: string, status: SecretStatus, now: number): Promise<boolean>;
   /** Deletes an inactive secret; false when it is missing or active. */
   deleteInactiveSecret(appId: string, secretId: string): Promise<boolean>;

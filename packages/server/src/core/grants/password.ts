@@ -24,7 +24,7 @@ async function userGrant(core: Core, app: App, params: Readonly<Record<string, s
   const refreshToken = await addRefreshToken(core, connection.id);
   const principal = { type: 'user' as const, id: user.id, companyId: company.id };
   const response = core.tokens.issue({
-    clientId: app.id, principal, scopes, geolocation: core.geolocation(), idToken: true,
+    clientId: app.id, principal, scopes, geolocation: core.geolocation(), idToken: true, connectionId: connection.id,
     refresh: { token: refreshToken, expiresAt: connection.refreshExpiresAt },
   });
   return { response, principal, connectionId: connection.id };
@@ -71,7 +71,7 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
   const principal = { type: 'company' as const, id: companyId, companyId };
   const response = core.tokens.issue({
     clientId: app.id, principal, scopes: granted, geolocation: company.geolocation ?? core.geolocation(), idToken: true,
-    refresh: { token: refreshToken, expiresAt: connection.refreshExpiresAt },
+    connectionId: connection.id, refresh: { token: refreshToken, expiresAt: connection.refreshExpiresAt },
   });
   return { response, principal, connectionId: connection.id };
 }

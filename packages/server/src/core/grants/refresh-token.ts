@@ -26,7 +26,7 @@ export const refreshTokenGrant: GrantHandler = {
       });
     const principal = { type: connection.principalType, id: connection.principalId, companyId: connection.companyId };
     const response = core.tokens.issue({
-      clientId: app.id, principal, scopes, geolocation, idToken: true,
+      clientId: app.id, principal, scopes, geolocation, idToken: true, connectionId: connection.id,
       refresh: { token: refreshToken, expiresAt },
     });
     return { response, principal, connectionId: connection.id };

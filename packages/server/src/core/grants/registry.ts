@@ -13,6 +13,8 @@ import type { App } from '../../storage/types.js';
 export interface GrantRequest {
   core: Core;
   app: App;
+  /** The id of the client secret the app authenticated with (application tokens record it). */
+  secretId: string;
   params: Readonly<Record<string, string>>;
   meta: RequestMeta;
 }

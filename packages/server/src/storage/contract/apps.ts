@@ -1,6 +1,6 @@
 /** Storage contract: apps, their listing, secrets and company grants (DESIGN.md "Storage"). */
 import { describe, expect, it } from 'vitest';
-import { aCompany, anApp, aSecret, seedApp, T0, type StoreOf } from './fixtures.js';
+import { aCompany, aConnection, anApp, aSecret, aUser, seedApp, T0, type StoreOf } from './fixtures.js';
 import type { App, AppListQuery } from '../types.js';
 
 export function appsContract(store: StoreOf): void {
@@ -127,7 +127,7 @@ export function appsContract(store: StoreOf): void {
   });
 
   describe('app secrets', () => {
-    const active = async (appId: string) => (await store().apps.getClient(appId))?.activeSecretDigests;
+    const active = async (appId: string) => (await store().apps.getClient(appId))?.activeSecrets.map((s) => s.digest);
 
     it('lists secrets oldest first with every field, and answers only active digests', async () => {
       const { app } = await seedApp(store());
@@ -138,6 +138,9 @@ export function appsContract(store: StoreOf): void {
       for (const secret of [second, first, third, aSecret(other.app.id)]) await store().apps.addSecret(secret);
       expect(await store().apps.listSecrets(app.id)).toEqual([first, second, third]);
       expect((await active(app.id))?.sort()).toEqual([first.digest, third.digest].sort());
+      const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+      expect((await store().apps.getClient(app.id))?.activeSecrets.sort(byId))
+        .toEqual([first, third].map(({ id, digest }) => ({ id, digest })).sort(byId));
       expect((await store().apps.getClient(app.id))?.app).toEqual(await store().apps.get(app.id));
       expect(await store().apps.listSecrets('no-such-app')).toEqual([]);
       expect(await store().apps.getClient('no-such-app')).toBeUndefined();
@@ -197,6 +200,57 @@ export function appsContract(store: StoreOf): void {
       expect(await store().apps.getCompanyGrant(app.id, guest.id)).toMatchObject({ enabled: true, updatedAt: T0 + 2 });
       expect(await store().apps.setCompanyGrant(app.id, company.id, true, T0 + 3)).toBe(false);
       expect(await store().apps.getCompanyGrant(app.id, company.id)).toBeUndefined();
+    });
+  });
+
+  describe('token standing', () => {
+    const nothing = { userId: null, connectionId: null, secretId: null };
+
+    it('answers the state of every part a token depends on, in one call', async () => {
+      const { company, app } = await seedApp(store());
+      const user = aUser(company.id);
+      await store().users.create(user);
+      await store().apps.grantCompany({ appId: app.id, companyId: company.id, enabled: true, createdAt: T0, updatedAt: T0 });
+      const connection = aConnection(app.id, company.id, { principalId: user.id });
+      await store().connections.create(connection);
+      const secret = aSecret(app.id);
+      await store().apps.addSecret(secret);
+      const parts = { appId: app.id, companyId: company.id, userId: user.id, connectionId: connection.id, secretId: secret.id };
+      expect(await store().apps.tokenStanding(parts)).toEqual({
+        appEnabled: true, companyEnabled: true, companyGrantEnabled: true, userStatus: 'active', connectionRevoked: false, secretStatus: 'active',
+      });
+
+      await store().apps.update({ ...app, enabled: false, updatedAt: T0 + 1 });
+      await store().companies.setEnabled(company.id, false);
+      await store().apps.setCompanyGrant(app.id, company.id, false, T0 + 1);
+      await store().users.setStatus(user.id, 'disabled', T0 + 1);
+      await store().connections.revoke(connection.id, T0 + 1);
+      await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 1);
+      expect(await store().apps.tokenStanding(parts)).toEqual({
+        appEnabled: false, companyEnabled: false, companyGrantEnabled: false, userStatus: 'disabled', connectionRevoked: true, secretStatus: 'inactive',
+      });
+    });
+
+    it('answers null for parts not asked for, missing, or of another app or company', async () => {
+      const { company, app } = await seedApp(store());
+      const other = await seedApp(store());
+      expect(await store().apps.tokenStanding({ appId: app.id, companyId: null, ...nothing })).toEqual({
+        appEnabled: true, companyEnabled: null, companyGrantEnabled: null, userStatus: null, connectionRevoked: null, secretStatus: null,
+      });
+      expect(await store().apps.tokenStanding({ appId: 'no-such-app', companyId: 'no-such-company', ...nothing })).toMatchObject({
+        appEnabled: null, companyEnabled: null, companyGrantEnabled: null,
+      });
+      const foreignUser = aUser(other.company.id);
+      await store().users.create(foreignUser);
+      const foreignConnection = aConnection(other.app.id, other.company.id);
+      await store().connections.create(foreignConnection);
+      const foreignSecret = aSecret(other.app.id);
+      await store().apps.addSecret(foreignSecret);
+      expect(await store().apps.tokenStanding({
+        appId: app.id, companyId: company.id, userId: foreignUser.id, connectionId: foreignConnection.id, secretId: foreignSecret.id,
+      })).toEqual({
+        appEnabled: true, companyEnabled: true, companyGrantEnabled: null, userStatus: null, connectionRevoked: null, secretStatus: null,
+      });
     });
   });
 }

@@ -13,7 +13,8 @@ import {
 } from './rows.js';
 import type {
   AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding,
+  User, UserStatus,
 } from '../types.js';
 
 export interface PostgresStoreOptions {
@@ -194,9 +195,26 @@ class PostgresStore implements Store {
     listSecrets: async (appId: string) =>
       (await this.all('SELECT * FROM app_secrets WHERE app_id = $1 ORDER BY created_at, id COLLATE "C"', [appId])).map(toSecret),
     getClient: async (id: string) => {
-      const r = await this.one(`SELECT a.*, coalesce((SELECT array_agg(digest) FROM app_secrets
-          WHERE app_id = a.id AND status = 'active'), '{}') AS active_secret_digests FROM apps a WHERE a.id = $1`, [id]);
-      return r && { app: toApp(r), activeSecretDigests: (r.active_secret_digests as unknown[]).map(String) };
+      const r = await this.one(`SELECT a.*, coalesce((SELECT json_agg(json_build_array(id, digest)) FROM app_secrets
+          WHERE app_id = a.id AND status = 'active'), '[]') AS active_secrets FROM apps a WHERE a.id = $1`, [id]);
+      return r && { app: toApp(r), activeSecrets: (r.active_secrets as [string, string][]).map(([sid, digest]) => ({ id: sid, digest })) };
+    },
+    tokenStanding: async (p: TokenParts): Promise<TokenStanding> => {
+      const r = (await this.one(`SELECT
+          (SELECT enabled FROM apps WHERE id = $1) AS app_enabled,
+          (SELECT enabled FROM companies WHERE id = $2) AS company_enabled,
+          (SELECT enabled FROM app_companies WHERE app_id = $1 AND company_id = $2) AS grant_enabled,
+          (SELECT status FROM users WHERE id = $3 AND company_id = $2) AS user_status,
+          (SELECT revoked_at IS NOT NULL FROM connections WHERE id = $4 AND app_id = $1) AS connection_revoked,
+          (SELECT status FROM app_secrets WHERE id = $5 AND app_id = $1) AS secret_status`,
+      [p.appId, p.companyId, p.userId, p.connectionId, p.secretId]))!;
+      const flag = (value: unknown) => (value === null || value === undefined ? null : value === true);
+      const text = (value: unknown) => (value === null || value === undefined ? null : String(value));
+      return {
+        appEnabled: flag(r.app_enabled), companyEnabled: flag(r.company_enabled), companyGrantEnabled: flag(r.grant_enabled),
+        userStatus: text(r.user_status) as UserStatus | null, connectionRevoked: flag(r.connection_revoked),
+        secretStatus: text(r.secret_status) as SecretStatus | null,
+      };
     },
     setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
       (await this.run('UPDATE app_secrets SET status = $3, updated_at = $4 WHERE app_id = $1 AND id = $2',

@@ -10,7 +10,8 @@ import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from '.
 import { sqliteMigrations } from './migrations.js';
 import type {
   AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, User, UserStatus,
+  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding,
+  User, UserStatus,
 } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -244,9 +245,25 @@ class SqliteStore implements Store {
     listSecrets: async (appId: string) =>
       this.all('SELECT * FROM app_secrets WHERE app_id = ? ORDER BY created_at, id', appId).map(toSecret),
     getClient: async (id: string) => {
-      const r = this.one(`SELECT a.*, (SELECT json_group_array(digest) FROM app_secrets
-          WHERE app_id = a.id AND status = 'active') AS active_secret_digests FROM apps a WHERE a.id = ?`, id);
-      return r && { app: toApp(r), activeSecretDigests: parse<string[]>(r.active_secret_digests) };
+      const r = this.one(`SELECT a.*, (SELECT json_group_array(json_array(id, digest)) FROM app_secrets
+          WHERE app_id = a.id AND status = 'active') AS active_secrets FROM apps a WHERE a.id = ?`, id);
+      return r && { app: toApp(r), activeSecrets: parse<[string, string][]>(r.active_secrets).map(([sid, digest]) => ({ id: sid, digest })) };
+    },
+    tokenStanding: async (p: TokenParts): Promise<TokenStanding> => {
+      const r = this.one(`SELECT
+          (SELECT enabled FROM apps WHERE id = @app) AS app_enabled,
+          (SELECT enabled FROM companies WHERE id = @company) AS company_enabled,
+          (SELECT enabled FROM app_companies WHERE app_id = @app AND company_id = @company) AS grant_enabled,
+          (SELECT status FROM users WHERE id = @user AND company_id = @company) AS user_status,
+          (SELECT revoked_at IS NOT NULL FROM connections WHERE id = @connection AND app_id = @app) AS connection_revoked,
+          (SELECT status FROM app_secrets WHERE id = @secret AND app_id = @app) AS secret_status`,
+      { app: p.appId, company: p.companyId, user: p.userId, connection: p.connectionId, secret: p.secretId })!;
+      const flag = (value: unknown) => (value === null || value === undefined ? null : value === 1);
+      return {
+        appEnabled: flag(r.app_enabled), companyEnabled: flag(r.company_enabled), companyGrantEnabled: flag(r.grant_enabled),
+        userStatus: strOrNull(r.user_status) as UserStatus | null, connectionRevoked: flag(r.connection_revoked),
+        secretStatus: strOrNull(r.secret_status) as SecretStatus | null,
+      };
     },
     setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
       this.run('UPDATE app_secrets SET status = ?, updated_at = ? WHERE app_id = ? AND id = ?', status, now, appId, secretId) === 1,

@@ -162,6 +162,8 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     genReqId: correlationIdFor,
     logController: new RequestLog({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
     bodyLimit: settings.bodyLimit,
+    // Concur clients use both `/Users` and `/Users/` (SAP's own tutorial sends the slash): both answer.
+    routerOptions: { ignoreTrailingSlash: true },
     trustProxy: settings.trustProxy,
     return503OnClosing: true,
     schemaController: noRouteSchemas,

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { KnownScopes, Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
+import { UserInfoClaimNames } from '../core/userinfo.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
 import { toConcurError } from './errors.js';
 import { formBody } from './form.js';
@@ -39,21 +40,23 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
+  // Decision 6, a Tessera extension. It names only endpoints and flows that exist: there is no
+  // authorization endpoint (yet), so no response type is supported.
   app.get(Paths.discovery, async (_request, reply) => {
     const issuer = core.geolocation();
     return reply.header('cache-control', cacheControl).send({
       issuer,
       token_endpoint: `${issuer}${Paths.token}`,
       jwks_uri: `${issuer}${Paths.jwks}`,
-      userinfo_endpoint: `${issuer}${Paths.me}`,
+      userinfo_endpoint: `${issuer}${Paths.userinfo}`,
       grant_types_supported: endpoint.grants.grantTypes,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      response_types_supported: ['code'],
+      response_types_supported: [],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [core.keys.alg],
       scopes_supported: [...KnownScopes],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'concur.type', 'concur.profile', 'concur.version'],
-      'x-tessera-extension': 'OIDC discovery is a Tessera extension; SAP Concur does not document it.',
+      claims_supported: [...new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'concur.type', 'concur.profile', 'concur.version', ...UserInfoClaimNames])],
+      'x-tessera-extension': 'OIDC discovery and userinfo are Tessera extensions; SAP Concur documents neither.',
     });
   });
 }

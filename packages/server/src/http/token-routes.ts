@@ -5,7 +5,7 @@ import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { UserInfoClaimNames } from '../core/userinfo.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
-import { toConcurError } from './errors.js';
+import { isClientAbort, toConcurError } from './errors.js';
 import { formBody } from './form.js';
 
 /** Names that must never travel in a query string (PROTOCOL.md §2: such requests are refused). */
@@ -14,8 +14,9 @@ const credentialNames = ['client_id', 'client_secret', 'password', 'refresh_toke
 export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: TokenEndpoint): void {
   app.post(Paths.token, {
     // Refusals before the endpoint runs (media type, body size, query string) are audited too.
+    // A client that closed its connection mid-request was not refused: nothing to audit.
     onError: (request, _reply, error, done) => {
-      endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
+      if (!isClientAbort(error, request)) endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
       done();
     },
   }, async (request, reply) => {

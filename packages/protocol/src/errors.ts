@@ -2,6 +2,11 @@
  * The Concur OAuth 2.0 error-code table (PROTOCOL.md §3 and Decision 2).
  * One row per numeric code: the OAuth `error`, the Concur `error_description`,
  * the HTTP status Tessera answers with, and a plain-words meaning with advice for people.
+ *
+ * `error` and `error_description` follow the "Response Codes" tables of SAP Concur's
+ * Authentication API reference (developer.concur.com/api-reference/authentication/apidoc.html,
+ * `/token` and `/otp`); the status follows Decision 2. Codes those tables do not list (21, 124,
+ * 134–139) come from Concur's other pages (PROTOCOL.md §3).
  */
 
 /** OAuth 2.0 error strings that Concur uses (RFC 6749 §5.2 plus `access_denied`). */
@@ -64,28 +69,28 @@ const rows: ErrorCodeInfo[] = [
   row(65, 'invalid_request', 400, 'grant_type was not supplied', 'The grant_type field is missing.'),
   row(80, 'invalid_request', 400, 'invalid channel type', 'Only channel_type=email is supported.'),
   row(81, 'invalid_request', 400, 'bad channel handle', 'The channel_handle is not a valid email address.'),
-  row(82, 'invalid_request', 400, 'too many open otp requests', 'Too many one-time passwords are open for this address; use one or wait.'),
+  row(82, 'invalid_request', 400, 'the number of open otp requests has been exceeded', 'Too many one-time passwords are open for this address; use one or wait.'),
   row(83, 'invalid_request', 400, 'otp not found', 'The one-time password is unknown, used or expired. Request a new one.'),
   row(84, 'invalid_request', 400, 'fact verification failed', 'The parameters differ from the ones sent to /otp.'),
   row(85, 'invalid_request', 400, 'otp verification failed', 'The one-time password could not be verified.'),
   row(100, 'invalid_request', 400, 'backend does not know about this username', 'No user has this login id.'),
   row(101, 'invalid_request', 400, 'code was not supplied', 'The code field is missing.'),
   row(102, 'invalid_request', 400, 'redirect_uri was not supplied', 'The redirect_uri field is missing.'),
-  row(103, 'invalid_grant', 400, 'code is invalid or expired', 'The authorization code is unknown, used or expired. Start the sign-in again.'),
-  row(104, 'invalid_grant', 400, 'redirect_uri does not match', 'Send the same redirect_uri as in the authorize request.'),
-  row(105, 'invalid_grant', 400, 'code was issued to another client', 'The authorization code belongs to another app.'),
+  row(103, 'invalid_request', 400, 'code is bad or expired', 'The authorization code is unknown, used or expired. Start the sign-in again.'),
+  row(104, 'invalid_grant', 400, 'redirect_uri does not match the previous grant', 'Send the same redirect_uri as in the authorize request.'),
+  row(105, 'invalid_grant', 400, 'this grant was not issued to you!', 'The authorization code belongs to another app.'),
   row(106, 'invalid_request', 400, 'refresh_token was not supplied', 'The refresh_token field is missing.'),
-  row(107, 'invalid_grant', 400, 'client is not allowed to refresh', 'The app does not have refresh_token among its Allowed Grants.'),
-  row(108, 'invalid_grant', 400, 'refresh token is invalid or expired', 'The refresh token is unknown, revoked or expired (unused for 6 months). Generate a new Company Request Token and convert it again.'),
+  row(107, 'invalid_request', 400, 'refresh disallowed for app', 'The app does not have refresh_token among its Allowed Grants.'),
+  row(108, 'invalid_grant', 400, 'bad or expired refresh token', 'The refresh token is unknown, revoked or expired (unused for 6 months). Generate a new Company Request Token and convert it again.'),
   row(109, 'invalid_request', 400, 'loginid was not supplied', 'The login id is missing.'),
   row(115, 'invalid_request', 400, 'unauthenticated client will not be issued token!', 'The client did not authenticate.'),
-  row(117, 'invalid_request', 400, 'nonce mandatory for this response_type', 'Send a nonce.'),
-  row(118, 'invalid_request', 400, 'display invalid', 'The display parameter is invalid.'),
-  row(119, 'invalid_request', 400, 'prompt invalid', 'The prompt parameter is invalid (offline_access needs prompt=consent).'),
+  row(117, 'invalid_request', 400, 'nonce is mandatory for this response_type', 'Send a nonce.'),
+  row(118, 'invalid_request', 400, 'display is invalid', 'The display parameter is invalid.'),
+  row(119, 'invalid_request', 400, 'prompt is invalid', 'The prompt parameter is invalid (offline_access needs prompt=consent).'),
   row(120, 'invalid_request', 400, 'credtype is invalid', 'credtype must be password or authtoken.'),
   row(121, 'invalid_request', 400, 'login_type is invalid', 'The login_type parameter is invalid.'),
   row(122, 'invalid_request', 400, 'proxies supplied are invalid', 'The proxies parameter is invalid.'),
-  row(123, 'access_denied', 403, 'principal is disabled', 'The user or company is disabled. Ask the administrator.'),
+  row(123, 'invalid_request', 403, 'principal is disabled', 'The user or company is disabled. Ask the administrator.'),
   row(124, 'invalid_request', 400, 'product is invalid', 'The product parameter is invalid.'),
   row(134, 'invalid_request', 503, 'Company undergoing scheduled maintenance', 'The company is under maintenance; retry later.'),
   row(135, 'invalid_request', 400, 'unsupported request format', 'Send a POST with Content-Type application/x-www-form-urlencoded, credentials in the body, never in the query string.'),

@@ -60,4 +60,6 @@ export const Paths = Object.freeze({
   connections: '/app-mgmt/v0/connections',
   discovery: '/.well-known/openid-configuration',
   me: '/profile/v1/me',
+  /** OpenID Connect UserInfo, a Tessera extension (Concur documents none). */
+  userinfo: '/oauth2/v0/userinfo',
 });

@@ -1,10 +1,40 @@
-/** The data directory: the embedded store, the generated server key and the local certificate. */
+/**
+ * The data directory: the embedded store, the generated server key and the local certificate.
+ * Everything in it is the owner's alone (directory 0700, files 0600), whatever the umask and
+ * whether or not the directory existed before: it holds password hashes, the audit trail and keys.
+ */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Mode of every file Tessera keeps in the data dir. */
+export const PrivateFileMode = 0o600;
+
+/** Creates the data dir (0700), or narrows an existing one to 0700. */
 export function ensureDataDir(dataDir: string): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  chmodSync(dataDir, 0o700);
+}
+
+/** Sets an existing file to 0600; a missing one is left missing. */
+export function restrictToOwner(file: string): void {
+  try {
+    chmodSync(file, PrivateFileMode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Creates `file` empty with mode 0600 unless it exists, and makes an existing one 0600. */
+export function ensurePrivateFile(file: string): void {
+  closeSync(openSync(file, 'a', PrivateFileMode));
+  chmodSync(file, PrivateFileMode);
+}
+
+/** Writes `file` (0600 whatever the umask, also when it existed before). */
+export function writePrivateFile(file: string, content: string): void {
+  writeFileSync(file, content, { mode: PrivateFileMode });
+  chmodSync(file, PrivateFileMode);
 }
 
 /**
@@ -16,18 +46,20 @@ export function loadServerSecret(dataDir: string, configured: string | undefined
   ensureDataDir(dataDir);
   const file = join(dataDir, 'secret.key');
   try {
-    return readFileSync(file, 'utf8').trim();
+    const secret = readFileSync(file, 'utf8').trim();
+    restrictToOwner(file);
+    return secret;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   const secret = randomBytes(32).toString('base64url');
   try {
-    writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(file, `${secret}\n`, { mode: PrivateFileMode, flag: 'wx' });
   } catch (error) {
     // Another process created it first: use theirs.
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
     throw error;
   }
-  chmodSync(file, 0o600);
+  chmodSync(file, PrivateFileMode);
   return secret;
 }

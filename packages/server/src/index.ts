@@ -8,6 +8,7 @@ export { createUser, WebServicesAdministrator } from './core/users.js';
 export { generateRequestToken } from './core/request-tokens.js';
 export { seedDemoData, type DemoSeed } from './core/seed.js';
 export { openSqliteStore } from './storage/sqlite/store.js';
+export { LoginIdTakenError } from './storage/errors.js';
 export { openPostgresStore, type PostgresStoreOptions } from './storage/postgres/store.js';
 export type * from './storage/types.js';
 export type { Core } from './core/context.js';

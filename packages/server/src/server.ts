@@ -30,6 +30,7 @@ import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
 import { RequestLog } from './http/request-log.js';
 import { registerTokenRoutes } from './http/token-routes.js';
+import { hstsHeaders, installHsts } from './http/transport-security.js';
 import { createLoggers, type Loggers } from './logger.js';
 import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
 import type { Store } from './storage/types.js';
@@ -164,14 +165,17 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     genReqId: correlationIdFor,
     logController: new RequestLog({ requestIdLogLabel: 'correlationId', disableRequestLogging: !settings.logRequests }),
     bodyLimit: settings.bodyLimit,
+    // Concur clients use both `/Users` and `/Users/` (SAP's own tutorial sends the slash): both answer.
+    routerOptions: { ignoreTrailingSlash: true },
     trustProxy: settings.trustProxy,
     return503OnClosing: true,
     schemaController: noRouteSchemas,
-    clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.node),
+    clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.root, tls ? hstsHeaders : {}),
     ...(tls ? { https: tls } : {}),
   }) as unknown as FastifyInstance;
 
   installCorrelation(app);
+  if (tls) installHsts(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);
   registerHealthRoutes(app, core);

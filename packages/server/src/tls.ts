@@ -1,7 +1,7 @@
 /** TLS material: given files, or a self-signed certificate for localhost kept in the data dir (`--https`). */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureDataDir } from './data-dir.js';
+import { ensureDataDir, restrictToOwner, writePrivateFile } from './data-dir.js';
 
 export interface TlsMaterial {
   cert: string;
@@ -22,7 +22,9 @@ export async function ensureSelfSignedCertificate(dataDir: string): Promise<TlsM
   const certFile = join(dataDir, 'localhost-cert.pem');
   const keyFile = join(dataDir, 'localhost-key.pem');
   try {
-    return { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+    const material = { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') };
+    for (const file of [keyFile, certFile]) restrictToOwner(file);
+    return material;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
@@ -38,7 +40,7 @@ export async function ensureSelfSignedCertificate(dataDir: string): Promise<TlsM
       { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
     ],
   });
-  writeFileSync(keyFile, pems.private, { mode: 0o600 });
-  writeFileSync(certFile, pems.cert, { mode: 0o644 });
+  writePrivateFile(keyFile, pems.private);
+  writePrivateFile(certFile, pems.cert);
   return { cert: pems.cert, key: pems.private };
 }

@@ -102,7 +102,11 @@ describe('client authentication', () => {
     const noRefresh = await makeApp(t, { name: 'No refresh', grants: ['password'] });
     const converted = await convertRequestToken(t, noRefresh.clientId, noRefresh.clientSecret);
     expect(converted.status).toBe(200);
-    expectConcurError(await postToken(t.url, refreshForm(noRefresh.clientId, noRefresh.clientSecret, converted.body.refresh_token)), 107);
+    const refused = await postToken(t.url, refreshForm(noRefresh.clientId, noRefresh.clientSecret, converted.body.refresh_token));
+    expectConcurError(refused, 107);
+    // Concur's published Response Codes table, literally
+    expect(refused.body).toEqual({ code: 107, error: 'invalid_request', error_description: 'refresh disallowed for app' });
+    expect(refused.status).toBe(400);
   });
 });
 
@@ -309,7 +313,11 @@ describe('refresh_token grant', () => {
     const granted = await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password));
     expect(granted.status).toBe(200);
     await t.server.core.store.users.setStatus(user.id, 'disabled', clock.now());
-    expectConcurError(await postToken(t.url, refreshForm(app.clientId, app.clientSecret, granted.body.refresh_token)), 123);
+    const refused = await postToken(t.url, refreshForm(app.clientId, app.clientSecret, granted.body.refresh_token));
+    expectConcurError(refused, 123);
+    // Concur's published table says invalid_request; the status stays 403 (Decision 2 names 123)
+    expect(refused.body).toEqual({ code: 123, error: 'invalid_request', error_description: 'principal is disabled' });
+    expect(refused.status).toBe(403);
     await t.server.core.store.users.setStatus(user.id, 'active', clock.now());
     expect((await postToken(t.url, refreshForm(app.clientId, app.clientSecret, granted.body.refresh_token))).status).toBe(200);
   });
@@ -395,11 +403,24 @@ describe('135: unsupported request format', () => {
     expectConcurError(otherId, 135, { description: /client_id differs/ });
   });
 
-  it('a malformed Basic header', async () => {
-    const noColon = Buffer.from(app.clientId).toString('base64');
-    expectConcurError(await postToken(t.url, { grant_type: 'client_credentials' }, { headers: { authorization: `Basic ${noColon}` } }), 135, { description: /malformed Basic/ });
-    const badEscape = Buffer.from(`${app.clientId}:%zz`).toString('base64');
-    expectConcurError(await postToken(t.url, { grant_type: 'client_credentials' }, { headers: { authorization: `Basic ${badEscape}` } }), 135, { description: /malformed Basic/ });
+  it('a malformed Basic header is failed client authentication: invalid_client, 401 with WWW-Authenticate (not 62 or 135)', async () => {
+    const b64 = (text: string) => Buffer.from(text).toString('base64');
+    const malformed = [
+      'Basic', 'Basic ', 'basic !!!not-base64!!!', `Basic ${b64(app.clientId)}`, `Basic ${b64(`${app.clientId}:%zz`)}`,
+      `Basic ${b64(`:${app.clientSecret}`)}`, `Basic ${b64(`${app.clientId}:`)}`, `Basic ${b64(app.clientId)} trailing`,
+    ];
+    for (const authorization of malformed) {
+      for (const form of [{ grant_type: 'client_credentials' }, { grant_type: 'client_credentials', client_id: app.clientId }]) {
+        const res = await postToken(t.url, form, { headers: { authorization } });
+        expectConcurError(res, 64, { description: 'malformed Basic authorization' });
+        expect(res.status, authorization).toBe(401);
+        expect(res.body.error, authorization).toBe('invalid_client');
+        expect(res.headers.get('www-authenticate'), authorization).toMatch(/^Basic realm="tessera"/);
+      }
+    }
+    // Another scheme is not client authentication: the body's credentials count.
+    const bearer = await postToken(t.url, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret }, { headers: { authorization: 'Bearer abc' } });
+    expect(bearer.status).toBe(200);
   });
 
   it('the media type is matched case-insensitively and charset=utf-8 is accepted', async () => {

@@ -31,8 +31,9 @@ export function registerServeCommand(program: Command): void {
         seedDemo: options.seed === false ? false : undefined,
       });
       const server = await createServer(settings);
-      const url = await server.listen();
+      // Seeded before listening: nothing (a load balancer's /readyz included) gets an answer before the first-start data exists.
       const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
+      const url = await server.listen();
       const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
         `  admin console: ${url}/admin`];
       if (seed) {

@@ -16,6 +16,7 @@ import { generateRequestToken } from './request-tokens.js';
 import type { AdminIdentity } from './sessions.js';
 import { createUser, isLocked, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
+import { LoginIdTakenError } from '../storage/errors.js';
 import type { App, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
 
 /** The administrator acting, and the request they act in (for the audit trail). */
@@ -253,11 +254,15 @@ export const NewUserSchema = z.object({
 
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
-  if (await core.store.users.findByLoginId(fields.loginId)) throw invalidField('loginId', 'this login id is taken');
+  const loginIdTaken = () => invalidField('loginId', 'this login id is taken');
+  if (await core.store.users.findByLoginId(fields.loginId)) throw loginIdTaken();
   const user = await createUser(core, {
     companyId: ctx.admin.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),
     roles: fields.administrator ? [WebServicesAdministrator] : [],
+  }).catch((error: unknown) => {
+    // Created concurrently by another request after the check above: the same answer as a sequential duplicate.
+    throw error instanceof LoginIdTakenError ? loginIdTaken() : error;
   });
   audit(core, ctx, { action: 'user.created', principalId: user.id, detail: { loginId: user.loginId, administrator: fields.administrator } });
   return userView(user, core.clock.now());

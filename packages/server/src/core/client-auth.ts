@@ -20,32 +20,39 @@ export interface ClientCredentials {
   clientSecret: string | undefined;
 }
 
+/**
+ * A client that chose HTTP Basic but sent a header that is not `Basic base64(id:secret)` failed
+ * to authenticate (RFC 6749 §5.2: invalid_client, 401 with WWW-Authenticate), whatever the body says.
+ */
+const malformedBasic = () => new ConcurError(64, { description: 'malformed Basic authorization' });
+
 /** Reads credentials from the body and the Authorization header; 135 when both carry them. */
 export function readClientCredentials(body: Record<string, string>, authorization: string | undefined): ClientCredentials {
-  const basic = authorization?.match(/^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i);
-  if (basic) {
-    if (body.client_secret !== undefined) {
-      throw new ConcurError(135, { description: 'client credentials were sent in more than one way' });
-    }
-    const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) throw new ConcurError(135, { description: 'malformed Basic authorization' });
-    // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
-    const decode = (part: string) => {
-      try {
-        return decodeURIComponent(part.replace(/\+/g, ' '));
-      } catch {
-        throw new ConcurError(135, { description: 'malformed Basic authorization' });
-      }
-    };
-    const clientId = decode(decoded.slice(0, colon));
-    // Client ids are UUIDs, matched case-insensitively everywhere else too.
-    if (body.client_id !== undefined && body.client_id.toLowerCase() !== clientId.toLowerCase()) {
-      throw new ConcurError(135, { description: 'client_id differs between body and Basic authorization' });
-    }
-    return { clientId, clientSecret: decode(decoded.slice(colon + 1)) };
+  if (!authorization || !/^Basic(\s|$)/i.test(authorization)) return { clientId: body.client_id, clientSecret: body.client_secret };
+  const basic = authorization.match(/^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i);
+  if (!basic) throw malformedBasic();
+  if (body.client_secret !== undefined) {
+    throw new ConcurError(135, { description: 'client credentials were sent in more than one way' });
   }
-  return { clientId: body.client_id, clientSecret: body.client_secret };
+  const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw malformedBasic();
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+  const decode = (part: string) => {
+    try {
+      return decodeURIComponent(part.replace(/\+/g, ' '));
+    } catch {
+      throw malformedBasic();
+    }
+  };
+  const clientId = decode(decoded.slice(0, colon));
+  const clientSecret = decode(decoded.slice(colon + 1));
+  if (!clientId || !clientSecret) throw malformedBasic();
+  // Client ids are UUIDs, matched case-insensitively everywhere else too.
+  if (body.client_id !== undefined && body.client_id.toLowerCase() !== clientId.toLowerCase()) {
+    throw new ConcurError(135, { description: 'client_id differs between body and Basic authorization' });
+  }
+  return { clientId, clientSecret };
 }
 
 /** The app the credentials name, with its active secret digests: 62/63 when a field is missing, 61 when no app has the client id. */

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './secrets.js';
+import { LoginIdTakenError } from '../storage/errors.js';
 import type { Company, User } from '../storage/types.js';
 
 /** The role that opens the admin console and admin API (PROTOCOL.md §12). */
@@ -22,18 +23,21 @@ export interface NewUser {
 
 const loginIdPattern = /^[^\s]{1,254}$/;
 
+/** Creates a user; `LoginIdTakenError` (a RangeError) when the login id is taken, also by a concurrent creation. */
 export async function createUser(core: Core, input: NewUser): Promise<User> {
   const loginId = input.loginId.trim();
   if (!loginIdPattern.test(loginId)) throw new RangeError('a login id of 1 to 254 characters without spaces is required');
   if (input.password.length < 8 || input.password.length > 1024) throw new RangeError('a password of 8 to 1024 characters is required');
   if (!(await core.store.companies.get(input.companyId))) throw new RangeError(`no company ${input.companyId}`);
-  if (await core.store.users.findByLoginId(loginId)) throw new RangeError(`login id ${loginId} is taken`);
+  if (await core.store.users.findByLoginId(loginId)) throw new LoginIdTakenError(loginId);
   const now = core.clock.now();
   const user: User = {
     id: randomUUID(), companyId: input.companyId, loginId, email: input.email ?? (loginId.includes('@') ? loginId : null),
     displayName: input.displayName ?? null, passwordHash: await hashPassword(input.password), roles: input.roles ?? [],
     status: 'active', failedLogins: 0, lockedUntil: null, createdAt: now, updatedAt: now,
   };
+  // A concurrent creation of the same login id may pass the check above: the store's unique
+  // index decides, and the loser gets the same LoginIdTakenError.
   await core.store.users.create(user);
   return user;
 }

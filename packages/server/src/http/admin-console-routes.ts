@@ -69,8 +69,7 @@ export function registerAdminConsoleRoutes(app: FastifyInstance, dir: string = c
   const index = assets.get('index.html');
   if (!index) throw new Error(`the admin console is missing: no index.html in ${dir}`);
 
-  app.get('/admin', async (request, reply) => send(request, reply, index));
-  app.get('/admin/', async (request, reply) => send(request, reply, index));
+  app.get('/admin', async (request, reply) => send(request, reply, index)); // and `/admin/` (the server ignores a trailing slash)
   app.get<{ Params: { '*': string } }>('/admin/assets/*', async (request, reply) => {
     const asset = assets.get(`assets/${request.params['*']}`);
     if (!asset) throw new ConcurError(404, { description: 'no such console file' });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { CorrelationHeader } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
@@ -27,8 +27,21 @@ export function toConcurError(error: unknown): ConcurError {
   return new ConcurError(500, { detail: error instanceof Error ? error.stack ?? error.message : String(error) });
 }
 
+/**
+ * The client closed the connection before its request was read (Node's `aborted` error while the
+ * body streams in): nothing failed here, and nobody is left to answer.
+ */
+export function isClientAbort(error: unknown, request: FastifyRequest): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET' || request.raw.readableAborted;
+}
+
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
+    if (isClientAbort(error, request)) {
+      request.log.info('request aborted by the client');
+      void reply.code(400).header('cache-control', 'no-store').send(new ConcurError(135, { description: 'request aborted' }).toBody());
+      return;
+    }
     const concurError = toConcurError(error);
     if (concurError.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: concurError.code, detail: concurError.detail }, concurError.description);
@@ -43,9 +56,20 @@ export function installErrorHandling(app: FastifyInstance): void {
 /**
  * Requests Node's HTTP parser rejects before Fastify sees them (bad framing, duplicate
  * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw socket.
+ * `log` must carry no correlation id of its own (the root logger): the line gets this one, once.
  */
-export function clientErrorResponse(error: NodeJS.ErrnoException, socket: Duplex, log: { info(obj: object, msg: string): void }): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return;
+export function clientErrorResponse(
+  error: NodeJS.ErrnoException,
+  socket: Duplex,
+  log: { info(obj: object, msg: string): void },
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  // A client that closed its connection mid-request (HPE_INVALID_EOF_STATE) is gone, not malformed:
+  // nothing to answer, but the socket must still be closed (a clientError handler owns it).
+  if (error.code === 'ECONNRESET' || error.code === 'HPE_INVALID_EOF_STATE' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
   const correlationId = randomUUID();
   log.info({ correlationId, code: error.code }, 'malformed HTTP request');
   const body = JSON.stringify(new ConcurError(135, { description: 'malformed HTTP request' }).toBody());
@@ -55,6 +79,7 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, socket: Duplex
     `Content-Length: ${Buffer.byteLength(body)}`,
     `${CorrelationHeader}: ${correlationId}`,
     'Cache-Control: no-store',
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
     'Connection: close',
     '',
     body,

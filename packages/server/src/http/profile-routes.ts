@@ -1,19 +1,27 @@
 /**
  * Protected APIs that prove a token works and its scopes are enforced (PROTOCOL.md §8):
- * Profile v1 (`/me`, `/principals/{id}`) and the SCIM-style Identity v4/v4.1 Users.
+ * Profile v1 (`/me`, `/principals/{id}`), the SCIM-style Identity v4/v4.1 Users, and the
+ * OpenID Connect UserInfo endpoint (a Tessera extension).
  * A token sees only its own company.
  */
 import type { FastifyInstance } from 'fastify';
+import { Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import type { AccessContext } from '../core/tokens.js';
+import { userInfoOf } from '../core/userinfo.js';
 import type { Company, User } from '../storage/types.js';
 import { authenticateBearer, requireScope } from './bearer.js';
 
 const enterpriseSchema = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function profileOfUser(core: Core, user: User) {
+/**
+ * A user as Profile v1 and Identity v4 show it. `meta.location` is the resource's own URL: Profile
+ * v1's principal for `/me`, the Identity Users resource of the same version for Identity answers
+ * (what Concur's own Identity answers carry).
+ */
+function profileOfUser(user: User, location: string) {
   return {
     schemas: ['urn:ietf:params:scim:schemas:core:2.0:User', enterpriseSchema],
     id: user.id,
@@ -25,15 +33,17 @@ function profileOfUser(core: Core, user: User) {
     travelIds: { companyId: user.companyId },
     meta: {
       resourceType: 'User', principalType: 'user', created: iso(user.createdAt), lastModified: iso(user.updatedAt),
-      location: `${core.geolocation()}/profile/v1/principals/${user.id}`,
+      location,
     },
   };
 }
 
+const principalLocation = (core: Core, id: string) => `${core.geolocation()}/profile/v1/principals/${id}`;
+
 function profileOfCompany(core: Core, company: Company) {
   return {
     id: company.id, name: company.name, companyDomain: company.domain,
-    meta: { principalType: 'company', created: iso(company.createdAt), location: `${core.geolocation()}/profile/v1/principals/${company.id}` },
+    meta: { principalType: 'company', created: iso(company.createdAt), location: principalLocation(core, company.id) },
   };
 }
 
@@ -47,7 +57,7 @@ async function principalProfile(core: Core, access: AccessContext, id: string) {
   } else {
     requireScope(access, 'user.read', 'user_read');
     const user = await core.store.users.get(id);
-    if (user && user.companyId === companyId) return profileOfUser(core, user);
+    if (user && user.companyId === companyId) return profileOfUser(user, principalLocation(core, user.id));
   }
   throw new ConcurError(404, { description: 'principal not found' });
 }
@@ -61,12 +71,24 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
     return principalProfile(core, access, access.principal.id);
   });
 
+  // OIDC Core §5.3.1: the client may send the UserInfo request with GET or POST.
+  app.route({
+    method: ['GET', 'POST'],
+    url: Paths.userinfo,
+    handler: async (request, reply) => {
+      const access = await authenticateBearer(core, request);
+      requireScope(access, 'openid');
+      return reply.header('cache-control', 'no-store').send(await userInfoOf(core, access.principal, access.scopes));
+    },
+  });
+
   app.get<{ Params: { id: string } }>('/profile/v1/principals/:id', async (request) => {
     const access = await authenticateBearer(core, request);
     return principalProfile(core, access, request.params.id.toLowerCase());
   });
 
   for (const version of ['v4', 'v4.1']) {
+    const identityUser = (user: User) => profileOfUser(user, `${core.geolocation()}/profile/identity/${version}/Users/${user.id}`);
     app.get<{ Querystring: { startIndex?: string; count?: string } }>(`/profile/identity/${version}/Users`, async (request) => {
       const access = await authenticateBearer(core, request);
       requireScope(access, 'identity.user.core.read');
@@ -77,7 +99,7 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
       return {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
         totalResults: users.length, startIndex, itemsPerPage: page.length,
-        Resources: page.map((user) => profileOfUser(core, user)),
+        Resources: page.map(identityUser),
       };
     });
 
@@ -86,7 +108,7 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
       requireScope(access, 'identity.user.core.read');
       const user = await core.store.users.get(request.params.id.toLowerCase());
       if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(404, { description: 'user not found' });
-      return profileOfUser(core, user);
+      return identityUser(user);
     });
   }
 }

@@ -7,8 +7,9 @@ import { KnownScopes, Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { introspect } from '../core/introspection.js';
+import { UserInfoClaimNames } from '../core/userinfo.js';
 import type { TokenEndpoint } from '../core/token-endpoint.js';
-import { toConcurError } from './errors.js';
+import { isClientAbort, toConcurError } from './errors.js';
 import { formBody } from './form.js';
 
 /** Names that must never travel in a query string (PROTOCOL.md §2: such requests are refused). */
@@ -17,8 +18,9 @@ const credentialNames = ['client_id', 'client_secret', 'password', 'refresh_toke
 export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: TokenEndpoint): void {
   app.post(Paths.token, {
     // Refusals before the endpoint runs (media type, body size, query string) are audited too.
+    // A client that closed its connection mid-request was not refused: nothing to audit.
     onError: (request, _reply, error, done) => {
-      endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
+      if (!isClientAbort(error, request)) endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
       done();
     },
   }, async (request, reply) => {
@@ -54,6 +56,8 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
+  // Decision 6, a Tessera extension. It names only endpoints and flows that exist: there is no
+  // authorization endpoint (yet), so no response type is supported.
   app.get(Paths.discovery, async (_request, reply) => {
     const issuer = core.geolocation();
     return reply.header('cache-control', cacheControl).send({
@@ -62,15 +66,15 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
       jwks_uri: `${issuer}${Paths.jwks}`,
       introspection_endpoint: `${issuer}${Paths.introspect}`,
       introspection_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      userinfo_endpoint: `${issuer}${Paths.me}`,
+      userinfo_endpoint: `${issuer}${Paths.userinfo}`,
       grant_types_supported: endpoint.grants.grantTypes,
       token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      response_types_supported: ['code'],
+      response_types_supported: [],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [core.keys.alg],
       scopes_supported: [...KnownScopes],
-      claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'concur.type', 'concur.profile', 'concur.version'],
-      'x-tessera-extension': 'OIDC discovery is a Tessera extension; SAP Concur does not document it.',
+      claims_supported: [...new Set(['sub', 'iss', 'aud', 'exp', 'iat', 'nbf', 'concur.type', 'concur.profile', 'concur.version', ...UserInfoClaimNames])],
+      'x-tessera-extension': 'OIDC discovery and userinfo are Tessera extensions; SAP Concur documents neither.',
     });
   });
 }

@@ -218,6 +218,7 @@ export interface CompanyRepository {
 }
 
 export interface UserRepository {
+  /** Rejects with `LoginIdTakenError` (storage/errors.ts) when another user has the login id, ignoring case. */
   create(user: User): Promise<void>;
   get(id: string): Promise<User | undefined>;
   findByLoginId(loginId: string): Promise<User | undefined>;

@@ -1,5 +1,6 @@
 /** Storage contract: companies and users, with the failed-login lockout (DESIGN.md "Storage"). */
 import { describe, expect, it } from 'vitest';
+import { LoginIdTakenError } from '../errors.js';
 import { aCompany, aUser, MINUTE, T0, type StoreOf } from './fixtures.js';
 
 export function companiesContract(store: StoreOf): void {
@@ -68,6 +69,24 @@ export function usersContract(store: StoreOf): void {
       await expect(store().users.create(aUser(second, { loginId: 'Bob@Acme.Example' }))).rejects.toThrow();
       expect((await store().users.listByCompany(first)).map((u) => u.loginId)).toEqual(['bob@acme.example']);
       expect(await store().users.listByCompany(second)).toEqual([]);
+    });
+
+    it('concurrent creations of one login id: one succeeds, every other rejects with LoginIdTakenError', async () => {
+      const companyId = await withCompany();
+      const racers = ['eve@race.example', 'EVE@race.example', 'Eve@Race.example', 'eve@RACE.example', 'eve@race.EXAMPLE', 'eVe@race.example']
+        .map((loginId) => aUser(companyId, { loginId }));
+      const outcomes = await Promise.allSettled(racers.map((user) => store().users.create(user)));
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+      const refusals = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as unknown] : []));
+      expect(refusals).toHaveLength(5);
+      for (const reason of refusals) {
+        expect(reason).toBeInstanceOf(LoginIdTakenError);
+        expect(reason).toBeInstanceOf(RangeError);
+      }
+      expect(await store().users.listByCompany(companyId)).toHaveLength(1);
+      // the primary key is not a login id: a duplicate id stays an ordinary failure
+      const [winner] = await store().users.listByCompany(companyId);
+      await expect(store().users.create(aUser(companyId, { id: winner!.id, loginId: 'someone-else' }))).rejects.not.toBeInstanceOf(LoginIdTakenError);
     });
 
     it('lists the users of one company by login id', async () => {

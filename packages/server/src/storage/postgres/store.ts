@@ -5,6 +5,7 @@
  * one wins (PostgreSQL re-checks the condition on the row it waited for).
  */
 import type pg from 'pg';
+import { LoginIdTakenError } from '../errors.js';
 import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
 import {
@@ -125,10 +126,17 @@ class PostgresStore implements Store {
 
   readonly users = {
     create: async (u: User) => {
-      await this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
-        failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, jsonb(u.roles), u.status,
-        u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt]);
+      try {
+        await this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
+          failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, jsonb(u.roles), u.status,
+          u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt]);
+      } catch (error) {
+        // 23505 unique_violation, on the login id's unique index (not the primary key).
+        const { code, constraint, detail } = error as { code?: string; constraint?: string; detail?: string };
+        if (code === '23505' && (constraint ?? detail ?? '').includes('login_id')) throw new LoginIdTakenError(u.loginId);
+        throw error;
+      }
     },
     get: async (id: string) => {
       const r = await this.one('SELECT * FROM users WHERE id = $1', [id]);

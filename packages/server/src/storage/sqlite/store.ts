@@ -5,6 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
+import { ensurePrivateFile, restrictToOwner } from '../../data-dir.js';
+import { LoginIdTakenError } from '../errors.js';
 import { ProcessLocks } from '../process-locks.js';
 import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
@@ -116,7 +118,13 @@ export interface SqliteStoreOptions {
 /** Opens (creating and migrating as needed) the SQLite store at `file` (`:memory:` for a private one). */
 export async function openSqliteStore(file: string, options: SqliteStoreOptions = {}): Promise<Store> {
   const { default: Sqlite } = await import('better-sqlite3');
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // SQLite creates a new file with the umask's mode (0644 under the usual 022) and its -wal and
+    // -shm files with the mode of the database file: a database made 0600 first keeps all three private.
+    ensurePrivateFile(file);
+    for (const companion of ['-wal', '-shm']) restrictToOwner(`${file}${companion}`);
+  }
   const db = new Sqlite(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -177,10 +185,16 @@ class SqliteStore implements Store {
 
   readonly users = {
     create: async (u: User) => {
-      this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
-        failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, json(u.roles), u.status,
-      u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt);
+      try {
+        this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
+          failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, json(u.roles), u.status,
+        u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt);
+      } catch (error) {
+        const { code, message } = error as { code?: string; message?: string };
+        if (code === 'SQLITE_CONSTRAINT_UNIQUE' && message?.includes('login_id')) throw new LoginIdTakenError(u.loginId);
+        throw error;
+      }
     },
     get: async (id: string) => {
       const r = this.one('SELECT * FROM users WHERE id = ?', id);

@@ -4,6 +4,7 @@ import type { Settings } from '../config.js';
 import type { Store } from '../storage/types.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
+import type { CoreEvents } from './events.js';
 import type { KeyManager } from './keys.js';
 import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
@@ -17,6 +18,8 @@ export interface Core {
   readonly keys: KeyManager;
   readonly tokens: TokenIssuer;
   readonly audit: AuditLog;
+  /** What observers (metrics) hear from core: tokens issued and refused, limits tripping. */
+  readonly events: CoreEvents;
   /** Rate limits and failure budgets (in Redis when `redisUrl` is set, else in process). */
   readonly protection: Protection;
   readonly log: Logger;

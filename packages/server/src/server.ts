@@ -32,6 +32,7 @@ import { RequestLog } from './http/request-log.js';
 import { registerTokenRoutes } from './http/token-routes.js';
 import { Metrics, serveMetrics, type MetricsListener } from './http/metrics.js';
 import { createLoggers, type Loggers } from './logger.js';
+import { markServing } from './running-server.js';
 import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
 import { timeStore, type StoreTimer } from './storage/timed-store.js';
 import type { Store } from './storage/types.js';
@@ -168,6 +169,8 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   const handle = await createCore(settings, { backgroundCheckpoints: true, ...(metrics ? { storeTimer: metrics.storeTimer } : {}), ...options });
   const { core, loggers } = handle;
   metrics?.observe(core);
+  // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
+  const unmarkServing = settings.databaseUrl || options.store ? undefined : markServing(settings.dataDir);
 
   const app = Fastify({
     loggerInstance: loggers.node,
@@ -221,6 +224,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       await metricsListener?.close();
       await app.close();
       await handle.close();
+      unmarkServing?.();
     },
   };
 }

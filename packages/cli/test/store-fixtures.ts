@@ -27,7 +27,8 @@ export const freshDir = (): string => mkdtempSync(join(tmpdir(), 'tessera-store-
 export async function startService(settings: SettingsInput): Promise<Running> {
   const server = await createServer(loadSettings({ port: 0, logLevel: 'silent', seedDemo: false, ...settings }, {}));
   const url = await server.listen();
-  return { url, server, close: () => server.close() };
+  let closing: Promise<void> | undefined;
+  return { url, server, close: () => (closing ??= server.close()) };
 }
 
 export interface Seed {

@@ -60,4 +60,25 @@ export function registerAdminStoreCommands(admin: Command): void {
       const { json } = command.optsWithGlobals<AdminOptions>();
       printRecord(json ? { ...report } : { ...report, rows: rowsLine(report.rows) }, Boolean(json));
     });
+
+  admin
+    .command('migrate')
+    .description('copy the embedded store of --data-dir into an empty PostgreSQL schema (the service must be stopped); same server key afterwards')
+    .requiredOption('--to <url>', 'the PostgreSQL database, postgres://user:password@host:5432/database')
+    .option('--schema <name>', 'the schema to create the tables in (TESSERA_DATABASE_SCHEMA, default public); it must hold no Tessera rows')
+    .action(async (options: { to: string; schema?: string }, command: Command) => {
+      if (command.optsWithGlobals<AdminOptions>().databaseUrl) {
+        throw new CommandError('tessera admin migrate copies the embedded store of --data-dir; name the PostgreSQL target with --to, not --database-url', ExitCode.Usage);
+      }
+      if (!/^postgres(ql)?:\/\/\S+$/.test(options.to)) throw new CommandError('--to must be a postgres:// URL', ExitCode.Usage);
+      const settings = { ...(await localSettings(command)), databaseUrl: undefined };
+      const { migrateToPostgres } = await import('tessera-server/bundle');
+      const report = await refusalsAsUsage(() => migrateToPostgres(settings, { url: options.to, schema: options.schema ?? settings.databaseSchema }));
+      const { json } = command.optsWithGlobals<AdminOptions>();
+      printRecord(json ? { ...report } : { schema: report.schema, rows: rowsLine(report.rows) }, Boolean(json));
+      const carry = report.serverKey.from === 'file'
+        ? `export TESSERA_SECRET_KEY="$(cat ${report.serverKey.file})"`
+        : 'keep TESSERA_SECRET_KEY as it is';
+      process.stderr.write(`Copied. Start the PostgreSQL nodes with the same server key (${carry}), TESSERA_DATABASE_URL and TESSERA_DATABASE_SCHEMA=${report.schema}.\n`);
+    });
 }

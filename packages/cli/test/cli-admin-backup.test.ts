@@ -5,10 +5,11 @@
  * on the data dir, without the server key, with another key, and a file that is no Tessera store;
  * it keeps the store it replaces. PostgreSQL is pointed to pg_dump.
  */
-import { copyFileSync, existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cli, tempHome } from './run-cli.js';
+import { binPath, cli, tempHome } from './run-cli.js';
 import { expectSeedWorks, freshDir, refreshAll, seedService, startService, type Running } from './store-fixtures.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -139,5 +140,34 @@ describe('tessera admin backup / restore', () => {
     const postgres = await cli(h, ['admin', 'backup', '--database-url', 'postgres://nobody@127.0.0.1:1/none', '--to', backupFile]);
     expect(postgres.code).toBe(2);
     expect(postgres.stderr).toContain('pg_dump');
+  });
+
+  it('sees a `tessera serve` process on the data dir until it stops (SIGTERM)', async () => {
+    const h = home();
+    const dirA = dir();
+    const backupFile = join(dir(), 'backup.db');
+    // Output to files, as under a service manager: no pipe keeps the process alive while it stops.
+    const logFile = join(dir(), 'serve.log');
+    const log = openSync(logFile, 'a');
+    cleanups.push(() => closeSync(log));
+    const serve = spawn(process.execPath, [binPath, 'serve', '--port', '0', '--data-dir', dirA, '--no-seed'], {
+      env: { ...process.env, TESSERA_LOG_LEVEL: 'silent' }, stdio: ['ignore', log, log],
+    });
+    const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
+    cleanups.push(() => serve.kill('SIGKILL'));
+    for (let waited = 0; !readFileSync(logFile, 'utf8').includes('listening at') && waited < 20_000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(readFileSync(join(dirA, 'tessera.pid'), 'utf8').trim()).toBe(String(serve.pid));
+    expect((await cli(h, ['admin', 'backup', '--data-dir', dirA, '--to', backupFile])).code).toBe(0);
+    const refused = await cli(h, ['admin', 'restore', '--data-dir', dirA, '--from', backupFile]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`a Tessera server (process ${serve.pid}) is running on ${dirA}`);
+
+    serve.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(existsSync(join(dirA, 'tessera.pid'))).toBe(false);
+    const restored = await cli(h, ['admin', 'restore', '--data-dir', dirA, '--from', backupFile]);
+    expect(restored.code, restored.stderr).toBe(0);
   });
 });

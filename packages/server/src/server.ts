@@ -189,9 +189,9 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   installCorrelation(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);
+  metrics?.instrument(app);
   registerHealthRoutes(app, core);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
-  metrics?.instrument(app);
   registerProfileRoutes(app, core);
   registerConnectionRoutes(app, core);
   registerAppSecretsRoutes(app, core);

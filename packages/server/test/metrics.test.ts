@@ -49,6 +49,7 @@ describe('GET /metrics on the metrics listener', () => {
     wrongSecretCode = codes[0]!;
     expect(codes).toEqual([wrongSecretCode, wrongSecretCode, 429]);
     expect((await fetch(`${t.url}/profile/identity/v4/Users/${userId}`)).status).toBe(401);
+    expect((await fetch(`${t.url}/no-such-page-${userId}`)).status).toBe(404);
     const response = await fetch(t.server.metricsUrl!);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -79,6 +80,7 @@ describe('GET /metrics on the metrics listener', () => {
     expect(sample(text, 'tessera_http_request_duration_seconds_count', { route: '/oauth2/v0/token', status_code: '429' })).toBe(1);
     expect(sample(text, 'tessera_http_request_duration_seconds_bucket', { route: '/oauth2/v0/token', status_code: '200', le: '+Inf' })).toBe(5);
     expect(text).toMatch(/route="\/profile\/identity\/v4\/Users\/:[a-zA-Z]+"/);
+    expect(sample(text, 'tessera_http_request_duration_seconds_count', { method: 'GET', route: 'unmatched', status_code: '404' })).toBe(1);
     expect(text).not.toContain(userId);
     expect(text).not.toContain(app.clientId);
   });

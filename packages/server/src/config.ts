@@ -52,6 +52,15 @@ export const SettingsSchema = z.object({
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log one line per request (off keeps the token path lean; audit events are kept either way). */
   logRequests: bool.default(true),
+  /**
+   * Prometheus metrics on a listener of their own (`GET /metrics`), off when unset; never on the
+   * public port. `0` picks a free port.
+   */
+  metricsPort: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Address of the metrics listener: loopback by default (the scraper runs beside the node, or set an internal address). */
+  metricsHost: z.string().min(1).default('127.0.0.1'),
+  /** When set, a scrape must send `Authorization: Bearer <metricsToken>`. */
+  metricsToken: z.string().min(16, 'TESSERA_METRICS_TOKEN must be at least 16 characters').optional(),
   /** Shifts the server clock, seconds (to see expiries without waiting). */
   clockOffsetSeconds: z.coerce.number().int().default(0),
   seedDemo: bool.default(true),
@@ -140,6 +149,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   expiresInFormat: 'TESSERA_EXPIRES_IN_FORMAT', refreshRotation: 'TESSERA_REFRESH_ROTATION',
   rotationGraceSeconds: 'TESSERA_ROTATION_GRACE_SECONDS', signingAlg: 'TESSERA_SIGNING_ALG',
   maxFailedLogins: 'TESSERA_MAX_FAILED_LOGINS', lockoutSeconds: 'TESSERA_LOCKOUT_SECONDS',
+  metricsPort: 'TESSERA_METRICS_PORT', metricsHost: 'TESSERA_METRICS_HOST', metricsToken: 'TESSERA_METRICS_TOKEN',
   bodyLimit: 'TESSERA_BODY_LIMIT', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',

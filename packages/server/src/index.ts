@@ -19,3 +19,5 @@ export { MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterSt
 export { openRedisRateLimiter } from './core/redis-rate-limiter.js';
 export type { Protection, Attempt } from './core/protection.js';
 export type { SigningAlg } from './core/keys.js';
+export { backupStore, restoreStore, backupKeyFile, StoreFileError, type BackupReport, type RestoreReport } from './store-backup.js';
+export { migrateToPostgres, type MigrationReport } from './store-migration.js';

@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Settings } from './config.js';
 import { AuditLog } from './core/audit.js';
+import { CoreEvents } from './core/events.js';
 import { offsetClock, type Clock } from './core/clock.js';
 import type { Core } from './core/context.js';
 import { KeyManager } from './core/keys.js';
@@ -14,7 +15,7 @@ import { startMaintenance, type Maintenance } from './core/maintenance.js';
 import { Protection } from './core/protection.js';
 import { MemoryRateLimiter, type RateLimiter } from './core/rate-limiter.js';
 import { ServerKeys } from './core/secrets.js';
-import { TokenEndpoint } from './core/token-endpoint.js';
+import { builtInGrants, TokenEndpoint } from './core/token-endpoint.js';
 import { TokenStandings } from './core/token-standing.js';
 import { TokenIssuer } from './core/tokens.js';
 import { ensureDataDir, loadServerSecret } from './data-dir.js';
@@ -31,8 +32,11 @@ import { registerProfileRoutes } from './http/profile-routes.js';
 import { RequestLog } from './http/request-log.js';
 import { registerTokenRoutes } from './http/token-routes.js';
 import { hstsHeaders, installHsts } from './http/transport-security.js';
+import { Metrics, serveMetrics, type MetricsListener } from './http/metrics.js';
 import { createLoggers, type Loggers } from './logger.js';
+import { markServing } from './running-server.js';
 import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
+import { timeStore, type StoreTimer } from './storage/timed-store.js';
 import type { Store } from './storage/types.js';
 import { loadTls } from './tls.js';
 
@@ -52,6 +56,8 @@ export interface ServerOptions {
    * `createServer`, off for short-lived tools).
    */
   backgroundCheckpoints?: boolean;
+  /** Hears the duration of every store operation (metrics); the store is used as it is without it. */
+  storeTimer?: StoreTimer;
 }
 
 export interface TesseraServer {
@@ -59,8 +65,10 @@ export interface TesseraServer {
   readonly core: Core;
   /** The node's background work: key reloads, and the sweeper turn (scheduled rotation, sweep). */
   readonly maintenance: Maintenance;
-  /** Starts listening; answers the base URL. */
+  /** Starts listening (and the metrics listener when `metricsPort` is set); answers the base URL. */
   listen(): Promise<string>;
+  /** `http://host:port/metrics` once listening with `metricsPort` set. */
+  readonly metricsUrl: string | undefined;
   close(): Promise<void>;
 }
 
@@ -95,18 +103,21 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
   const limiter = await openRateLimiter(settings, clock);
-  const { store, keys } = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
+  const opened = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
     await limiter.close();
     throw error;
   });
+  const { keys } = opened;
+  const store = options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store;
 
   let geolocation = settings.geolocation?.replace(/\/+$/, '');
   const audit = new AuditLog(store.audit, clock, loggers.node);
+  const events = new CoreEvents();
   const core: Core = {
-    settings, clock, store, serverKeys, keys, audit,
+    settings, clock, store, serverKeys, keys, audit, events,
     tokens: new TokenIssuer(keys, clock, settings),
     standings: new TokenStandings(store.apps, clock, settings.tokenStatusCacheSeconds),
-    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value)),
+    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events),
     log: loggers.node,
     geolocation: () => {
       if (!geolocation) throw new Error('the geolocation is known once the server listens');
@@ -155,8 +166,14 @@ async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLi
 
 export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
   const tls = await loadTls(settings);
-  const handle = await createCore(settings, { backgroundCheckpoints: true, ...options });
+  const grants = builtInGrants();
+  // Metrics only when asked for: without them no request or store operation is timed.
+  const metrics = settings.metricsPort !== undefined ? new Metrics(grants.grantTypes) : undefined;
+  const handle = await createCore(settings, { backgroundCheckpoints: true, ...(metrics ? { storeTimer: metrics.storeTimer } : {}), ...options });
   const { core, loggers } = handle;
+  metrics?.observe(core);
+  // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
+  const unmarkServing = settings.databaseUrl || options.store ? undefined : markServing(settings.dataDir);
 
   const app = Fastify({
     loggerInstance: loggers.node,
@@ -178,21 +195,29 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   if (tls) installHsts(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);
+  metrics?.instrument(app);
   registerHealthRoutes(app, core);
-  registerTokenRoutes(app, core, new TokenEndpoint(core));
+  registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerProfileRoutes(app, core);
   registerConnectionRoutes(app, core);
   registerAppSecretsRoutes(app, core);
   registerAdminApiRoutes(app, core);
   registerAdminConsoleRoutes(app);
   const maintenance = startMaintenance(core);
+  let metricsListener: MetricsListener | undefined;
 
   return {
     app,
     core,
     maintenance,
+    get metricsUrl() {
+      return metricsListener?.url;
+    },
     async listen() {
       await app.listen({ host: settings.host, port: settings.port });
+      if (metrics && settings.metricsPort !== undefined) {
+        metricsListener = await serveMetrics(metrics, { host: settings.metricsHost, port: settings.metricsPort, token: settings.metricsToken });
+      }
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : settings.port;
       const host = settings.host === '0.0.0.0' || settings.host === '::' ? 'localhost' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
@@ -202,8 +227,10 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     },
     async close() {
       await maintenance.stop();
+      await metricsListener?.close();
       await app.close();
       await handle.close();
+      unmarkServing?.();
     },
   };
 }

@@ -10,6 +10,7 @@ import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
 import { CommandError, printRecord, printTable, readStdin } from '../output.js';
 import { registerAdminKeyCommands } from './admin-keys.js';
+import { registerAdminStoreCommands } from './admin-store.js';
 import { readSecret } from '../secret-input.js';
 
 export interface AdminOptions {
@@ -274,6 +275,7 @@ export function registerAdminCommands(program: Command): void {
     });
 
   registerAdminKeyCommands(admin);
+  registerAdminStoreCommands(admin);
 
   const companies = admin.command('companies').description('companies (tenants)');
   companies

@@ -14,6 +14,7 @@ export function registerServeCommand(program: Command): void {
     .option('--https', 'serve HTTPS with a self-signed certificate for localhost (TESSERA_HTTPS)')
     .option('--tls-cert <file>', 'PEM certificate (TESSERA_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key (TESSERA_TLS_KEY)')
+    .option('--metrics-port <port>', 'serve Prometheus metrics at http://TESSERA_METRICS_HOST:PORT/metrics, off when absent (TESSERA_METRICS_PORT)', undefined)
     .option('--no-seed', 'do not create demo data on an empty store')
     .addHelpText('after', '\nEvery setting can also come from its TESSERA_* environment variable; see docs/configuration.md.')
     .action(async (options: Record<string, string | boolean | undefined>) => {
@@ -29,13 +30,14 @@ export function registerServeCommand(program: Command): void {
         tlsCert: options.tlsCert as string | undefined,
         tlsKey: options.tlsKey as string | undefined,
         seedDemo: options.seed === false ? false : undefined,
+        metricsPort: options.metricsPort as string | undefined,
       });
       const server = await createServer(settings);
       // Seeded before listening: nothing (a load balancer's /readyz included) gets an answer before the first-start data exists.
       const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
       const url = await server.listen();
       const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
-        `  admin console: ${url}/admin`];
+        `  admin console: ${url}/admin`, ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : [])];
       if (seed) {
         lines.push(
           '', 'First start: demo data created. These values are shown only now:',

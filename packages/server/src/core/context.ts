@@ -4,6 +4,7 @@ import type { Settings } from '../config.js';
 import type { Store } from '../storage/types.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
+import type { CoreEvents } from './events.js';
 import type { KeyManager } from './keys.js';
 import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
@@ -20,6 +21,8 @@ export interface Core {
   /** Whether a token's app, secret, connection, user and company still stand (token-standing.ts). */
   readonly standings: TokenStandings;
   readonly audit: AuditLog;
+  /** What observers (metrics) hear from core: tokens issued and refused, limits tripping. */
+  readonly events: CoreEvents;
   /** Rate limits and failure budgets (in Redis when `redisUrl` is set, else in process). */
   readonly protection: Protection;
   readonly log: Logger;

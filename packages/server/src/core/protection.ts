@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import { TesseraCodes, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
 import type { AuditLog } from './audit.js';
+import type { CoreEvents } from './events.js';
 import { ConcurError } from './errors.js';
 import type { CounterUpdate, RateLimiter } from './rate-limiter.js';
 
@@ -54,6 +55,8 @@ export class Protection {
     private readonly log: Logger,
     /** Keyed digest for counter names made of what people type (login ids), so they are not stored in clear. */
     private readonly digest: (value: string) => string,
+    /** Where a tripped limit is announced (metrics). */
+    private readonly events?: CoreEvents,
   ) {}
 
   /**
@@ -148,6 +151,7 @@ export class Protection {
 
   /** Once per window and limit: the moment a limit trips goes to the audit trail (not every 429 after it). */
   private noteTripped(check: Check, attempt: Attempt): void {
+    this.events?.rateLimitTripped(check.name);
     this.audit.record({
       action: 'token.rate-limited', outcome: 'failure', correlationId: attempt.correlationId, code: TesseraCodes.rateLimited,
       appId: attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,

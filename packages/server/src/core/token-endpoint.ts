@@ -58,6 +58,7 @@ export class TokenEndpoint {
       if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
       const outcome = await handler.handle({ core: this.core, app, secretId, params, meta });
       this.noteUse(app);
+      this.core.events.tokenIssued(grantType, params.credtype);
       this.core.audit.record({
         action: 'token.issued', outcome: 'success', correlationId: meta.correlationId, appId: app.id,
         companyId: outcome.principal.companyId, principalId: outcome.principal.id, actorType: outcome.principal.type,
@@ -80,9 +81,11 @@ export class TokenEndpoint {
    * refusals that happen before `handle` (not a form, body too large, credentials in the query).
    */
   recordRefusal(error: ConcurError, meta: RequestMeta, params: Record<string, string> = {}, app?: App): void {
-    // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
-    if (this.audited.has(error) || error.code === TesseraCodes.rateLimited) return;
+    if (this.audited.has(error)) return;
     this.audited.add(error);
+    this.core.events.tokenRefused(params.grant_type, error.code);
+    // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
+    if (error.code === TesseraCodes.rateLimited) return;
     this.core.audit.record({
       action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
       companyId: app?.companyId ?? null, code: error.code,

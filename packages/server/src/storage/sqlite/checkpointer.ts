@@ -46,6 +46,9 @@ export function startCheckpointer(file: string, intervalMs: number, onError: (me
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   return {
     async stop() {
+      // Held while it stops: otherwise a process with nothing else to do exits before the
+      // worker does, and whatever awaits close() never runs.
+      worker.ref();
       worker.postMessage('stop');
       await exited;
     },

@@ -253,7 +253,11 @@ export const NewUserSchema = z.object({
 
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
-  if (await core.store.users.findByLoginId(fields.loginId)) throw invalidField('loginId', 'this login id is taken');
+  await core.protection.admitUserCreation(ctx.admin.company.id);
+  if (await core.store.users.findByLoginId(fields.loginId)) {
+    await core.protection.recordTakenLoginId(ctx.admin.company.id, ctx.correlationId);
+    throw invalidField('loginId', 'this login id is taken');
+  }
   const user = await createUser(core, {
     companyId: ctx.admin.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),

@@ -44,8 +44,11 @@ export class TokenEndpoint {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
       const credentials = readClientCredentials(params, request.authorization);
+      const conversion = grantType === 'password' && params.credtype === 'authtoken';
       attempt = {
-        clientId: credentials.clientId, loginId: grantType === 'password' ? params.username : undefined, address: meta.ip, correlationId: meta.correlationId,
+        door: 'token', clientId: credentials.clientId, address: meta.ip, correlationId: meta.correlationId,
+        loginId: grantType === 'password' && !conversion ? params.username : undefined,
+        companyId: conversion ? params.username : undefined,
       };
       await this.core.protection.admit(attempt);
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.

@@ -17,4 +17,5 @@ export { startMaintenance, type Maintenance } from './core/maintenance.js';
 export { MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterState } from './core/rate-limiter.js';
 export { openRedisRateLimiter } from './core/redis-rate-limiter.js';
 export type { Protection, Attempt } from './core/protection.js';
+export type { HashingGate } from './core/hashing-gate.js';
 export type { SigningAlg } from './core/keys.js';

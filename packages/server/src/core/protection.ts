@@ -41,8 +41,33 @@ export interface Attempt {
   correlationId: string;
 }
 
-/** What failed: the client's own credentials, or a password / request token it presented. */
-export type FailureKind = 'client' | 'password';
+/**
+ * What failed: the client's own credentials, a password / request token it presented, or an
+ * attempt refused because the login id is locked through this client.
+ */
+export type FailureKind = 'client' | 'password' | 'locked-here';
+
+/**
+ * Code 14 because the login id is locked through this client (not a password that was checked).
+ * It spends the client's and the address's budgets, never the login id's over every client: so
+ * hammering one locked client cannot turn its lock into a lock everywhere.
+ */
+export class LockedThroughClient extends ConcurError {
+  constructor(resetInMs: number) {
+    super(14, { detail: `locked through this client for ${Math.ceil(resetInMs / 1000)} s more` });
+  }
+}
+
+/** Refusals that spend a budget: wrong client credentials, wrong passwords or request tokens, locked accounts. */
+const guessCodes: ReadonlyMap<number, FailureKind> = new Map([
+  [61, 'client'], [64, 'client'], [5, 'password'], [14, 'password'], [136, 'password'],
+]);
+
+/** The failure kind of a refusal that spends a budget, or undefined for one that is no guess. */
+export function failureKindOf(error: ConcurError): FailureKind | undefined {
+  if (error instanceof LockedThroughClient) return 'locked-here';
+  return guessCodes.get(error.code);
+}
 
 export type ProtectionSettings = Pick<Settings,
   'rateLimitWindowSeconds' | 'rateLimitPerClient' | 'rateLimitPerAddress' | 'failureWindowSeconds'
@@ -107,7 +132,7 @@ export class Protection {
         detail: `${exceeded.name} limit of ${exceeded.limit} reached`,
       });
     }
-    if (locked) throw new ConcurError(14, { detail: `locked through this client for ${Math.ceil(locked.resetInMs / 1000)} s more` });
+    if (locked) throw new LockedThroughClient(locked.resetInMs);
   }
 
   /** Counts a failed client authentication or password against the budgets of the attempt. */

@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { TesseraCodes } from 'tessera-protocol';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
-import type { Attempt } from './protection.js';
+import { failureKindOf, type Attempt } from './protection.js';
 import { constantTimeEqual } from './secrets.js';
 import { authenticateUser, isLocked, WebServicesAdministrator } from './users.js';
 import type { AdminSession, Company, User } from '../storage/types.js';
@@ -60,9 +60,6 @@ export async function adminIdentityOf(core: Core, userId: string, via: AdminIden
   return { user, company, via };
 }
 
-/** Refusals of admin sign-in that spend the sign-in failure budgets: a wrong password, a locked account. */
-const guessCodes = new Set([5, 14]);
-
 /**
  * Checks a login id and password and that the user administers; audits either outcome. The
  * address's request limit and failure budgets of admin sign-in, and the login id's lock through
@@ -82,7 +79,8 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
     return identity;
   } catch (error) {
     if (error instanceof ConcurError) {
-      if (guessCodes.has(error.code)) await core.protection.recordFailure(attempt, 'password');
+      const failure = failureKindOf(error);
+      if (failure) await core.protection.recordFailure(attempt, failure);
       // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
       if (error.code !== TesseraCodes.rateLimited) {
         const user = await core.store.users.findByLoginId(loginId);

@@ -45,8 +45,18 @@ export const SettingsSchema = z.object({
   refreshRotation: bool.default(false),
   rotationGraceSeconds: seconds.default(60),
   signingAlg: z.enum(['RS256', 'ES256', 'EdDSA']).default('RS256'),
+  /** Failed passwords for one login id through one client (an app, or the admin console) before that client's lock (code 14). */
   maxFailedLogins: z.coerce.number().int().min(1).default(5),
+  /** Failed passwords for one login id through every client together before the user is locked everywhere (code 14, kept in the store). */
+  maxFailedLoginsAnyClient: z.coerce.number().int().min(1).default(20),
+  /** How long a lock lasts (either kind), seconds. */
   lockoutSeconds: seconds.default(15 * 60),
+  /** Password hashes (scrypt) checked at once in this process; more wait in a queue. */
+  passwordHashConcurrency: z.coerce.number().int().min(1).max(64).default(4),
+  /** Password checks that may wait for a turn; past it a sign-in is answered 429 at once. */
+  passwordHashQueue: z.coerce.number().int().min(0).max(10_000).default(64),
+  /** Longest wait for a turn to check a password, ms; then 429. */
+  passwordHashWaitMs: z.coerce.number().int().min(1).max(60_000).default(2000),
   /** Largest accepted token request body, bytes. */
   bodyLimit: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -107,6 +117,12 @@ export const SettingsSchema = z.object({
   failureBudgetPerLoginId: z.coerce.number().int().min(0).default(20),
   /** Failed client authentications and passwords from one address per window; then 429. 0: no budget. */
   failureBudgetPerAddress: z.coerce.number().int().min(0).default(200),
+  /** Admin sign-in (console and `POST /admin/api/token`): most attempts per address per rate-limit window; 0 for no limit. */
+  adminSignInRatePerAddress: z.coerce.number().int().min(0).default(30),
+  /** Admin sign-in: failed sign-ins per address per failure window; then 429. 0: no budget. */
+  adminFailureBudgetPerAddress: z.coerce.number().int().min(0).default(20),
+  /** Users created with a login id that is already taken (in any company) per company per failure window; then 429. 0: no budget. */
+  takenLoginIdBudgetPerCompany: z.coerce.number().int().min(0).default(20),
 
   /** How often the sweeper deletes expired rows, seconds (one node at a time); 0 turns it off. */
   sweepIntervalSeconds: z.coerce.number().int().min(0).default(300),
@@ -148,7 +164,9 @@ const envNames: Record<keyof SettingsInput, string> = {
   requestTokenTtl: 'TESSERA_REQUEST_TOKEN_TTL', requestTokenMaxUses: 'TESSERA_REQUEST_TOKEN_MAX_USES',
   expiresInFormat: 'TESSERA_EXPIRES_IN_FORMAT', refreshRotation: 'TESSERA_REFRESH_ROTATION',
   rotationGraceSeconds: 'TESSERA_ROTATION_GRACE_SECONDS', signingAlg: 'TESSERA_SIGNING_ALG',
-  maxFailedLogins: 'TESSERA_MAX_FAILED_LOGINS', lockoutSeconds: 'TESSERA_LOCKOUT_SECONDS',
+  maxFailedLogins: 'TESSERA_MAX_FAILED_LOGINS', maxFailedLoginsAnyClient: 'TESSERA_MAX_FAILED_LOGINS_ANY_CLIENT',
+  lockoutSeconds: 'TESSERA_LOCKOUT_SECONDS', passwordHashConcurrency: 'TESSERA_PASSWORD_HASH_CONCURRENCY',
+  passwordHashQueue: 'TESSERA_PASSWORD_HASH_QUEUE', passwordHashWaitMs: 'TESSERA_PASSWORD_HASH_WAIT_MS',
   metricsPort: 'TESSERA_METRICS_PORT', metricsHost: 'TESSERA_METRICS_HOST', metricsToken: 'TESSERA_METRICS_TOKEN',
   bodyLimit: 'TESSERA_BODY_LIMIT', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
@@ -160,6 +178,8 @@ const envNames: Record<keyof SettingsInput, string> = {
   rateLimitPerAddress: 'TESSERA_RATE_LIMIT_PER_ADDRESS', failureWindowSeconds: 'TESSERA_FAILURE_WINDOW_SECONDS',
   failureBudgetPerClient: 'TESSERA_FAILURE_BUDGET_PER_CLIENT', failureBudgetPerLoginId: 'TESSERA_FAILURE_BUDGET_PER_LOGIN_ID',
   failureBudgetPerAddress: 'TESSERA_FAILURE_BUDGET_PER_ADDRESS',
+  adminSignInRatePerAddress: 'TESSERA_ADMIN_SIGN_IN_RATE_PER_ADDRESS', adminFailureBudgetPerAddress: 'TESSERA_ADMIN_FAILURE_BUDGET_PER_ADDRESS',
+  takenLoginIdBudgetPerCompany: 'TESSERA_TAKEN_LOGIN_ID_BUDGET_PER_COMPANY',
   sweepIntervalSeconds: 'TESSERA_SWEEP_INTERVAL_SECONDS', auditRetentionDays: 'TESSERA_AUDIT_RETENTION_DAYS',
   endedConnectionRetentionDays: 'TESSERA_ENDED_CONNECTION_RETENTION_DAYS',
   keyRotationDays: 'TESSERA_KEY_ROTATION_DAYS', keyPropagationSeconds: 'TESSERA_KEY_PROPAGATION_SECONDS',

@@ -18,6 +18,7 @@ export { startMaintenance, type Maintenance } from './core/maintenance.js';
 export { MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterState } from './core/rate-limiter.js';
 export { openRedisRateLimiter } from './core/redis-rate-limiter.js';
 export type { Protection, Attempt } from './core/protection.js';
+export type { HashingGate } from './core/hashing-gate.js';
 export type { SigningAlg } from './core/keys.js';
 export { backupStore, restoreStore, backupKeyFile, StoreFileError, type BackupReport, type RestoreReport } from './store-backup.js';
 export { migrateToPostgres, type MigrationReport } from './store-migration.js';

@@ -12,6 +12,7 @@ import { offsetClock, type Clock } from './core/clock.js';
 import type { Core } from './core/context.js';
 import { KeyManager } from './core/keys.js';
 import { startMaintenance, type Maintenance } from './core/maintenance.js';
+import { HashingGate } from './core/hashing-gate.js';
 import { Protection } from './core/protection.js';
 import { MemoryRateLimiter, type RateLimiter } from './core/rate-limiter.js';
 import { ServerKeys } from './core/secrets.js';
@@ -118,6 +119,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     tokens: new TokenIssuer(keys, clock, settings),
     standings: new TokenStandings(store.apps, clock, settings.tokenStatusCacheSeconds),
     protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events),
+    passwordHashing: new HashingGate(settings),
     log: loggers.node,
     geolocation: () => {
       if (!geolocation) throw new Error('the geolocation is known once the server listens');

@@ -166,34 +166,38 @@ describe('the user lock (code 14)', () => {
   const clock = new ManualClock(Date.parse('2026-03-01T00:00:00Z'));
   const password = 'right password';
   beforeAll(async () => {
-    t = await startTestServer({ clock, settings: { ...loose, maxFailedLogins: 3, lockoutSeconds: 600, failureBudgetPerLoginId: 6 } });
+    t = await startTestServer({ clock, settings: { ...loose, maxFailedLogins: 3, maxFailedLoginsAnyClient: 10, lockoutSeconds: 600, failureBudgetPerLoginId: 6 } });
     await makeAdmin(t, 'lock-admin');
   });
   afterAll(() => t.close());
 
-  it('locks after repeated failures, shows the lock in the admin API, and an administrator lifts it (and the login budget)', async () => {
-    const app = await makeApp(t);
+  it('locks a login id through the client that failed only; the user goes on through another; an administrator lifts it', async () => {
+    const appA = await makeApp(t, { name: 'Client A' });
+    const appB = await makeApp(t, { name: 'Client B' });
     const user = await makeUser(t, `locked-${randomUUID()}@example.com`, password);
-    const attempt = (pw: string) => postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, pw));
-    expectConcurError(await attempt('wrong 1'), 5);
-    expectConcurError(await attempt('wrong 2'), 5);
-    expectConcurError(await attempt('wrong 3'), 14);
-    expectConcurError(await attempt(password), 14);
+    const through = (app: { clientId: string; clientSecret: string }, pw: string) =>
+      postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, pw));
+    expectConcurError(await through(appA, 'wrong 1'), 5);
+    expectConcurError(await through(appA, 'wrong 2'), 5);
+    expectConcurError(await through(appA, 'wrong 3'), 14);
+    expectConcurError(await through(appA, password), 14);
+    // Client A's failures do not lock the user out of client B.
+    expect((await through(appB, password)).status).toBe(200);
+    expectConcurError(await through(appA, password), 14);
 
     const admin = new AdminClient(t.url);
     expect((await admin.signIn('lock-admin')).status).toBe(200);
     const listed = (await admin.get('/users')).body.items.find((u: { id: string }) => u.id === user.id);
-    expect(listed).toMatchObject({ locked: true, status: 'locked', failedLogins: 3, lockedUntil: new Date(clock.now() + 600_000).toISOString() });
+    expect(listed).toMatchObject({ locked: false, status: 'active' });
 
-    // Hammering the locked account spends the login id's budget too: 429 from then on.
-    expectConcurError(await attempt(password), 14);
-    expectConcurError(await attempt(password), 14);
-    expectRateLimited(await attempt(password), 900);
+    // Hammering the account locked through A does not spend the login id's budget over every client (6).
+    for (let i = 0; i < 6; i++) expectConcurError(await through(appA, password), 14);
+    expect((await through(appB, password)).status).toBe(200);
 
     const unlocked = await admin.post(`/users/${user.id}/unlock`);
     expect(unlocked.status).toBe(200);
     expect(unlocked.body).toMatchObject({ locked: false, status: 'active', failedLogins: 0, lockedUntil: null });
-    expect((await attempt(password)).status).toBe(200);
+    expect((await through(appA, password)).status).toBe(200);
   });
 
   it('lifts by itself after lockoutSeconds, and the count starts over', async () => {
@@ -209,6 +213,53 @@ describe('the user lock (code 14)', () => {
   });
 });
 
+describe('the user lock over every client', () => {
+  it('maxFailedLoginsAnyClient wrong passwords spread over clients lock the user everywhere, shown in the admin API', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-01T00:00:00Z'));
+    const password = 'right password';
+    const t = await startTestServer({ clock, settings: { ...loose, maxFailedLogins: 3, maxFailedLoginsAnyClient: 10, lockoutSeconds: 600 } });
+    try {
+      await makeAdmin(t, 'spread-admin');
+      const user = await makeUser(t, `spread-${randomUUID()}@example.com`, password);
+      const through = (app: { clientId: string; clientSecret: string }, pw: string) =>
+        postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, pw));
+      // Two wrong passwords through each of five clients (never one client's lock): the tenth locks the user.
+      const clients = [];
+      for (let i = 0; i < 5; i++) clients.push(await makeApp(t));
+      for (const [i, app] of clients.entries()) {
+        expectConcurError(await through(app, 'wrong'), 5);
+        expectConcurError(await through(app, 'wrong'), i === clients.length - 1 ? 14 : 5);
+      }
+      expectConcurError(await through(await makeApp(t), password), 14);
+      const admin = new AdminClient(t.url);
+      await admin.signIn('spread-admin');
+      const listed = (await admin.get('/users')).body.items.find((u: { id: string }) => u.id === user.id);
+      expect(listed).toMatchObject({ locked: true, status: 'locked', failedLogins: 10, lockedUntil: new Date(clock.now() + 600_000).toISOString() });
+      await admin.post(`/users/${user.id}/unlock`);
+      expect((await through(clients[0]!, password)).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('request-token failures are budgeted per app and company', () => {
+  it("one app's wrong request tokens block that app's conversions for the company, not another app's", async () => {
+    const t = await startTestServer({ settings: { ...loose, failureBudgetPerLoginId: 2 } });
+    try {
+      const appX = await makeApp(t, { name: 'X' });
+      const appY = await makeApp(t, { name: 'Y' });
+      const x = await makeRequestToken(t, appX.clientId);
+      const y = await makeRequestToken(t, appY.clientId);
+      for (let i = 0; i < 2; i++) expectConcurError(await postToken(t.url, authtokenForm(appX.clientId, appX.clientSecret, x.companyUUID, `at-wrong-${i}`)), 136);
+      expectRateLimited(await postToken(t.url, authtokenForm(appX.clientId, appX.clientSecret, x.companyUUID, x.requestToken)), 900);
+      expect((await postToken(t.url, authtokenForm(appY.clientId, appY.clientSecret, y.companyUUID, y.requestToken))).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 const redisMissing = await redisProblem();
 const skipRedis = skipWithoutServices('protections shared through Redis', [redisMissing]);
 
@@ -220,7 +271,7 @@ describe.skipIf(skipRedis)('counters in Redis, shared by two nodes on one store'
     shared = await openSharedStore();
     const settings: SettingsInput = {
       ...loose, secretKey: `shared-${randomUUID()}`, redisUrl: testRedisUrl, redisKeyPrefix: `tessera-test:${randomUUID()}:`,
-      rateLimitPerClient: 6, failureBudgetPerClient: 3,
+      rateLimitPerClient: 6, failureBudgetPerClient: 3, adminFailureBudgetPerAddress: 3, maxFailedLogins: 2,
     };
     a = await startTestServer({ settings, store: shared.stores[0] });
     b = await startTestServer({ settings, store: shared.stores[1] });
@@ -249,6 +300,21 @@ describe.skipIf(skipRedis)('counters in Redis, shared by two nodes on one store'
     expectConcurError(await wrongSecret(b.url, app), 64);
     expectRateLimited(await clientCredentials(a.url, app), 900);
   });
+
+  it("spends an address's admin sign-in budget and a login id's lock through one client on every node", async () => {
+    const { loginId } = await makeAdmin(a, `shared-${randomUUID()}`);
+    const signIn = (node: TestServer, password: string) => new AdminClient(node.url).request('POST', '/admin/api/token', { loginId: `${loginId}-${password}`, password });
+    expectConcurError(await signIn(a, 'wrong-1'), 5);
+    expectConcurError(await signIn(b, 'wrong-2'), 5);
+    expectConcurError(await signIn(a, 'wrong-3'), 5);
+    expectRateLimited(await new AdminClient(b.url).request('POST', '/admin/api/token', { loginId, password: 'correct horse battery' }), 900);
+
+    const app = await makeApp(a);
+    const user = await makeUser(a, `shared-lock-${randomUUID()}@example.com`, 'right password');
+    expectConcurError(await postToken(a.url, passwordForm(app.clientId, app.clientSecret, user.loginId, 'wrong')), 5);
+    expectConcurError(await postToken(b.url, passwordForm(app.clientId, app.clientSecret, user.loginId, 'wrong')), 14);
+    expectConcurError(await postToken(a.url, passwordForm(app.clientId, app.clientSecret, user.loginId, 'right password')), 14);
+  });
 });
 
 describe('when the counters cannot be reached', () => {
@@ -269,10 +335,11 @@ describe('when the counters cannot be reached', () => {
     const log = { warn: (_details: object, message: string) => warnings.push(message) } as unknown as Logger;
     const audit = { record: () => undefined } as unknown as AuditLog;
     const protection = new Protection(down, loadSettings({ rateLimitPerClient: 1, failureBudgetPerClient: 1 }, {}), audit, log, (v) => v);
-    const attempt = { clientId: randomUUID(), loginId: 'someone', address: '203.0.113.9', correlationId: 'c-1' };
+    const attempt = { door: 'token' as const, clientId: randomUUID(), loginId: 'someone', address: '203.0.113.9', correlationId: 'c-1' };
     for (let i = 0; i < 5; i++) {
       await expect(protection.admit(attempt)).resolves.toBeUndefined();
       await protection.recordFailure(attempt, 'password');
+      await expect(protection.recordWrongPassword(attempt)).resolves.toBe(false);
     }
     await protection.forgetLoginFailures('someone');
     expect(warnings).toEqual(['rate-limit counters unavailable: requests pass unlimited']);

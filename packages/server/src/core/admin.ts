@@ -255,7 +255,11 @@ export const NewUserSchema = z.object({
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
   const loginIdTaken = () => invalidField('loginId', 'this login id is taken');
-  if (await core.store.users.findByLoginId(fields.loginId)) throw loginIdTaken();
+  await core.protection.admitUserCreation(ctx.admin.company.id);
+  if (await core.store.users.findByLoginId(fields.loginId)) {
+    await core.protection.recordTakenLoginId(ctx.admin.company.id, ctx.correlationId);
+    throw loginIdTaken();
+  }
   const user = await createUser(core, {
     companyId: ctx.admin.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),

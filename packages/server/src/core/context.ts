@@ -5,6 +5,7 @@ import type { Store } from '../storage/types.js';
 import type { AuditLog } from './audit.js';
 import type { Clock } from './clock.js';
 import type { CoreEvents } from './events.js';
+import type { HashingGate } from './hashing-gate.js';
 import type { KeyManager } from './keys.js';
 import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
@@ -25,6 +26,8 @@ export interface Core {
   readonly events: CoreEvents;
   /** Rate limits and failure budgets (in Redis when `redisUrl` is set, else in process). */
   readonly protection: Protection;
+  /** The process-wide bound on concurrent password hashing (scrypt). */
+  readonly passwordHashing: HashingGate;
   readonly log: Logger;
   /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
   geolocation(): string;

@@ -43,7 +43,7 @@ const inactive = (): Introspection => ({ active: false });
 /** The app behind the client credentials of the request: 61/64 (budgeted like the token endpoint), 59 when disabled. */
 async function authenticateCaller(core: Core, request: IntrospectionRequest): Promise<App> {
   const credentials = readClientCredentials(request.params, request.authorization);
-  const attempt: Attempt = { clientId: credentials.clientId, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
+  const attempt: Attempt = { door: 'token', clientId: credentials.clientId, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
   await core.protection.admit(attempt);
   try {
     const client = await findClient(core, credentials);

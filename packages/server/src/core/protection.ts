@@ -1,16 +1,22 @@
 /**
- * The token endpoint's protections (issue 6; DESIGN.md "Lessons": budget failed attempts per
- * client and per address; PROTOCOL.md Decision 2: rate limited → 429 with `Retry-After`):
+ * The protections of the token endpoint and of admin sign-in (issues 6 and 10; DESIGN.md
+ * "Lessons": budget failed attempts per client and per address; PROTOCOL.md Decision 2: rate
+ * limited → 429 with `Retry-After`):
  *
- * - request limits per client id and per address, counted on every request before any expensive
- *   work;
- * - failure budgets: failed client authentications and failed passwords (and request-token
- *   conversions) per client id, per login id and per address. A spent budget answers 429 until
- *   its window ends, before the secret or password is even looked at.
+ * - request limits per client id and per address (admin sign-in: per address), counted on every
+ *   request before any expensive work;
+ * - failure budgets: failed client authentications and failed passwords per client id, per login
+ *   id (over every client: the ceiling on distributed guessing) and per address; failed
+ *   request-token conversions per app and company. A spent budget answers 429 until its window
+ *   ends, before the secret or password is even looked at;
+ * - the lock of a login id through one client (an app, or the admin console): after
+ *   `maxFailedLogins` wrong passwords that client gets code 14 for `lockoutSeconds`, while the
+ *   user goes on signing in through every other client (issue 10 §3.7: a lock is no weapon any
+ *   client can aim at any user).
  *
- * The user lock after repeated failed passwords (code 14) lives with the user in the store
- * (`users.ts`); these budgets also cover login ids that do not exist and addresses that spray.
- * Counters fail open: if the counter store is unreachable, requests pass and a warning is logged.
+ * The lock of a user over every client (`maxFailedLoginsAnyClient`) lives with the user in the
+ * store (`users.ts`). Counters fail open: if the counter store is unreachable, requests pass and
+ * a warning is logged.
  */
 import type { Logger } from 'pino';
 import { TesseraCodes, UuidPattern } from 'tessera-protocol';
@@ -18,32 +24,67 @@ import type { Settings } from '../config.js';
 import type { AuditLog } from './audit.js';
 import type { CoreEvents } from './events.js';
 import { ConcurError } from './errors.js';
-import type { CounterUpdate, RateLimiter } from './rate-limiter.js';
+import type { CounterState, CounterUpdate, RateLimiter } from './rate-limiter.js';
 
-/** Who is asking at the token endpoint, as far as is known before any check. */
+/** Where an attempt comes in: the token endpoint, or admin sign-in (the console and `POST /admin/api/token`). */
+export type Door = 'token' | 'admin-sign-in';
+
+/** Who is asking, as far as is known before any check. */
 export interface Attempt {
-  /** The client id as presented (not yet authenticated). */
+  door: Door;
+  /** The client id as presented (not yet authenticated); none for admin sign-in. */
   clientId: string | undefined;
-  /** The login id of a password grant (the company UUID of a request-token conversion). */
-  loginId: string | undefined;
+  /** The login id of a password grant or an admin sign-in. */
+  loginId?: string | undefined;
+  /** The company UUID of a request-token conversion. */
+  companyId?: string | undefined;
   address: string;
   correlationId: string;
 }
 
-/** What failed: the client's own credentials, or a password / request token it presented. */
-export type FailureKind = 'client' | 'password';
+/**
+ * What failed: the client's own credentials, a password / request token it presented, or an
+ * attempt refused because the login id is locked through this client.
+ */
+export type FailureKind = 'client' | 'password' | 'locked-here';
+
+/**
+ * Code 14 because the login id is locked through this client (not a password that was checked).
+ * It spends the client's and the address's budgets, never the login id's over every client: so
+ * hammering one locked client cannot turn its lock into a lock everywhere.
+ */
+export class LockedThroughClient extends ConcurError {
+  constructor(resetInMs: number) {
+    super(14, { detail: `locked through this client for ${Math.ceil(resetInMs / 1000)} s more` });
+  }
+}
+
+/** Refusals that spend a budget: wrong client credentials, wrong passwords or request tokens, locked accounts. */
+const guessCodes: ReadonlyMap<number, FailureKind> = new Map([
+  [61, 'client'], [64, 'client'], [5, 'password'], [14, 'password'], [136, 'password'],
+]);
+
+/** The failure kind of a refusal that spends a budget, or undefined for one that is no guess. */
+export function failureKindOf(error: ConcurError): FailureKind | undefined {
+  if (error instanceof LockedThroughClient) return 'locked-here';
+  return guessCodes.get(error.code);
+}
 
 export type ProtectionSettings = Pick<Settings,
   'rateLimitWindowSeconds' | 'rateLimitPerClient' | 'rateLimitPerAddress' | 'failureWindowSeconds'
-  | 'failureBudgetPerClient' | 'failureBudgetPerLoginId' | 'failureBudgetPerAddress'>;
+  | 'failureBudgetPerClient' | 'failureBudgetPerLoginId' | 'failureBudgetPerAddress'
+  | 'adminSignInRatePerAddress' | 'adminFailureBudgetPerAddress' | 'maxFailedLogins' | 'lockoutSeconds'
+  | 'takenLoginIdBudgetPerCompany'>;
+
+type CheckName = 'requests-per-client' | 'requests-per-address' | 'failures-per-client' | 'failures-per-login-id'
+  | 'failures-per-app-and-company' | 'failures-per-address' | 'lock-per-client-and-login-id' | 'taken-login-ids-per-company';
 
 interface Check {
   update: CounterUpdate;
   limit: number;
   /** For the audit trail and the log: which limit. */
-  name: 'requests-per-client' | 'requests-per-address' | 'failures-per-client' | 'failures-per-login-id' | 'failures-per-address';
+  name: CheckName;
 }
-
 
 export class Protection {
   private lastWarning = 0;
@@ -61,29 +102,27 @@ export class Protection {
 
   /**
    * Counts the request and refuses it with 429 when a request limit is exceeded or a failure
-   * budget of its client id, login id or address is spent. Call before any expensive work.
+   * budget of its client id, login id or address is spent, and with code 14 when its login id is
+   * locked through its client. Call before any expensive work.
    */
   async admit(attempt: Attempt): Promise<void> {
-    const s = this.settings;
-    const rateWindow = s.rateLimitWindowSeconds * 1000;
-    const checks: Check[] = [];
-    const client = this.clientKey(attempt.clientId);
-    if (client && s.rateLimitPerClient > 0) {
-      checks.push({ name: 'requests-per-client', limit: s.rateLimitPerClient, update: { key: `req:client:${client}`, windowMs: rateWindow, add: 1 } });
-    }
-    if (s.rateLimitPerAddress > 0) {
-      checks.push({ name: 'requests-per-address', limit: s.rateLimitPerAddress, update: { key: `req:addr:${attempt.address}`, windowMs: rateWindow, add: 1 } });
-    }
-    checks.push(...this.failureChecks(attempt, 'password', 0));
+    const checks = [...this.requestChecks(attempt), ...this.failureChecks(attempt, 'password', 0)];
+    const lock = await this.lockCheck(attempt, 0);
+    if (lock) checks.push(lock);
     const states = await this.apply(checks);
     if (!states) return;
 
     let retryInMs = 0;
     let exceeded: Check | undefined;
+    let locked: CounterState | undefined;
     states.forEach((state, i) => {
       const check = checks[i]!;
       const over = check.update.add === 1 ? state.count > check.limit : state.count >= check.limit;
       if (!over) return;
+      if (check.name === 'lock-per-client-and-login-id') {
+        locked = state;
+        return;
+      }
       if (check.update.add === 1 && state.count === check.limit + 1) this.noteTripped(check, attempt);
       if (state.resetInMs >= retryInMs) {
         retryInMs = state.resetInMs;
@@ -96,6 +135,7 @@ export class Protection {
         detail: `${exceeded.name} limit of ${exceeded.limit} reached`,
       });
     }
+    if (locked) throw new LockedThroughClient(locked.resetInMs);
   }
 
   /** Counts a failed client authentication or password against the budgets of the attempt. */
@@ -107,26 +147,129 @@ export class Protection {
     });
   }
 
-  /** Lifts the failure budgets of a login id (an administrator unlocking a user). */
+  /**
+   * Counts a wrong password of an existing user toward the lock of the attempt's client and
+   * login id; answers whether that lock has now tripped (code 14 from this answer on).
+   */
+  async recordWrongPassword(attempt: Attempt): Promise<boolean> {
+    const check = await this.lockCheck(attempt, 1);
+    const [state] = (check && (await this.apply([check]))) || [];
+    if (!check || !state) return false;
+    if (state.count === check.limit) this.noteTripped(check, attempt);
+    return state.count >= check.limit;
+  }
+
+  /** A right password: the count toward the lock of the attempt's client and login id starts over. */
+  async forgetWrongPasswords(attempt: Attempt): Promise<void> {
+    const check = await this.lockCheck(attempt, 0);
+    if (check) await this.limiter.reset([check.update.key]).catch((err: unknown) => this.warn(err));
+  }
+
+  /**
+   * Lifts the failure budget of a login id and its locks through every client (an administrator
+   * unlocking a user). The locks are keyed by an unlock generation, so one new generation lifts
+   * them all without knowing every client; it lives at least as long as the locks it replaces.
+   */
   async forgetLoginFailures(loginId: string): Promise<void> {
-    await this.limiter.reset([`fail:login:${this.loginKey(loginId)}`]).catch((err: unknown) => this.warn(err));
+    const login = this.loginKey(loginId);
+    await this.limiter.reset([`fail:login:${login}`]).catch((err: unknown) => this.warn(err));
+    await this.apply([{ name: 'lock-per-client-and-login-id', limit: 0, update: this.generationUpdate(login, 1) }]);
+  }
+
+  /**
+   * Login ids are unique over every company (as at Concur), so "this login id is taken" tells an
+   * administrator that a login id exists somewhere. Each company may hear it a few times per
+   * window (`takenLoginIdBudgetPerCompany`); once spent, creating any user answers 429 until the
+   * window ends, so the answer cannot be used to list another tenant's users. Call before the lookup.
+   */
+  async admitUserCreation(companyId: string): Promise<void> {
+    const check = this.takenLoginIdCheck(companyId, 0);
+    const [state] = (check && (await this.apply([check]))) || [];
+    if (!check || !state || state.count < check.limit) return;
+    throw new ConcurError(TesseraCodes.rateLimited, {
+      headers: { 'retry-after': String(Math.max(1, Math.ceil(state.resetInMs / 1000))) },
+      description: 'too many users were asked for with login ids that are taken; wait for the Retry-After seconds',
+      detail: `${check.name} limit of ${check.limit} reached`,
+    });
+  }
+
+  /** Counts one "this login id is taken" answer against the company's budget. */
+  async recordTakenLoginId(companyId: string, correlationId: string): Promise<void> {
+    const check = this.takenLoginIdCheck(companyId, 1);
+    const [state] = (check && (await this.apply([check]))) || [];
+    if (!check || state?.count !== check.limit) return;
+    this.audit.record({
+      action: 'user.rate-limited', outcome: 'failure', correlationId, code: TesseraCodes.rateLimited, companyId,
+      detail: { limit: check.name, max: check.limit },
+    });
+  }
+
+  private takenLoginIdCheck(companyId: string, add: 0 | 1): Check | undefined {
+    const limit = this.settings.takenLoginIdBudgetPerCompany;
+    if (limit <= 0) return undefined;
+    return { name: 'taken-login-ids-per-company', limit, update: { key: `taken:company:${companyId}`, windowMs: this.settings.failureWindowSeconds * 1000, add } };
+  }
+
+  private requestChecks(attempt: Attempt): Check[] {
+    const s = this.settings;
+    const windowMs = s.rateLimitWindowSeconds * 1000;
+    const checks: Check[] = [];
+    if (attempt.door === 'admin-sign-in') {
+      if (s.adminSignInRatePerAddress > 0) {
+        checks.push({ name: 'requests-per-address', limit: s.adminSignInRatePerAddress, update: { key: `req:admin-addr:${attempt.address}`, windowMs, add: 1 } });
+      }
+      return checks;
+    }
+    const client = this.clientKey(attempt.clientId);
+    if (client && s.rateLimitPerClient > 0) {
+      checks.push({ name: 'requests-per-client', limit: s.rateLimitPerClient, update: { key: `req:client:${client}`, windowMs, add: 1 } });
+    }
+    if (s.rateLimitPerAddress > 0) {
+      checks.push({ name: 'requests-per-address', limit: s.rateLimitPerAddress, update: { key: `req:addr:${attempt.address}`, windowMs, add: 1 } });
+    }
+    return checks;
   }
 
   private failureChecks(attempt: Attempt, kind: FailureKind, add: 0 | 1): Check[] {
     const s = this.settings;
     const windowMs = s.failureWindowSeconds * 1000;
     const checks: Check[] = [];
+    const admin = attempt.door === 'admin-sign-in';
     const client = this.clientKey(attempt.clientId);
-    if (client && s.failureBudgetPerClient > 0) {
+    if (!admin && client && s.failureBudgetPerClient > 0) {
       checks.push({ name: 'failures-per-client', limit: s.failureBudgetPerClient, update: { key: `fail:client:${client}`, windowMs, add } });
     }
     if (kind === 'password' && attempt.loginId && s.failureBudgetPerLoginId > 0) {
       checks.push({ name: 'failures-per-login-id', limit: s.failureBudgetPerLoginId, update: { key: `fail:login:${this.loginKey(attempt.loginId)}`, windowMs, add } });
     }
-    if (s.failureBudgetPerAddress > 0) {
-      checks.push({ name: 'failures-per-address', limit: s.failureBudgetPerAddress, update: { key: `fail:addr:${attempt.address}`, windowMs, add } });
+    // A company's request tokens are budgeted per app: one app's wrong tokens do not block the company's other apps.
+    if (kind === 'password' && attempt.companyId && client && s.failureBudgetPerLoginId > 0) {
+      checks.push({
+        name: 'failures-per-app-and-company', limit: s.failureBudgetPerLoginId,
+        update: { key: `fail:conv:${client}:${this.clientKey(attempt.companyId)}`, windowMs, add },
+      });
+    }
+    const perAddress = admin ? s.adminFailureBudgetPerAddress : s.failureBudgetPerAddress;
+    if (perAddress > 0) {
+      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${attempt.address}`, windowMs, add } });
     }
     return checks;
+  }
+
+  /** The lock of the attempt's login id through its client, under the login id's current unlock generation. */
+  private async lockCheck(attempt: Attempt, add: 0 | 1): Promise<Check | undefined> {
+    const client = attempt.door === 'admin-sign-in' ? 'console' : this.clientKey(attempt.clientId);
+    if (!client || !attempt.loginId) return undefined;
+    const login = this.loginKey(attempt.loginId);
+    const [generation] = (await this.apply([{ name: 'lock-per-client-and-login-id', limit: 0, update: this.generationUpdate(login, 0) }])) ?? [];
+    return {
+      name: 'lock-per-client-and-login-id', limit: this.settings.maxFailedLogins,
+      update: { key: `lock:${generation?.count ?? 0}:${client}:${login}`, windowMs: this.settings.lockoutSeconds * 1000, add },
+    };
+  }
+
+  private generationUpdate(login: string, add: 0 | 1): CounterUpdate {
+    return { key: `unlocks:${login}`, windowMs: this.settings.lockoutSeconds * 1000, add };
   }
 
   /** Client ids are UUIDs; anything else a client sends is reduced to a bounded digest. */
@@ -139,7 +282,7 @@ export class Protection {
     return this.digest(`login:${loginId.trim().toLowerCase()}`);
   }
 
-  private async apply(checks: Check[]) {
+  private async apply(checks: Check[]): Promise<CounterState[] | undefined> {
     if (checks.length === 0) return [];
     try {
       return await this.limiter.update(checks.map((c) => c.update));
@@ -152,10 +295,12 @@ export class Protection {
   /** Once per window and limit: the moment a limit trips goes to the audit trail (not every 429 after it). */
   private noteTripped(check: Check, attempt: Attempt): void {
     this.events?.rateLimitTripped(check.name);
+    const aboutLogin = check.name === 'failures-per-login-id' || check.name === 'lock-per-client-and-login-id';
     this.audit.record({
-      action: 'token.rate-limited', outcome: 'failure', correlationId: attempt.correlationId, code: TesseraCodes.rateLimited,
+      action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
+      correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : TesseraCodes.rateLimited,
       appId: attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,
-      detail: { limit: check.name, max: check.limit, ip: attempt.address, ...(check.name === 'failures-per-login-id' ? { loginId: attempt.loginId } : {}) },
+      detail: { limit: check.name, max: check.limit, ip: attempt.address, ...(aboutLogin ? { loginId: attempt.loginId } : {}) },
     });
   }
 

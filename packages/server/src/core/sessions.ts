@@ -9,8 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Core } from './context.js';
+import { TesseraCodes } from 'tessera-protocol';
+import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
+import { failureKindOf, type Attempt } from './protection.js';
 import { constantTimeEqual } from './secrets.js';
 import { authenticateUser, isLocked, WebServicesAdministrator } from './users.js';
 import type { AdminSession, Company, User } from '../storage/types.js';
@@ -63,32 +65,43 @@ export async function adminIdentityOf(core: Core, userId: string, via: AdminIden
   return { user, company, via };
 }
 
-/** Checks a login id and password and that the user administers; audits either outcome. */
-async function authenticateAdmin(core: Core, loginId: string, password: string, via: AdminIdentity['via'], correlationId: string) {
+/**
+ * Checks a login id and password and that the user administers; audits either outcome. The
+ * address's request limit and failure budgets of admin sign-in, and the login id's lock through
+ * the console, are checked first (429, or 14), before any password is hashed.
+ */
+async function authenticateAdmin(core: Core, loginId: string, password: string, via: AdminIdentity['via'], meta: RequestMeta) {
   const action = via === 'session' ? 'admin.signed-in' : 'admin.token-issued';
+  const attempt: Attempt = { door: 'admin-sign-in', clientId: undefined, loginId, address: meta.ip, correlationId: meta.correlationId };
   try {
-    const { user } = await authenticateUser(core, loginId, password);
+    await core.protection.admit(attempt);
+    const { user } = await authenticateUser(core, loginId, password, { attempt });
     const identity = await adminIdentityOf(core, user.id, via);
     core.audit.record({
-      action, outcome: 'success', correlationId, actorType: 'user', actorId: user.id, principalId: user.id,
+      action, outcome: 'success', correlationId: meta.correlationId, actorType: 'user', actorId: user.id, principalId: user.id,
       companyId: user.companyId,
     });
     return identity;
   } catch (error) {
     if (error instanceof ConcurError) {
-      const user = await core.store.users.findByLoginId(loginId);
-      core.audit.record({
-        action, outcome: 'failure', correlationId, code: error.code, actorType: 'user', actorId: user?.id ?? null,
-        principalId: user?.id ?? null, companyId: user?.companyId ?? null, detail: { reason: error.detail ?? error.description },
-      });
+      const failure = failureKindOf(error);
+      if (failure) await core.protection.recordFailure(attempt, failure);
+      // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
+      if (error.code !== TesseraCodes.rateLimited) {
+        const user = await core.store.users.findByLoginId(loginId);
+        core.audit.record({
+          action, outcome: 'failure', correlationId: meta.correlationId, code: error.code, actorType: 'user', actorId: user?.id ?? null,
+          principalId: user?.id ?? null, companyId: user?.companyId ?? null, detail: { reason: error.detail ?? error.description, ip: meta.ip },
+        });
+      }
     }
     throw error;
   }
 }
 
 /** Signs an administrator in to the console: a new session, its cookie value and CSRF token. */
-export async function signIn(core: Core, loginId: string, password: string, correlationId: string): Promise<SignedIn> {
-  const identity = await authenticateAdmin(core, loginId, password, 'session', correlationId);
+export async function signIn(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<SignedIn> {
+  const identity = await authenticateAdmin(core, loginId, password, 'session', meta);
   const now = core.clock.now();
   await core.store.sessions.deleteExpired(now, now - core.settings.sessionIdleSeconds * 1000);
   const sessionId = randomBytes(32).toString('base64url');
@@ -150,8 +163,8 @@ const adminTokenEnded = () => new ConcurError(401, {
  * bound to a new admin session that ends after `accessTokenTtl`, when idle for
  * `sessionIdleSeconds`, at sign-out (`DELETE /admin/api/session`), or when the user is disabled.
  */
-export async function issueAdminToken(core: Core, loginId: string, password: string, correlationId: string): Promise<IssuedAdminToken> {
-  const identity = await authenticateAdmin(core, loginId, password, 'bearer', correlationId);
+export async function issueAdminToken(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<IssuedAdminToken> {
+  const identity = await authenticateAdmin(core, loginId, password, 'bearer', meta);
   const now = core.clock.now();
   await core.store.sessions.deleteExpired(now, now - core.settings.sessionIdleSeconds * 1000);
   const sessionHandle = randomBytes(32).toString('base64url');

@@ -11,16 +11,11 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { GrantRegistry } from './grants/registry.js';
-import type { Attempt, FailureKind } from './protection.js';
+import { failureKindOf, type Attempt } from './protection.js';
 import type { App } from '../storage/types.js';
 
 export const builtInGrants = (): GrantRegistry =>
   new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
-
-/** Refusals that spend a failure budget (`protection.ts`): wrong client credentials, wrong passwords or request tokens. */
-const failureKinds: ReadonlyMap<number, FailureKind> = new Map([
-  [61, 'client'], [64, 'client'], [5, 'password'], [14, 'password'], [136, 'password'],
-]);
 
 export interface TokenRequest {
   params: Record<string, string>;
@@ -44,8 +39,11 @@ export class TokenEndpoint {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
       const credentials = readClientCredentials(params, request.authorization);
+      const conversion = grantType === 'password' && params.credtype === 'authtoken';
       attempt = {
-        clientId: credentials.clientId, loginId: grantType === 'password' ? params.username : undefined, address: meta.ip, correlationId: meta.correlationId,
+        door: 'token', clientId: credentials.clientId, address: meta.ip, correlationId: meta.correlationId,
+        loginId: grantType === 'password' && !conversion ? params.username : undefined,
+        companyId: conversion ? params.username : undefined,
       };
       await this.core.protection.admit(attempt);
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
@@ -68,7 +66,7 @@ export class TokenEndpoint {
       return outcome.response;
     } catch (error) {
       if (error instanceof ConcurError) {
-        const failure = failureKinds.get(error.code);
+        const failure = failureKindOf(error);
         if (failure && attempt) await this.core.protection.recordFailure(attempt, failure);
         this.recordRefusal(error, meta, params, app);
       }

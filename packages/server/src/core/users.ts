@@ -7,6 +7,7 @@ import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './secrets.js';
 import { LoginIdTakenError } from '../storage/errors.js';
+import type { Attempt } from './protection.js';
 import type { Company, User } from '../storage/types.js';
 
 /** The role that opens the admin console and admin API (PROTOCOL.md §12). */
@@ -33,7 +34,7 @@ export async function createUser(core: Core, input: NewUser): Promise<User> {
   const now = core.clock.now();
   const user: User = {
     id: randomUUID(), companyId: input.companyId, loginId, email: input.email ?? (loginId.includes('@') ? loginId : null),
-    displayName: input.displayName ?? null, passwordHash: await hashPassword(input.password), roles: input.roles ?? [],
+    displayName: input.displayName ?? null, passwordHash: await core.passwordHashing.run(() => hashPassword(input.password)), roles: input.roles ?? [],
     status: 'active', failedLogins: 0, lockedUntil: null, createdAt: now, updatedAt: now,
   };
   // A concurrent creation of the same login id may pass the check above: the store's unique
@@ -45,17 +46,36 @@ export async function createUser(core: Core, input: NewUser): Promise<User> {
 export const isLocked = (user: User, now: number): boolean =>
   user.status === 'locked' && (user.lockedUntil === null || user.lockedUntil > now);
 
+/** What a password check knows about its caller. */
+export interface PasswordCheck {
+  /** Who asks and through which client: the lock of a login id is per client (`protection.ts`). */
+  attempt: Attempt;
+  /**
+   * Whether the user may sign in through this client at all (the password grant: the user's
+   * company has enabled the app). Checked before the password and answered with this error,
+   * after the same scrypt work, so the answer tells nothing about the password or the account.
+   */
+  admits?: (user: User) => Promise<ConcurError | undefined>;
+}
+
 /**
  * Checks a login id and password. Unknown login ids cost the same scrypt work as known ones
- * and answer the same code 5, so the answer does not tell which logins exist.
+ * and answer the same code 5, so the answer does not tell which logins exist; users the client
+ * may not serve get the client's refusal after the same work, whatever the password. Wrong
+ * passwords count toward the lock through this client (`maxFailedLogins`) and toward the lock
+ * of the user everywhere (`maxFailedLoginsAnyClient`, kept in the store). Every scrypt runs
+ * through the process's hashing gate.
  */
-export async function authenticateUser(core: Core, loginId: string, password: string): Promise<{ user: User; company: Company }> {
+export async function authenticateUser(core: Core, loginId: string, password: string, check: PasswordCheck): Promise<{ user: User; company: Company }> {
   const now = core.clock.now();
+  const decoy = async (error: ConcurError): Promise<never> => {
+    await core.passwordHashing.run(async () => verifyPassword(password, await decoyPasswordHash()));
+    throw error;
+  };
   let user = await core.store.users.findByLoginId(loginId);
-  if (!user) {
-    await verifyPassword(password, await decoyPasswordHash());
-    throw new ConcurError(5, { detail: 'unknown login id' });
-  }
+  if (!user) return decoy(new ConcurError(5, { detail: 'unknown login id' }));
+  const refusal = await check.admits?.(user);
+  if (refusal) return decoy(refusal);
   if (isLocked(user, now)) throw new ConcurError(14, { detail: `locked until ${user.lockedUntil}` });
   if (user.status === 'locked') {
     // The lockout has lifted: the count starts again, so one typo does not lock the account at once.
@@ -63,12 +83,16 @@ export async function authenticateUser(core: Core, loginId: string, password: st
     user = { ...user, status: 'active', failedLogins: 0, lockedUntil: null };
   }
   if (user.status === 'disabled') throw new ConcurError(10);
-  if (!(await verifyPassword(password, user.passwordHash))) {
+  const hash = user.passwordHash;
+  if (!(await core.passwordHashing.run(() => verifyPassword(password, hash)))) {
     const failures = await core.store.users.recordFailedLogin(
-      user.id, now, core.settings.maxFailedLogins, now + core.settings.lockoutSeconds * 1000);
-    throw new ConcurError(failures >= core.settings.maxFailedLogins ? 14 : 5, { detail: `failed password ${failures}` });
+      user.id, now, core.settings.maxFailedLoginsAnyClient, now + core.settings.lockoutSeconds * 1000);
+    const lockedHere = await core.protection.recordWrongPassword(check.attempt);
+    const lockedEverywhere = failures >= core.settings.maxFailedLoginsAnyClient;
+    throw new ConcurError(lockedHere || lockedEverywhere ? 14 : 5, { detail: `failed password ${failures}` });
   }
   if (user.failedLogins > 0) await core.store.users.clearFailedLogins(user.id, now);
+  await core.protection.forgetWrongPasswords(check.attempt);
   const company = await core.store.companies.get(user.companyId);
   if (!company || !company.enabled) throw new ConcurError(11);
   return { user, company };

@@ -74,7 +74,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
         throw new ConcurError(403, { description: 'missing or wrong CSRF token (X-CSRF-Token); reload the sign-in page' });
       }
       const { loginId, password } = parseInput(CredentialsSchema, jsonBody(request));
-      const signedIn = await signIn(core, loginId, password, request.id);
+      const signedIn = await signIn(core, loginId, password, { correlationId: request.id, ip: request.ip });
       const previous = cookieOf(request, SessionCookie);
       if (previous) await signOut(core, previous);
       setSessionCookie(request, reply, SessionCookie, signedIn.sessionId);
@@ -96,7 +96,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
 
     api.post('/token', async (request) => {
       const { loginId, password } = parseInput(CredentialsSchema, jsonBody(request));
-      const issued = await issueAdminToken(core, loginId, password, request.id);
+      const issued = await issueAdminToken(core, loginId, password, { correlationId: request.id, ip: request.ip });
       return {
         accessToken: issued.accessToken, tokenType: 'Bearer', expiresIn: core.settings.accessTokenTtl,
         expiresAt: new Date(issued.expiresAt).toISOString(), loginId: issued.identity.user.loginId,

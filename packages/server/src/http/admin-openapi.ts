@@ -75,10 +75,10 @@ export function adminOpenApi(core: Core): Json {
         },
         post: {
           tags: ['Session'], summary: 'Sign in (console)', security: [{ signInCsrf: [] }],
-          description: 'Sets the HttpOnly, SameSite=Strict session cookie `tessera_admin`. Failed attempts count toward the '
-            + 'lockout of the password grant (code 14).',
+          description: 'Sets the HttpOnly, SameSite=Strict session cookie `tessera_admin`. Failed attempts lock the login id for '
+            + 'the console (code 14), count toward the lock over every client, and spend the address\'s sign-in budget (429).',
           requestBody: body(inputSchema(CredentialsSchema)),
-          responses: { 200: ok('Signed in', ref('Session')), ...errors(400, 403) },
+          responses: { 200: ok('Signed in', ref('Session')), ...errors(400, 403, 429) },
         },
         delete: {
           tags: ['Session'], summary: 'Sign out',
@@ -91,9 +91,9 @@ export function adminOpenApi(core: Core): Json {
           tags: ['Session'], summary: 'A short-lived Bearer admin token for scripts and `tessera admin --server`', security: [],
           description: 'A JWT with the audience `tessera-admin`, bound to a server-side session: it ends after `TESSERA_ACCESS_TOKEN_TTL`, '
             + 'when unused for `TESSERA_SESSION_IDLE_SECONDS`, at `DELETE /admin/api/session`, or when the user may no longer administer. '
-            + 'The admin API takes no other token: access tokens of apps (any grant) answer 401.',
+            + 'The admin API takes no other token: access tokens of apps (any grant) answer 401. Budgeted and locked like the console sign-in.',
           requestBody: body(inputSchema(CredentialsSchema)),
-          responses: { 200: ok('The token', ref('AdminToken')), ...errors(400, 403) },
+          responses: { 200: ok('The token', ref('AdminToken')), ...errors(400, 403, 429) },
         },
       },
       '/admin/api/catalog': {
@@ -171,7 +171,8 @@ export function adminOpenApi(core: Core): Json {
         get: { tags: ['Users'], summary: 'Users of the company', responses: { 200: ok('Users', { type: 'object', properties: { items: { type: 'array', items: ref('User') } } }), ...errors(401) } },
         post: {
           tags: ['Users'], summary: 'Create a user', requestBody: body(inputSchema(NewUserSchema)),
-          responses: { 201: ok('The user', ref('User')), ...errors(400, 401, 403) },
+          description: 'Login ids are unique over every company; a company hears "taken" a few times per window, then 429.',
+          responses: { 201: ok('The user', ref('User')), ...errors(400, 401, 403, 429) },
         },
       },
       '/admin/api/users/{userId}': {
@@ -231,8 +232,13 @@ export function adminOpenApi(core: Core): Json {
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An admin token of a Web Services Administrator from POST /admin/api/token (audience `tessera-admin`); access tokens of apps are refused.' },
         appToken: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An application token (client_credentials) of the app in the path, obtained with a secret that is still active, while the app is enabled.' },
       },
-      responses: Object.fromEntries([400, 401, 403, 404].map((status) => [`E${status}`, {
-        description: { 400: 'Invalid input; nothing was changed', 401: 'Not signed in, or the token is missing or invalid', 403: 'Not a Web Services Administrator, or a missing or wrong CSRF token', 404: 'Not found (or another company\'s)' }[status],
+      responses: Object.fromEntries([400, 401, 403, 404, 429].map((status) => [`E${status}`, {
+        description: {
+          400: 'Invalid input; nothing was changed', 401: 'Not signed in, or the token is missing or invalid',
+          403: 'Not a Web Services Administrator, or a missing or wrong CSRF token', 404: 'Not found (or another company\'s)',
+          429: 'Too many attempts from this address (or, creating users, too many taken login ids): retry after `Retry-After` seconds',
+        }[status],
+        ...(status === 429 ? { headers: { 'Retry-After': { description: 'Seconds to wait', schema: { type: 'integer' } } } } : {}),
         content: jsonContent(ref('Error')),
       }])),
       schemas: {

@@ -3,21 +3,24 @@
  * token; with `credtype=authtoken` a company UUID and its request token give a company token
  * (PROTOCOL.md §2). Both start a connection and hand out its refresh token.
  */
-import type { Core } from '../context.js';
+import type { Core, RequestMeta } from '../context.js';
 import { addRefreshToken, createConnection } from '../connections.js';
 import { ConcurError } from '../errors.js';
 import { authenticateUser } from '../users.js';
 import type { App } from '../../storage/types.js';
 import type { GrantHandler, GrantOutcome } from './registry.js';
-import { assertCompanyEnabled, grantedScopes } from './registry.js';
+import { assertCompanyEnabled, companyEnabled, grantedScopes } from './registry.js';
 
-async function userGrant(core: Core, app: App, params: Readonly<Record<string, string>>): Promise<GrantOutcome> {
+async function userGrant(core: Core, app: App, params: Readonly<Record<string, string>>, meta: RequestMeta): Promise<GrantOutcome> {
   const scopes = grantedScopes(params.scope, app.scopes);
-  const { user, company } = await authenticateUser(core, params.username!, params.password!);
+  const { user, company } = await authenticateUser(core, params.username!, params.password!, {
+    attempt: { door: 'token', clientId: app.id, loginId: params.username, address: meta.ip, correlationId: meta.correlationId },
+    // A user of a company that has not enabled the app gets 53 whatever the password (no oracle across tenants).
+    admits: async (candidate) => (await companyEnabled(core, app, candidate.companyId) ? undefined : new ConcurError(53)),
+  });
   if (company.geolocation && company.geolocation !== core.geolocation()) {
     throw new ConcurError(16, { geolocation: company.geolocation, detail: 'user lives in another datacenter' });
   }
-  await assertCompanyEnabled(core, app, company.id);
   const connection = await createConnection(core, {
     appId: app.id, principalType: 'user', principalId: user.id, companyId: company.id, scopes,
   });
@@ -78,11 +81,11 @@ async function companyGrant(core: Core, app: App, params: Readonly<Record<string
 
 export const passwordGrant: GrantHandler = {
   grantType: 'password',
-  async handle({ core, app, params }) {
+  async handle({ core, app, params, meta }) {
     const credtype = params.credtype ?? 'password';
     if (credtype !== 'password' && credtype !== 'authtoken') throw new ConcurError(120);
     if (!params.username) throw new ConcurError(51);
     if (!params.password) throw new ConcurError(52);
-    return credtype === 'authtoken' ? companyGrant(core, app, params) : userGrant(core, app, params);
+    return credtype === 'authtoken' ? companyGrant(core, app, params) : userGrant(core, app, params, meta);
   },
 };

@@ -63,8 +63,13 @@ export function grantedScopes(requested: string | undefined, available: readonly
   return asked;
 }
 
-/** Code 53 unless the company has enabled the app (its owner company always has). */
-export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
+/** Whether the company has enabled the app (its owner company always has). */
+export async function companyEnabled(core: Core, app: App, companyId: string): Promise<boolean> {
   const grant = await core.store.apps.getCompanyGrant(app.id, companyId);
-  if (!grant?.enabled) throw new ConcurError(53);
+  return grant?.enabled === true;
+}
+
+/** Code 53 unless the company has enabled the app. */
+export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
+  if (!(await companyEnabled(core, app, companyId))) throw new ConcurError(53);
 }

@@ -93,6 +93,14 @@ export const SettingsSchema = z.object({
   /** Failed client authentications and passwords from one address per window; then 429. 0: no budget. */
   failureBudgetPerAddress: z.coerce.number().int().min(0).default(200),
 
+  /**
+   * Audit rows of refused token requests per client address per minute; past it the refusals
+   * are counted and summarised in one `audit.suppressed` row per address a minute. 0: no limit.
+   */
+  auditRefusalsPerAddress: z.coerce.number().int().min(0).default(20),
+  /** Audit rows of refused token requests per minute from all addresses together (then summarised likewise). 0: no limit. */
+  auditRefusalsTotal: z.coerce.number().int().min(0).default(1000),
+
   /** How often the sweeper deletes expired rows, seconds (one node at a time); 0 turns it off. */
   sweepIntervalSeconds: z.coerce.number().int().min(0).default(300),
   /** Audit events older than this many days are deleted; 0 keeps them forever. */
@@ -144,6 +152,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   rateLimitPerAddress: 'TESSERA_RATE_LIMIT_PER_ADDRESS', failureWindowSeconds: 'TESSERA_FAILURE_WINDOW_SECONDS',
   failureBudgetPerClient: 'TESSERA_FAILURE_BUDGET_PER_CLIENT', failureBudgetPerLoginId: 'TESSERA_FAILURE_BUDGET_PER_LOGIN_ID',
   failureBudgetPerAddress: 'TESSERA_FAILURE_BUDGET_PER_ADDRESS',
+  auditRefusalsPerAddress: 'TESSERA_AUDIT_REFUSALS_PER_ADDRESS', auditRefusalsTotal: 'TESSERA_AUDIT_REFUSALS_TOTAL',
   sweepIntervalSeconds: 'TESSERA_SWEEP_INTERVAL_SECONDS', auditRetentionDays: 'TESSERA_AUDIT_RETENTION_DAYS',
   endedConnectionRetentionDays: 'TESSERA_ENDED_CONNECTION_RETENTION_DAYS',
   keyRotationDays: 'TESSERA_KEY_ROTATION_DAYS', keyPropagationSeconds: 'TESSERA_KEY_PROPAGATION_SECONDS',

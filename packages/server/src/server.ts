@@ -99,11 +99,13 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   });
 
   let geolocation = settings.geolocation?.replace(/\/+$/, '');
-  const audit = new AuditLog(store.audit, clock, loggers.node);
+  const audit = new AuditLog(store.audit, clock, loggers.node, undefined, undefined, {
+    perAddress: settings.auditRefusalsPerAddress, total: settings.auditRefusalsTotal, windowMs: 60_000,
+  });
   const core: Core = {
     settings, clock, store, serverKeys, keys, audit,
     tokens: new TokenIssuer(keys, clock, settings),
-    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value)),
+    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), (id) => store.apps.get(id)),
     log: loggers.node,
     geolocation: () => {
       if (!geolocation) throw new Error('the geolocation is known once the server listens');
@@ -117,7 +119,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
       geolocation ??= url;
     },
     async close() {
-      await core.audit.flush();
+      await core.audit.close();
       await limiter.close();
       await core.store.close();
     },

@@ -12,6 +12,7 @@
  * (`users.ts`); these budgets also cover login ids that do not exist and addresses that spray.
  * Counters fail open: if the counter store is unreachable, requests pass and a warning is logged.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TesseraCodes, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
@@ -54,6 +55,8 @@ export class Protection {
     private readonly log: Logger,
     /** Keyed digest for counter names made of what people type (login ids), so they are not stored in clear. */
     private readonly digest: (value: string) => string,
+    /** The app behind a presented client id, for the audit row of a tripped limit (looked up only then). */
+    private readonly findApp?: (clientId: string) => Promise<{ id: string; companyId: string } | undefined>,
   ) {}
 
   /**
@@ -146,12 +149,22 @@ export class Protection {
     }
   }
 
-  /** Once per window and limit: the moment a limit trips goes to the audit trail (not every 429 after it). */
+  /**
+   * Once per window and limit: the moment a limit trips goes to the audit trail (not every 429
+   * after it). Only what is known is kept: the app when the presented client id is one (a
+   * secret typed into client_id must not land in the trail), never the login id as typed.
+   */
   private noteTripped(check: Check, attempt: Attempt): void {
-    this.audit.record({
+    const record = (app: { id: string; companyId: string } | undefined) => this.audit.record({
       action: 'token.rate-limited', outcome: 'failure', correlationId: attempt.correlationId, code: TesseraCodes.rateLimited,
-      appId: attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,
-      detail: { limit: check.name, max: check.limit, ip: attempt.address, ...(check.name === 'failures-per-login-id' ? { loginId: attempt.loginId } : {}) },
+      appId: app?.id ?? null, companyId: app?.companyId ?? null,
+      detail: { limit: check.name, max: check.limit, ip: isIP(attempt.address) ? attempt.address : 'other' },
+    });
+    const clientId = attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : undefined;
+    if (!clientId || !this.findApp) return record(undefined);
+    this.findApp(clientId).then(record, (err: unknown) => {
+      this.log.warn({ err }, 'could not look up the app of a tripped limit');
+      record(undefined);
     });
   }
 

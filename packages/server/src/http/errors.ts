@@ -21,7 +21,8 @@ export function toConcurError(error: unknown): ConcurError {
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ConcurError(413);
   if (fastifyError.code && requestFormatErrors.has(fastifyError.code)) {
-    return new ConcurError(135, { detail: fastifyError.message });
+    // The code, not the message: Fastify's messages quote what the caller sent (its media type).
+    return new ConcurError(135, { detail: fastifyError.code });
   }
   if (fastifyError.statusCode === 400 && error instanceof SyntaxError) return new ConcurError(135, { detail: 'malformed JSON' });
   return new ConcurError(500, { detail: error instanceof Error ? error.stack ?? error.message : String(error) });

@@ -4,7 +4,7 @@
  * the principal it was issued for (for the audit trail).
  */
 import type { TokenResponse } from 'tessera-protocol';
-import { parseScopeParameter } from 'tessera-protocol';
+import { KnownScopes, parseScopeParameter } from 'tessera-protocol';
 import type { Core, RequestMeta } from '../context.js';
 import { ConcurError } from '../errors.js';
 import type { Principal } from '../tokens.js';
@@ -57,7 +57,7 @@ export function grantedScopes(requested: string | undefined, available: readonly
   if (asked.length === 0) return [...available];
   const allowed = new Set(available);
   const extra = asked.filter((scope) => !allowed.has(scope));
-  if (extra.length > 0) throw new ConcurError(54, { detail: `not granted: ${extra.join(' ')}` });
+  if (extra.length > 0) throw new ConcurError(54, { detail: notGrantedDetail(extra) });
   return asked;
 }
 
@@ -65,4 +65,11 @@ export function grantedScopes(requested: string | undefined, available: readonly
 export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
   const grant = await core.store.apps.getCompanyGrant(app.id, companyId);
   if (!grant?.enabled) throw new ConcurError(53);
+}
+
+/** The detail of a 54 for the log and audit trail: known scope names only, so nothing a caller typed is kept. */
+function notGrantedDetail(extra: readonly string[]): string {
+  const known = extra.filter((scope) => KnownScopes.has(scope));
+  const unknown = extra.length - known.length;
+  return `not granted: ${[...known, ...(unknown > 0 ? [`${unknown} unknown scope${unknown === 1 ? '' : 's'}`] : [])].join(', ')}`;
 }

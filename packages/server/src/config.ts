@@ -49,6 +49,19 @@ export const SettingsSchema = z.object({
   lockoutSeconds: seconds.default(15 * 60),
   /** Largest accepted token request body, bytes. */
   bodyLimit: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** A request's headers must have arrived this long after its connection opened or its previous request ended, seconds. */
+  headersTimeoutSeconds: seconds.default(10),
+  /** A whole request, headers and body, must have arrived this long after it began, seconds (then 408 and close). */
+  requestTimeoutSeconds: seconds.default(30),
+  /** A kept-alive connection with no request is closed after this long, seconds (above common load balancers' 60 s idle). */
+  keepAliveTimeoutSeconds: seconds.default(72),
+  /** A socket with no traffic either way is closed after this long, seconds (the backstop behind the limits above). */
+  socketIdleTimeoutSeconds: seconds.default(120),
+  /**
+   * Most open connections from one remote address; one more is closed at once. Behind a proxy
+   * every connection comes from the proxy's address: raise it or set 0 (no ceiling).
+   */
+  maxConnectionsPerAddress: z.coerce.number().int().min(0).default(100),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log one line per request (off keeps the token path lean; audit events are kept either way). */
   logRequests: bool.default(true),
@@ -142,7 +155,10 @@ const envNames: Record<keyof SettingsInput, string> = {
   expiresInFormat: 'TESSERA_EXPIRES_IN_FORMAT', refreshRotation: 'TESSERA_REFRESH_ROTATION',
   rotationGraceSeconds: 'TESSERA_ROTATION_GRACE_SECONDS', signingAlg: 'TESSERA_SIGNING_ALG',
   maxFailedLogins: 'TESSERA_MAX_FAILED_LOGINS', lockoutSeconds: 'TESSERA_LOCKOUT_SECONDS',
-  bodyLimit: 'TESSERA_BODY_LIMIT', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
+  bodyLimit: 'TESSERA_BODY_LIMIT',
+  headersTimeoutSeconds: 'TESSERA_HEADERS_TIMEOUT_SECONDS', requestTimeoutSeconds: 'TESSERA_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'TESSERA_KEEP_ALIVE_TIMEOUT_SECONDS', socketIdleTimeoutSeconds: 'TESSERA_SOCKET_IDLE_TIMEOUT_SECONDS',
+  maxConnectionsPerAddress: 'TESSERA_MAX_CONNECTIONS_PER_ADDRESS', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
@@ -180,6 +196,9 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
   // JWKS must have expired, before anything is signed with it.
   if (settings.keyPropagationSeconds <= settings.keyReloadSeconds + settings.jwksMaxAgeSeconds) {
     throw new Error(`invalid settings: keyPropagationSeconds (${settings.keyPropagationSeconds}) must exceed keyReloadSeconds + jwksMaxAgeSeconds (${settings.keyReloadSeconds + settings.jwksMaxAgeSeconds})`);
+  }
+  if (settings.headersTimeoutSeconds > settings.requestTimeoutSeconds) {
+    throw new Error(`invalid settings: headersTimeoutSeconds (${settings.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${settings.requestTimeoutSeconds})`);
   }
   return Object.freeze(settings);
 }

@@ -21,6 +21,7 @@ import { registerAdminApiRoutes } from './http/admin-api-routes.js';
 import { registerAdminConsoleRoutes } from './http/admin-console-routes.js';
 import { registerAppSecretsRoutes } from './http/app-secrets-routes.js';
 import { registerConnectionRoutes } from './http/connection-routes.js';
+import { installConnectionCeiling, socketTimeouts } from './http/connection-ceiling.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
@@ -157,6 +158,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   const handle = await createCore(settings, { backgroundCheckpoints: true, ...options });
   const { core, loggers } = handle;
 
+  const timeouts = socketTimeouts(settings);
   const app = Fastify({
     loggerInstance: loggers.node,
     childLoggerFactory: (_logger, bindings, childOptions) => loggers.root.child(bindings, childOptions),
@@ -168,8 +170,10 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     return503OnClosing: true,
     schemaController: noRouteSchemas,
     clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.node),
-    ...(tls ? { https: tls } : {}),
+    ...timeouts.fastifyOptions,
+    ...(tls ? { https: { ...tls, ...timeouts.serverOptions } } : { http: timeouts.serverOptions }),
   }) as unknown as FastifyInstance;
+  installConnectionCeiling(app.server, settings.maxConnectionsPerAddress, loggers.node);
 
   installCorrelation(app);
   installErrorHandling(app);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { CorrelationHeader } from 'tessera-protocol';
+import { CorrelationHeader, TesseraCodes } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 const requestFormatErrors = new Set([
@@ -43,15 +43,23 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 /**
  * Requests Node's HTTP parser rejects before Fastify sees them (bad framing, duplicate
- * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw socket.
+ * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw
+ * socket; a request that did not arrive in time (`headersTimeoutSeconds`,
+ * `requestTimeoutSeconds`) gets a 408. Either way the socket is then closed, even if the peer
+ * never closes its side.
  */
 export function clientErrorResponse(error: NodeJS.ErrnoException, socket: Duplex, log: { info(obj: object, msg: string): void }): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) return;
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
   const correlationId = randomUUID();
-  log.info({ correlationId, code: error.code }, 'malformed HTTP request');
-  const body = JSON.stringify(new ConcurError(135, { description: 'malformed HTTP request' }).toBody());
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  log.info({ correlationId, code: error.code }, timedOut ? 'request timed out' : 'malformed HTTP request');
+  const concurError = timedOut ? new ConcurError(TesseraCodes.requestTimeout) : new ConcurError(135, { description: 'malformed HTTP request' });
+  const body = JSON.stringify(concurError.toBody());
   socket.end([
-    'HTTP/1.1 400 Bad Request',
+    `HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `${CorrelationHeader}: ${correlationId}`,
@@ -60,4 +68,5 @@ export function clientErrorResponse(error: NodeJS.ErrnoException, socket: Duplex
     '',
     body,
   ].join('\r\n'));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

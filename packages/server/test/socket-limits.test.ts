@@ -5,6 +5,7 @@
  * another address is still served.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from 'tessera-server';
 import { startTestServer, type TestServer } from './helpers.js';
@@ -60,6 +61,20 @@ describe('socket limits', () => {
     expect(text).toMatch(/^HTTP\/1\.1 408 /);
     expect(text).toContain('"code":408');
     expect(text).toMatch(/concur-correlationid: /i);
+  });
+
+  it('does the same over HTTPS', async () => {
+    t = await startTestServer({ settings: { https: true, headersTimeoutSeconds: 1, requestTimeoutSeconds: 2 } });
+    const { port } = new URL(t.url);
+    const socket = await new Promise<Socket>((resolve, reject) => {
+      const tls = connectTls({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false }, () => resolve(tls));
+      tls.once('error', reject);
+    });
+    sockets.push(socket);
+    socket.write('POST /oauth2/v0/token HTTP/1.1\r\nHost: localhost\r\n');
+    const { text, ms } = await untilClosed(socket, 4000);
+    expect(ms).toBeGreaterThanOrEqual(900);
+    expect(text).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('closes a connection that opens and sends nothing', async () => {

@@ -34,6 +34,8 @@ interface Suppressed {
 
 /** The address under which refusals past the total are counted together. */
 const everyOtherAddress = '*';
+/** Addresses tracked per window (memory bound even with no total limit); later ones count under `everyOtherAddress`. */
+const maxAddressesPerWindow = 10_000;
 
 export class AuditLog {
   private pending: AuditEvent[] = [];
@@ -41,7 +43,7 @@ export class AuditLog {
   private flushing: Promise<void> = Promise.resolve();
   private windowStart = 0;
   private windowWritten = 0;
-  /** Per address in the current window; at most `total` + 1 entries (an address gets one only while rows may be written). */
+  /** Per address in the current window; at most `maxAddressesPerWindow` + 1 entries. */
   private window = new Map<string, Suppressed>();
   private windowTimer: NodeJS.Timeout | undefined;
 
@@ -79,8 +81,10 @@ export class AuditLog {
     const now = this.clock.now();
     if (now - this.windowStart >= windowMs) this.endWindow(now);
     const overTotal = total > 0 && this.windowWritten >= total;
-    const entry = this.window.get(address) ?? this.entryFor(overTotal ? everyOtherAddress : address);
-    if (!overTotal && (perAddress === 0 || entry.written < perAddress)) {
+    // An address first seen past the total (or past the tracked ones) is only counted, with every other such address.
+    const untracked = !this.window.has(address) && (overTotal || this.window.size >= maxAddressesPerWindow);
+    const entry = this.entryFor(untracked ? everyOtherAddress : address);
+    if (!untracked && !overTotal && (perAddress === 0 || entry.written < perAddress)) {
       entry.written++;
       this.windowWritten++;
       this.record(input);

@@ -61,7 +61,7 @@ export const SettingsSchema = z.object({
    * Most open connections from one remote address; one more is closed at once. Behind a proxy
    * every connection comes from the proxy's address: raise it or set 0 (no ceiling).
    */
-  maxConnectionsPerAddress: z.coerce.number().int().min(0).default(100),
+  maxConnectionsPerAddress: z.coerce.number().int().min(0).default(256),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log one line per request (off keeps the token path lean; audit events are kept either way). */
   logRequests: bool.default(true),

@@ -119,7 +119,7 @@ describe('socket limits', () => {
   it('has sane defaults and refuses a headers timeout longer than the request timeout', () => {
     const settings = loadSettings({}, {});
     expect(settings).toMatchObject({
-      headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, socketIdleTimeoutSeconds: 120, maxConnectionsPerAddress: 100,
+      headersTimeoutSeconds: 10, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 72, socketIdleTimeoutSeconds: 120, maxConnectionsPerAddress: 256,
     });
     expect(loadSettings({}, { TESSERA_MAX_CONNECTIONS_PER_ADDRESS: '0' }).maxConnectionsPerAddress).toBe(0);
     expect(() => loadSettings({ headersTimeoutSeconds: 40 }, {})).toThrow(/headersTimeoutSeconds/);

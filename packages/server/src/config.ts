@@ -59,6 +59,19 @@ export const SettingsSchema = z.object({
   passwordHashWaitMs: z.coerce.number().int().min(1).max(60_000).default(2000),
   /** Largest accepted token request body, bytes. */
   bodyLimit: z.coerce.number().int().min(1024).max(1024 * 1024).default(16 * 1024),
+  /** A request's headers must have arrived this long after its connection opened or its previous request ended, seconds. */
+  headersTimeoutSeconds: seconds.default(10),
+  /** A whole request, headers and body, must have arrived this long after it began, seconds (then 408 and close). */
+  requestTimeoutSeconds: seconds.default(30),
+  /** A kept-alive connection with no request is closed after this long, seconds (above common load balancers' 60 s idle). */
+  keepAliveTimeoutSeconds: seconds.default(72),
+  /** A socket with no traffic either way is closed after this long, seconds (the backstop behind the limits above). */
+  socketIdleTimeoutSeconds: seconds.default(120),
+  /**
+   * Most open connections from one remote address; one more is closed at once. Behind a proxy
+   * every connection comes from the proxy's address: raise it or set 0 (no ceiling).
+   */
+  maxConnectionsPerAddress: z.coerce.number().int().min(0).default(256),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Log one line per request (off keeps the token path lean; audit events are kept either way). */
   logRequests: bool.default(true),
@@ -124,6 +137,14 @@ export const SettingsSchema = z.object({
   /** Users created with a login id that is already taken (in any company) per company per failure window; then 429. 0: no budget. */
   takenLoginIdBudgetPerCompany: z.coerce.number().int().min(0).default(20),
 
+  /**
+   * Audit rows of refused token requests per client address per minute; past it the refusals
+   * are counted and summarised in one `audit.suppressed` row per address a minute. 0: no limit.
+   */
+  auditRefusalsPerAddress: z.coerce.number().int().min(0).default(20),
+  /** Audit rows of refused token requests per minute from all addresses together (then summarised likewise). 0: no limit. */
+  auditRefusalsTotal: z.coerce.number().int().min(0).default(1000),
+
   /** How often the sweeper deletes expired rows, seconds (one node at a time); 0 turns it off. */
   sweepIntervalSeconds: z.coerce.number().int().min(0).default(300),
   /** Audit events older than this many days are deleted; 0 keeps them forever. */
@@ -168,7 +189,10 @@ const envNames: Record<keyof SettingsInput, string> = {
   lockoutSeconds: 'TESSERA_LOCKOUT_SECONDS', passwordHashConcurrency: 'TESSERA_PASSWORD_HASH_CONCURRENCY',
   passwordHashQueue: 'TESSERA_PASSWORD_HASH_QUEUE', passwordHashWaitMs: 'TESSERA_PASSWORD_HASH_WAIT_MS',
   metricsPort: 'TESSERA_METRICS_PORT', metricsHost: 'TESSERA_METRICS_HOST', metricsToken: 'TESSERA_METRICS_TOKEN',
-  bodyLimit: 'TESSERA_BODY_LIMIT', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
+  bodyLimit: 'TESSERA_BODY_LIMIT',
+  headersTimeoutSeconds: 'TESSERA_HEADERS_TIMEOUT_SECONDS', requestTimeoutSeconds: 'TESSERA_REQUEST_TIMEOUT_SECONDS',
+  keepAliveTimeoutSeconds: 'TESSERA_KEEP_ALIVE_TIMEOUT_SECONDS', socketIdleTimeoutSeconds: 'TESSERA_SOCKET_IDLE_TIMEOUT_SECONDS',
+  maxConnectionsPerAddress: 'TESSERA_MAX_CONNECTIONS_PER_ADDRESS', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
@@ -180,6 +204,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   failureBudgetPerAddress: 'TESSERA_FAILURE_BUDGET_PER_ADDRESS',
   adminSignInRatePerAddress: 'TESSERA_ADMIN_SIGN_IN_RATE_PER_ADDRESS', adminFailureBudgetPerAddress: 'TESSERA_ADMIN_FAILURE_BUDGET_PER_ADDRESS',
   takenLoginIdBudgetPerCompany: 'TESSERA_TAKEN_LOGIN_ID_BUDGET_PER_COMPANY',
+  auditRefusalsPerAddress: 'TESSERA_AUDIT_REFUSALS_PER_ADDRESS', auditRefusalsTotal: 'TESSERA_AUDIT_REFUSALS_TOTAL',
   sweepIntervalSeconds: 'TESSERA_SWEEP_INTERVAL_SECONDS', auditRetentionDays: 'TESSERA_AUDIT_RETENTION_DAYS',
   endedConnectionRetentionDays: 'TESSERA_ENDED_CONNECTION_RETENTION_DAYS',
   keyRotationDays: 'TESSERA_KEY_ROTATION_DAYS', keyPropagationSeconds: 'TESSERA_KEY_PROPAGATION_SECONDS',
@@ -207,6 +232,9 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
   // JWKS must have expired, before anything is signed with it.
   if (settings.keyPropagationSeconds <= settings.keyReloadSeconds + settings.jwksMaxAgeSeconds) {
     throw new Error(`invalid settings: keyPropagationSeconds (${settings.keyPropagationSeconds}) must exceed keyReloadSeconds + jwksMaxAgeSeconds (${settings.keyReloadSeconds + settings.jwksMaxAgeSeconds})`);
+  }
+  if (settings.headersTimeoutSeconds > settings.requestTimeoutSeconds) {
+    throw new Error(`invalid settings: headersTimeoutSeconds (${settings.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${settings.requestTimeoutSeconds})`);
   }
   return Object.freeze(settings);
 }

@@ -24,6 +24,7 @@ import { registerAdminApiRoutes } from './http/admin-api-routes.js';
 import { registerAdminConsoleRoutes } from './http/admin-console-routes.js';
 import { registerAppSecretsRoutes } from './http/app-secrets-routes.js';
 import { registerConnectionRoutes } from './http/connection-routes.js';
+import { installConnectionCeiling, socketTimeouts } from './http/connection-ceiling.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
@@ -112,13 +113,15 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   const store = options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store;
 
   let geolocation = settings.geolocation?.replace(/\/+$/, '');
-  const audit = new AuditLog(store.audit, clock, loggers.node);
+  const audit = new AuditLog(store.audit, clock, loggers.node, undefined, undefined, {
+    perAddress: settings.auditRefusalsPerAddress, total: settings.auditRefusalsTotal, windowMs: 60_000,
+  });
   const events = new CoreEvents();
   const core: Core = {
     settings, clock, store, serverKeys, keys, audit, events,
     tokens: new TokenIssuer(keys, clock, settings),
     standings: new TokenStandings(store.apps, clock, settings.tokenStatusCacheSeconds),
-    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events),
+    protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events, (id) => store.apps.get(id)),
     passwordHashing: new HashingGate(settings),
     log: loggers.node,
     geolocation: () => {
@@ -133,7 +136,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
       geolocation ??= url;
     },
     async close() {
-      await core.audit.flush();
+      await core.audit.close();
       await limiter.close();
       await core.store.close();
     },
@@ -177,6 +180,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
   const unmarkServing = settings.databaseUrl || options.store ? undefined : markServing(settings.dataDir);
 
+  const timeouts = socketTimeouts(settings);
   const app = Fastify({
     loggerInstance: loggers.node,
     childLoggerFactory: (_logger, bindings, childOptions) => loggers.root.child(bindings, childOptions),
@@ -190,8 +194,10 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     return503OnClosing: true,
     schemaController: noRouteSchemas,
     clientErrorHandler: (error, socket) => clientErrorResponse(error, socket, loggers.root, tls ? hstsHeaders : {}),
-    ...(tls ? { https: tls } : {}),
+    ...timeouts.fastifyOptions,
+    ...(tls ? { https: { ...tls, ...timeouts.serverOptions } } : { http: timeouts.serverOptions }),
   }) as unknown as FastifyInstance;
+  installConnectionCeiling(app.server, settings.maxConnectionsPerAddress, loggers.node);
 
   installCorrelation(app);
   if (tls) installHsts(app);

@@ -143,3 +143,72 @@ describe('settings.refreshRotation: a new value each time, a grace window, repla
     expect((await refresh(again[49]!.body.refresh_token)).status).toBe(200);
   });
 });
+
+describe('rotation: a refresh whose answer was lost, retried after the grace window (issue 10 §3.11)', () => {
+  const clock = new ManualClock();
+  const shortGrace = 5;
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ clock, settings: { refreshRotation: true, rotationGraceSeconds: shortGrace } });
+  });
+  afterAll(async () => t?.close());
+
+  it('committed but never answered (the process died), then retried after a 10 s outage: a working value, the connection kept', async () => {
+    const { app, first, refresh } = await connectedApp(t);
+    const lost = await refresh(first); // the store committed it; the client never saw the answer
+    expect(lost.status).toBe(200);
+    clock.advance(10_000);
+
+    const retried = await refresh(first);
+    expect(retried.status).toBe(200);
+    expect(retried.body.refresh_token).toMatch(uuidPattern);
+    expect([first, lost.body.refresh_token]).not.toContain(retried.body.refresh_token);
+    clock.advance(60_000);
+    const next = await refresh(retried.body.refresh_token);
+    expect(next.status).toBe(200);
+    clock.advance(60_000);
+    expect((await refresh(next.body.refresh_token)).status).toBe(200);
+    const [connection] = await t.server.core.store.connections.listByApp(app.clientId);
+    expect(connection!.revokedAt).toBeNull();
+
+    await t.server.core.audit.flush();
+    expect((await t.server.core.store.audit.query({ appId: app.clientId, action: 'connection.refresh-retried' })).total).toBe(1);
+    expect((await t.server.core.store.audit.query({ appId: app.clientId, action: 'connection.revoked' })).total).toBe(0);
+  });
+
+  it('the value the retry withdrew is refused and revokes the family (whoever held it, a thief has shown up)', async () => {
+    const { app, first, refresh } = await connectedApp(t);
+    const lost = await refresh(first);
+    clock.advance(10_000);
+    const retried = await refresh(first);
+    expect(retried.status).toBe(200);
+    expectConcurError(await refresh(lost.body.refresh_token), 108);
+    expectConcurError(await refresh(retried.body.refresh_token), 108);
+    const [connection] = await t.server.core.store.connections.listByApp(app.clientId);
+    expect(connection!.revokedAt).not.toBeNull();
+  });
+
+  it('a replay after the successor was used still revokes the family at once', async () => {
+    const { app, first, refresh } = await connectedApp(t);
+    const second = await refresh(first);
+    clock.advance(10_000);
+    const third = await refresh(second.body.refresh_token);
+    expect(third.status).toBe(200);
+    clock.advance(10_000);
+    expectConcurError(await refresh(first), 108);
+    expectConcurError(await refresh(third.body.refresh_token), 108);
+    const [connection] = await t.server.core.store.connections.listByApp(app.clientId);
+    expect(connection!.revokedAt).not.toBeNull();
+  });
+
+  it('the trade-off: a stolen old value replayed before its rightful holder refreshes again works, until that holder\'s next refresh revokes the family', async () => {
+    const { first, refresh } = await connectedApp(t);
+    const rightful = await refresh(first); // the rightful client stores this and waits an hour
+    clock.advance(10_000);
+    const stolen = await refresh(first); // a thief replays the old value
+    expect(stolen.status).toBe(200);
+    clock.advance(3600_000);
+    expectConcurError(await refresh(rightful.body.refresh_token), 108);
+    expectConcurError(await refresh(stolen.body.refresh_token), 108);
+  });
+});

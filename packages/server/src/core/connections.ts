@@ -3,7 +3,11 @@
  * by default a refresh keeps the value and slides the 6-month expiry; with rotation on, each
  * refresh supersedes the value, the superseded one still works for the grace window (it gets a
  * new value of the same family, so every concurrent caller ends with a working token), and a
- * replay after the window revokes the whole family.
+ * replay after the window revokes the whole family, unless nothing of the family was presented
+ * since that value: then it is a client retrying a refresh whose answer it lost (the process
+ * died after the commit), and it gets a new value while every unused one is withdrawn, so a
+ * thief's replay is still caught, at the next refresh of whoever holds a withdrawn value
+ * (docs/token-service.md, "Refresh tokens").
  */
 import { randomUUID } from 'node:crypto';
 import type { Core } from './context.js';
@@ -72,15 +76,26 @@ export async function useRefreshToken(
       graceFrom: now - core.settings.rotationGraceSeconds * 1000,
       next: { digest: core.serverKeys.digest(refreshToken), connectionId: connection.id, createdAt: now, supersededAt: null },
     });
-    if (outcome === 'replayed') {
-      await core.store.connections.revoke(connection.id, now);
-      core.audit.record({
-        action: 'connection.revoked', outcome: 'success', correlationId, appId, companyId: connection.companyId,
-        principalId: connection.principalId, detail: { reason: 'refresh token replayed after the grace window', connectionId: connection.id },
-      });
-      throw new ConcurError(108, { detail: 'superseded refresh token replayed; family revoked' });
+    if (outcome === 'replayed' || outcome === 'withdrawn') {
+      const reason = outcome === 'replayed'
+        ? 'refresh token replayed after the grace window'
+        : 'withdrawn refresh token presented (its predecessor was retried)';
+      if (await core.store.connections.revoke(connection.id, now)) {
+        core.audit.record({
+          action: 'connection.revoked', outcome: 'success', correlationId, appId, companyId: connection.companyId,
+          principalId: connection.principalId, detail: { reason, connectionId: connection.id },
+        });
+      }
+      throw new ConcurError(108, { detail: `${reason}; family revoked` });
     }
     if (outcome === 'ended') throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
+    if (outcome === 'retried') {
+      core.audit.record({
+        action: 'connection.refresh-retried', outcome: 'success', correlationId, appId, companyId: connection.companyId,
+        principalId: connection.principalId,
+        detail: { reason: 'superseded refresh token presented again before any other value of its family: a new value, the unused ones withdrawn', connectionId: connection.id },
+      });
+    }
   } else if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
     throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
   }

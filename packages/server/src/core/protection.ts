@@ -18,6 +18,7 @@
  * store (`users.ts`). Counters fail open: if the counter store is unreachable, requests pass and
  * a warning is logged.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { TesseraCodes, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
@@ -98,6 +99,8 @@ export class Protection {
     private readonly digest: (value: string) => string,
     /** Where a tripped limit is announced (metrics). */
     private readonly events?: CoreEvents,
+    /** The app behind a presented client id, for the audit row of a tripped limit (looked up only then). */
+    private readonly findApp?: (clientId: string) => Promise<{ id: string; companyId: string } | undefined>,
   ) {}
 
   /**
@@ -292,15 +295,24 @@ export class Protection {
     }
   }
 
-  /** Once per window and limit: the moment a limit trips goes to the audit trail (not every 429 after it). */
+  /**
+   * Once per window and limit: the moment a limit trips goes to the audit trail (not every 429
+   * after it). Only what is known is kept: the app when the presented client id is one (a
+   * secret typed into client_id must not land in the trail), never the login id as typed.
+   */
   private noteTripped(check: Check, attempt: Attempt): void {
     this.events?.rateLimitTripped(check.name);
-    const aboutLogin = check.name === 'failures-per-login-id' || check.name === 'lock-per-client-and-login-id';
-    this.audit.record({
+    const record = (app: { id: string; companyId: string } | undefined) => this.audit.record({
       action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
       correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : TesseraCodes.rateLimited,
-      appId: attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : null,
-      detail: { limit: check.name, max: check.limit, ip: attempt.address, ...(aboutLogin ? { loginId: attempt.loginId } : {}) },
+      appId: app?.id ?? null, companyId: app?.companyId ?? null,
+      detail: { limit: check.name, max: check.limit, ip: isIP(attempt.address) ? attempt.address : 'other' },
+    });
+    const clientId = attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : undefined;
+    if (!clientId || !this.findApp) return record(undefined);
+    this.findApp(clientId).then(record, (err: unknown) => {
+      this.log.warn({ err }, 'could not look up the app of a tripped limit');
+      record(undefined);
     });
   }
 

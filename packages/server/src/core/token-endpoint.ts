@@ -2,7 +2,8 @@
  * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
-import { TesseraCodes, type TokenResponse } from 'tessera-protocol';
+import { isIP } from 'node:net';
+import { describeErrorCode, isGrantType, TesseraCodes, type TokenResponse } from 'tessera-protocol';
 import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
@@ -52,7 +53,7 @@ export class TokenEndpoint {
       const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
       const handler = this.grants.get(grantType);
-      if (!handler) throw new ConcurError(60, { detail: `unknown grant ${grantType}` });
+      if (!handler) throw new ConcurError(60, { detail: 'unknown grant type' });
       if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
       const outcome = await handler.handle({ core: this.core, app, secretId, params, meta });
       this.noteUse(app);
@@ -61,7 +62,7 @@ export class TokenEndpoint {
         action: 'token.issued', outcome: 'success', correlationId: meta.correlationId, appId: app.id,
         companyId: outcome.principal.companyId, principalId: outcome.principal.id, actorType: outcome.principal.type,
         actorId: outcome.principal.id,
-        detail: { grantType, credtype: params.credtype, scopes: outcome.response.scope, ip: meta.ip, connectionId: outcome.connectionId },
+        detail: { grantType, credtype: auditedCredtype(params.credtype), scopes: outcome.response.scope, ip: meta.ip, connectionId: outcome.connectionId },
       });
       return outcome.response;
     } catch (error) {
@@ -84,10 +85,15 @@ export class TokenEndpoint {
     this.core.events.tokenRefused(params.grant_type, error.code);
     // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
     if (error.code === TesseraCodes.rateLimited) return;
-    this.core.audit.record({
+    const ip = auditedAddress(meta.ip);
+    this.core.audit.recordFromAddress(ip, {
       action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,
       companyId: app?.companyId ?? null, code: error.code,
-      detail: { grantType: params.grant_type, credtype: params.credtype, ip: meta.ip, reason: error.detail ?? error.description },
+      // Only known values: whatever the caller typed (a secret in the wrong field) stays out.
+      detail: {
+        grantType: auditedGrantType(params.grant_type), credtype: auditedCredtype(params.credtype), ip,
+        reason: error.status >= 500 ? 'internal error' : error.detail ?? describeErrorCode(error.code)?.description ?? 'refused',
+      },
     });
   }
 
@@ -98,4 +104,21 @@ export class TokenEndpoint {
     app.lastUsedAt = now;
     this.core.store.apps.touchLastUsed(app.id, now).catch((err: unknown) => this.core.log.warn({ err }, 'could not record app use'));
   }
+}
+
+/** A grant type as the audit trail keeps it: a known one, `"other"`, or absent. */
+export function auditedGrantType(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return isGrantType(value) ? value : 'other';
+}
+
+/** A credtype as the audit trail keeps it: `password`, `authtoken`, `"other"`, or absent. */
+export function auditedCredtype(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  return value === 'password' || value === 'authtoken' ? value : 'other';
+}
+
+/** The client address as the audit trail keeps it: an IP address (a forwarded header may hold anything). */
+export function auditedAddress(value: string): string {
+  return isIP(value) ? value : 'other';
 }

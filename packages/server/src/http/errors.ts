@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { CorrelationHeader } from 'tessera-protocol';
+import { CorrelationHeader, TesseraCodes } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 const requestFormatErrors = new Set([
@@ -21,7 +21,8 @@ export function toConcurError(error: unknown): ConcurError {
   const fastifyError = error as Partial<FastifyError>;
   if (fastifyError.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ConcurError(413);
   if (fastifyError.code && requestFormatErrors.has(fastifyError.code)) {
-    return new ConcurError(135, { detail: fastifyError.message });
+    // The code, not the message: Fastify's messages quote what the caller sent (its media type).
+    return new ConcurError(135, { detail: fastifyError.code });
   }
   if (fastifyError.statusCode === 400 && error instanceof SyntaxError) return new ConcurError(135, { detail: 'malformed JSON' });
   return new ConcurError(500, { detail: error instanceof Error ? error.stack ?? error.message : String(error) });
@@ -55,8 +56,11 @@ export function installErrorHandling(app: FastifyInstance): void {
 
 /**
  * Requests Node's HTTP parser rejects before Fastify sees them (bad framing, duplicate
- * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw socket.
- * `log` must carry no correlation id of its own (the root logger): the line gets this one, once.
+ * Content-Length…) still get a Concur-format 400 with a correlation id, written on the raw
+ * socket; a request that did not arrive in time (`headersTimeoutSeconds`,
+ * `requestTimeoutSeconds`) gets a 408. Either way the socket is then closed, even if the peer
+ * never closes its side. `log` must carry no correlation id of its own (the root logger): the
+ * line gets this one, once.
  */
 export function clientErrorResponse(
   error: NodeJS.ErrnoException,
@@ -71,10 +75,12 @@ export function clientErrorResponse(
     return;
   }
   const correlationId = randomUUID();
-  log.info({ correlationId, code: error.code }, 'malformed HTTP request');
-  const body = JSON.stringify(new ConcurError(135, { description: 'malformed HTTP request' }).toBody());
+  const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+  log.info({ correlationId, code: error.code }, timedOut ? 'request timed out' : 'malformed HTTP request');
+  const concurError = timedOut ? new ConcurError(TesseraCodes.requestTimeout) : new ConcurError(135, { description: 'malformed HTTP request' });
+  const body = JSON.stringify(concurError.toBody());
   socket.end([
-    'HTTP/1.1 400 Bad Request',
+    `HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}`,
     'Content-Type: application/json; charset=utf-8',
     `Content-Length: ${Buffer.byteLength(body)}`,
     `${CorrelationHeader}: ${correlationId}`,
@@ -84,4 +90,5 @@ export function clientErrorResponse(
     '',
     body,
   ].join('\r\n'));
+  setTimeout(() => socket.destroy(), 1000).unref();
 }

@@ -292,7 +292,16 @@ export interface RefreshRotation {
   graceFrom: number;
 }
 
-export type RotationOutcome = 'rotated' | 'replayed' | 'ended';
+/**
+ * What a rotation did: `rotated` (the value, current or within its grace window, was replaced);
+ * `retried` (a value superseded before the grace window, but nothing of its family was presented
+ * since: taken as a client retrying a refresh whose answer it never got, so `next` was added and
+ * every value issued before the window, other than the presented one, was withdrawn);
+ * `replayed` (a value superseded before the window after another value of its family was
+ * presented); `withdrawn` (a value a retry withdrew). The last two add nothing: the caller
+ * revokes the family. `ended`: the value is unknown or the connection revoked or expired.
+ */
+export type RotationOutcome = 'rotated' | 'retried' | 'replayed' | 'withdrawn' | 'ended';
 
 export interface ConnectionRepository {
   create(connection: Connection): Promise<void>;
@@ -301,12 +310,13 @@ export interface ConnectionRepository {
   addRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(digest: string): Promise<{ token: RefreshToken; connection: Connection } | undefined>;
   /**
-   * One refresh with rotation, atomically (Decision 8): marks the presented value superseded
-   * (keeping the time of the first supersession), and unless it was superseded before
-   * `graceFrom`, slides the live connection and adds `next`. Answers `rotated`, `replayed` (a
-   * value superseded before the grace window: nothing added, the caller revokes the family), or
-   * `ended` (the value is unknown or the connection was revoked or expired: nothing added).
-   * Concurrent rotations of one value all rotate within the window, each with its own `next`.
+   * One refresh with rotation, atomically (Decision 8, see `RotationOutcome`): marks the presented
+   * value superseded (keeping the time of the first supersession); then, when it is current or
+   * within the grace window and not withdrawn, or superseded before the window but the last value
+   * of its family presented, slides the live connection, records the presented value as the last
+   * one, and adds `next` (a retry also withdraws every value issued before `graceFrom`). Concurrent
+   * rotations of one value all rotate within the window, each with its own `next`; of a retry and
+   * a concurrent use of another value of the family, exactly one succeeds.
    */
   rotateRefreshToken(rotation: RefreshRotation): Promise<RotationOutcome>;
   /** Slides the expiry of a live connection; false when it was revoked or expired meanwhile. */

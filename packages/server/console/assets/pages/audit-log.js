@@ -4,7 +4,7 @@ import { pageHeading, replaceQuery } from '../app.js';
 import { badge, clearErrors, h, pager, replace, showErrors, table, timeElement } from '../dom.js';
 
 const actions = [
-  'token.issued', 'token.refused', 'connection.revoked', 'request-token.generated',
+  'token.issued', 'token.refused', 'token.rate-limited', 'audit.suppressed', 'connection.revoked', 'connection.refresh-retried', 'request-token.generated',
   'app.created', 'app.updated', 'app.enabled', 'app.disabled', 'app.deactivated',
   'secret.created', 'secret.activated', 'secret.deactivated', 'secret.deleted',
   'admin.signed-in', 'admin.signed-out', 'admin.token-issued', 'user.created', 'user.unlocked', 'user.enabled', 'user.disabled',

@@ -4,7 +4,7 @@
  * the principal it was issued for (for the audit trail).
  */
 import type { TokenResponse } from 'tessera-protocol';
-import { parseScopeParameter } from 'tessera-protocol';
+import { KnownScopes, parseScopeParameter } from 'tessera-protocol';
 import type { Core, RequestMeta } from '../context.js';
 import { ConcurError } from '../errors.js';
 import type { Principal } from '../tokens.js';
@@ -59,7 +59,7 @@ export function grantedScopes(requested: string | undefined, available: readonly
   if (asked.length === 0) return [...available];
   const allowed = new Set(available);
   const extra = asked.filter((scope) => !allowed.has(scope));
-  if (extra.length > 0) throw new ConcurError(54, { detail: `not granted: ${extra.join(' ')}` });
+  if (extra.length > 0) throw new ConcurError(54, { detail: notGrantedDetail(extra) });
   return asked;
 }
 
@@ -72,4 +72,11 @@ export async function companyEnabled(core: Core, app: App, companyId: string): P
 /** Code 53 unless the company has enabled the app. */
 export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
   if (!(await companyEnabled(core, app, companyId))) throw new ConcurError(53);
+}
+
+/** The detail of a 54 for the log and audit trail: known scope names only, so nothing a caller typed is kept. */
+function notGrantedDetail(extra: readonly string[]): string {
+  const known = extra.filter((scope) => KnownScopes.has(scope));
+  const unknown = extra.length - known.length;
+  return `not granted: ${[...known, ...(unknown > 0 ? [`${unknown} unknown scope${unknown === 1 ? '' : 's'}`] : [])].join(', ')}`;
 }

@@ -127,6 +127,90 @@ export function connectionsContract(store: StoreOf): void {
     });
   });
 
+  describe('a refresh retried after the grace window (issue 10 §3.11)', () => {
+    const grace = MINUTE;
+    const seedFamily = async () => {
+      const { company, app } = await seedApp(store());
+      const connection = aConnection(app.id, company.id);
+      await store().connections.create(connection);
+      const first = aRefreshToken(connection.id);
+      await store().connections.addRefreshToken(first);
+      return { connection, first };
+    };
+    /** A refresh at `now` presenting `presented`, whose new value is created then. */
+    const refreshAt = (connection: Connection, presented: RefreshToken, now: number): RefreshRotation => ({
+      connectionId: connection.id, presentedDigest: presented.digest, now, graceFrom: now - grace, refreshExpiresAt: now + 180 * DAY,
+      next: aRefreshToken(connection.id, { createdAt: now }),
+    });
+    const rotate = (r: RefreshRotation) => store().connections.rotateRefreshToken(r);
+    const find = async (digest: string) => (await store().connections.findRefreshToken(digest))?.token;
+
+    it('a value superseded before the window whose successor was never used gets a working value; the family stays; the unused successor is withdrawn', async () => {
+      const { connection, first } = await seedFamily();
+      const lost = refreshAt(connection, first, T0 + MINUTE); // committed, but its answer never arrived
+      expect(await rotate(lost)).toBe('rotated');
+      const retry = refreshAt(connection, first, T0 + 10 * MINUTE);
+      expect(await rotate(retry)).toBe('retried');
+      expect(await find(retry.next.digest)).toEqual(retry.next);
+      expect(await store().connections.get(connection.id)).toMatchObject({ revokedAt: null, refreshExpiresAt: retry.refreshExpiresAt, lastUsedAt: retry.now });
+      // the new value works like any other; the withdrawn one is refused (the caller revokes)
+      expect(await rotate(refreshAt(connection, retry.next, T0 + 20 * MINUTE))).toBe('rotated');
+      const withdrawnUse = refreshAt(connection, lost.next, T0 + 21 * MINUTE);
+      expect(await rotate(withdrawnUse)).toBe('withdrawn');
+      expect(await find(withdrawnUse.next.digest)).toBeUndefined();
+    });
+
+    it('retries again after a second lost answer, and within the window every retry gets a working value', async () => {
+      const { connection, first } = await seedFamily();
+      expect(await rotate(refreshAt(connection, first, T0 + MINUTE))).toBe('rotated');
+      const retryA = refreshAt(connection, first, T0 + 10 * MINUTE);
+      const retryB = refreshAt(connection, first, T0 + 10 * MINUTE + 5_000);
+      expect(await rotate(retryA)).toBe('retried');
+      expect(await rotate(retryB)).toBe('retried');
+      // both answers of the two retries within one window work
+      expect(await rotate(refreshAt(connection, retryA.next, T0 + 10 * MINUTE + 10_000))).toBe('rotated');
+      expect(await rotate(refreshAt(connection, retryB.next, T0 + 10 * MINUTE + 20_000))).toBe('rotated');
+    });
+
+    it('a value superseded before the window after its successor was used is a replay: nothing added, the connection unchanged', async () => {
+      const { connection, first } = await seedFamily();
+      const used = refreshAt(connection, first, T0 + MINUTE);
+      expect(await rotate(used)).toBe('rotated');
+      const successor = refreshAt(connection, used.next, T0 + 5 * MINUTE);
+      expect(await rotate(successor)).toBe('rotated');
+      const before = await store().connections.get(connection.id);
+      const replay = refreshAt(connection, first, T0 + 10 * MINUTE);
+      expect(await rotate(replay)).toBe('replayed');
+      expect(await find(replay.next.digest)).toBeUndefined();
+      expect(await store().connections.get(connection.id)).toEqual(before);
+      // and the successor's holder goes on
+      expect(await rotate(refreshAt(connection, successor.next, T0 + 11 * MINUTE))).toBe('rotated');
+    });
+
+    it('of a retry and a concurrent use of the unused successor, exactly one wins', async () => {
+      const families = await Promise.all(Array.from({ length: 8 }, () => seedFamily()));
+      const results = await Promise.all(families.map(async ({ connection, first }) => {
+        const lost = refreshAt(connection, first, T0 + MINUTE);
+        expect(await rotate(lost)).toBe('rotated');
+        const [retry, use] = await Promise.all([
+          rotate(refreshAt(connection, first, T0 + 10 * MINUTE)),
+          rotate(refreshAt(connection, lost.next, T0 + 10 * MINUTE)),
+        ]);
+        return `${retry}/${use}`;
+      }));
+      for (const result of results) expect(['retried/withdrawn', 'replayed/rotated']).toContain(result);
+    });
+
+    it('20 concurrent retries of one value each get a working value', async () => {
+      const { connection, first } = await seedFamily();
+      expect(await rotate(refreshAt(connection, first, T0 + MINUTE))).toBe('rotated');
+      const retries = Array.from({ length: 20 }, (_, i) => refreshAt(connection, first, T0 + 10 * MINUTE + i));
+      expect(await Promise.all(retries.map(rotate))).toEqual(retries.map(() => 'retried'));
+      for (const r of retries) expect(await find(r.next.digest)).toEqual(r.next);
+      expect(await rotate(refreshAt(connection, retries[0]!.next, T0 + 10 * MINUTE + 30_000))).toBe('rotated');
+    });
+  });
+
   describe('connection life cycle', () => {
     const seed = async (over: Parameters<typeof aConnection>[2] = {}) => {
       const { company, app } = await seedApp(store());

@@ -141,6 +141,10 @@ export const postgresMigrations: readonly string[] = [
   /* 3: what the sweeper looks for */ `
   CREATE INDEX refresh_tokens_superseded ON refresh_tokens (superseded_at) WHERE superseded_at IS NOT NULL;
   `,
+  /* 4: a refresh retried after the grace window (Decision 8, issue 10 §3.11) */ `
+  ALTER TABLE connections ADD COLUMN last_presented text;
+  ALTER TABLE connections ADD COLUMN withdrawn_before bigint;
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

@@ -299,23 +299,32 @@ class PostgresStore implements Store {
     // One statement, so one round trip: the CTEs run as one atomic unit. A concurrent rotation of
     // the same value waits on the row lock of \`presented\` and then sees its supersession time.
     rotateRefreshToken: async (r: RefreshRotation): Promise<RotationOutcome> => {
+      // A retry (the presented value superseded before the window, $5) needs the family's last
+      // presented value to be this one; any other use needs the value not withdrawn. Both are
+      // conditions on the connection row, so a concurrent use of another value of the family,
+      // which updates that row first, is seen (re-checked on its newest version).
       const row = await this.one(`WITH presented AS (
           UPDATE refresh_tokens SET superseded_at = coalesce(superseded_at, $3)
-          WHERE digest = $1 AND connection_id = $2 RETURNING superseded_at
+          WHERE digest = $1 AND connection_id = $2 RETURNING superseded_at, created_at
         ), slid AS (
-          UPDATE connections SET refresh_expires_at = greatest(refresh_expires_at, $4), last_used_at = $3
-          WHERE id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3
-            AND EXISTS (SELECT 1 FROM presented WHERE superseded_at >= $5)
-          RETURNING id
+          UPDATE connections c SET refresh_expires_at = greatest(c.refresh_expires_at, $4), last_used_at = $3, last_presented = $1,
+            withdrawn_before = CASE WHEN p.superseded_at < $5 THEN greatest(coalesce(c.withdrawn_before, 0), $5) ELSE c.withdrawn_before END
+          FROM presented p
+          WHERE c.id = $2 AND c.revoked_at IS NULL AND c.refresh_expires_at > $3
+            AND CASE WHEN p.superseded_at < $5 THEN c.last_presented = $1 ELSE p.created_at >= coalesce(c.withdrawn_before, 0) END
+          RETURNING c.id
         ), added AS (
           INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at)
           SELECT $6, id, $7, NULL FROM slid RETURNING digest
         )
-        SELECT (SELECT superseded_at FROM presented) AS superseded_at, (SELECT count(*) FROM added) AS added`,
+        SELECT (SELECT superseded_at FROM presented) AS superseded_at, (SELECT count(*) FROM added) AS added,
+          (SELECT count(*) FROM connections WHERE id = $2 AND revoked_at IS NULL AND refresh_expires_at > $3) AS live`,
       [r.presentedDigest, r.connectionId, r.now, r.refreshExpiresAt, r.graceFrom, r.next.digest, r.next.createdAt]);
       if (row?.superseded_at == null) return 'ended';
-      if (num(row.superseded_at) < r.graceFrom) return 'replayed';
-      return num(row.added) === 1 ? 'rotated' : 'ended';
+      const retry = num(row.superseded_at) < r.graceFrom;
+      if (num(row.added) === 1) return retry ? 'retried' : 'rotated';
+      if (num(row.live) === 0) return 'ended';
+      return retry ? 'replayed' : 'withdrawn';
     },
     slide: async (id: string, now: number, refreshExpiresAt: number) =>
       (await this.run(`UPDATE connections SET refresh_expires_at = greatest(refresh_expires_at, $3), last_used_at = $2

@@ -135,4 +135,8 @@ export const sqliteMigrations: readonly string[] = [
   CREATE INDEX request_tokens_expiry ON request_tokens (expires_at);
   CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
   `,
+  /* 4: a refresh retried after the grace window (Decision 8, issue 10 §3.11) */ `
+  ALTER TABLE connections ADD COLUMN last_presented TEXT;
+  ALTER TABLE connections ADD COLUMN withdrawn_before INTEGER;
+  `,
 ];

@@ -346,12 +346,22 @@ class SqliteStore implements Store {
     rotateRefreshToken: async (r: RefreshRotation): Promise<RotationOutcome> =>
       this.db.transaction((): RotationOutcome => {
         const presented = this.one(`UPDATE refresh_tokens SET superseded_at = coalesce(superseded_at, ?)
-          WHERE digest = ? AND connection_id = ? RETURNING superseded_at`, r.now, r.presentedDigest, r.connectionId);
+          WHERE digest = ? AND connection_id = ? RETURNING superseded_at, created_at`, r.now, r.presentedDigest, r.connectionId);
         if (!presented) return 'ended';
-        if (num(presented.superseded_at) < r.graceFrom) return 'replayed';
-        if (!this.slideConnection(r.connectionId, r.now, r.refreshExpiresAt)) return 'ended';
-        this.insertRefreshToken(r.next);
-        return 'rotated';
+        // Superseded before the window: a retry if nothing of the family was presented since, else a replay.
+        const retry = num(presented.superseded_at) < r.graceFrom ? 1 : 0;
+        const slid = this.run(`UPDATE connections SET refresh_expires_at = max(refresh_expires_at, ?), last_used_at = ?, last_presented = ?,
+            withdrawn_before = CASE WHEN ? THEN max(coalesce(withdrawn_before, 0), ?) ELSE withdrawn_before END
+          WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?
+            AND CASE WHEN ? THEN last_presented = ? ELSE ? >= coalesce(withdrawn_before, 0) END`,
+        r.refreshExpiresAt, r.now, r.presentedDigest, retry, r.graceFrom, r.connectionId, r.now, retry, r.presentedDigest, num(presented.created_at));
+        if (slid === 1) {
+          this.insertRefreshToken(r.next);
+          return retry ? 'retried' : 'rotated';
+        }
+        const connection = this.one('SELECT 1 FROM connections WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?', r.connectionId, r.now);
+        if (!connection) return 'ended';
+        return retry ? 'replayed' : 'withdrawn';
       }).immediate(),
     slide: async (id: string, now: number, refreshExpiresAt: number) => this.slideConnection(id, now, refreshExpiresAt),
     revoke: async (id: string, now: number) =>

@@ -1,0 +1,63 @@
+/**
+ * Time and count limits of the sockets themselves (issue 10 §3.2; DESIGN.md "Lessons": every
+ * socket and request has a time limit): without them a client that opens connections, sends
+ * headers and stalls holds a file descriptor each until the process has none left.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { Settings } from '../config.js';
+
+export type SocketLimitSettings = Pick<Settings,
+  'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds' | 'socketIdleTimeoutSeconds'>;
+
+/**
+ * The Node server options behind the time limits: headers, the whole request (body included),
+ * the idle time between kept-alive requests, and how often Node checks the first two (it only
+ * notices an expired request at such a check).
+ */
+export function socketTimeouts(settings: SocketLimitSettings) {
+  const headersTimeout = settings.headersTimeoutSeconds * 1000;
+  const requestTimeout = settings.requestTimeoutSeconds * 1000;
+  return {
+    /** For `http.createServer` / `https.createServer`. */
+    serverOptions: { headersTimeout, requestTimeout, connectionsCheckingInterval: Math.min(1000, Math.ceil(headersTimeout / 4)) },
+    /** For Fastify, which sets these on the server it creates. */
+    fastifyOptions: {
+      requestTimeout,
+      keepAliveTimeout: settings.keepAliveTimeoutSeconds * 1000,
+      connectionTimeout: settings.socketIdleTimeoutSeconds * 1000,
+    },
+  };
+}
+
+/**
+ * Closes a new connection at once when its remote address already has `max` open (0: no
+ * ceiling). Counted on the raw TCP socket, before TLS or HTTP parsing, so a refused one costs
+ * next to nothing. Behind a proxy the remote address is the proxy's: the ceiling then counts
+ * every client together, so raise it or set 0 there.
+ */
+export function installConnectionCeiling(server: Server, max: number, log: Logger): void {
+  if (max <= 0) return;
+  const open = new Map<string, number>();
+  let lastWarning = 0;
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const count = open.get(address) ?? 0;
+    if (count >= max) {
+      socket.destroy();
+      const now = Date.now();
+      if (now - lastWarning >= 60_000) {
+        lastWarning = now;
+        log.warn({ address, max }, 'connection ceiling of one address reached: further connections from it are closed');
+      }
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (open.get(address) ?? 1) - 1;
+      if (left <= 0) open.delete(address);
+      else open.set(address, left);
+    });
+  });
+}

@@ -3,15 +3,16 @@
  * `tessera.pid` there while it runs, so `tessera admin restore` and `migrate` can refuse to work
  * under it. A file left by a killed server names a process that is gone, and counts for nothing.
  */
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writePrivateFile } from './data-dir.js';
 
 const pidFile = (dataDir: string) => join(dataDir, 'tessera.pid');
 
 /** Records this process as the server of `dataDir`; answers the function that withdraws it again. */
 export function markServing(dataDir: string): () => void {
   const file = pidFile(dataDir);
-  writeFileSync(file, `${process.pid}\n`, { mode: 0o600 });
+  writePrivateFile(file, `${process.pid}\n`);
   return () => {
     if (servingPid(dataDir) === process.pid) rmSync(file, { force: true });
   };

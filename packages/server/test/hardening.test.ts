@@ -49,7 +49,7 @@ describe('item 9: files in the data dir are 0600, the dir 0700, whatever the uma
       const server = await startOn(dataDir);
       cleanups.push(() => server.close());
       const files = readdirSync(dataDir).sort();
-      expect(files).toEqual(['localhost-cert.pem', 'localhost-key.pem', 'secret.key', 'tessera.db', 'tessera.db-shm', 'tessera.db-wal']);
+      expect(files).toEqual(['localhost-cert.pem', 'localhost-key.pem', 'secret.key', 'tessera.db', 'tessera.db-shm', 'tessera.db-wal', 'tessera.pid']);
       expect(Object.fromEntries(files.map((f) => [f, modeOf(join(dataDir, f)).toString(8)]))).toEqual(
         Object.fromEntries(files.map((f) => [f, '600'])));
       expect(modeOf(dataDir).toString(8)).toBe('700');

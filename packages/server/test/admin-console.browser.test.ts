@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from 'tessera-server';
+import { createApp, createUser } from 'tessera-server';
 import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
 import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
 
@@ -325,6 +325,29 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
     await page.locator('tr[data-user="alpha-admin"]').waitFor();
     expect(await page.locator('tr[data-user]').count()).toBe(1);
     await shoot('users');
+  });
+
+  it('resets a user\'s password: a short one is refused, then the new one works and the old one not', async () => {
+    await createUser(t.server.core, { companyId: alpha.companyId, loginId: 'alpha-clerk', password: 'the old password' });
+    await page.goto(`${t.url}/admin#/`);
+    await heading('Authentication Admin').waitFor();
+    await page.goto(`${t.url}/admin#/users`);
+    await heading('Users').waitFor();
+    const reset = page.getByRole('button', { name: 'Reset password of alpha-clerk' });
+    const dialog = page.getByRole('dialog', { name: 'Reset password of alpha-clerk' });
+    await reset.click();
+    await dialog.getByLabel('New Password').fill('short');
+    await dialog.getByRole('button', { name: 'Set Password' }).click();
+    await expect.poll(() => page.locator('main [role=alert]').textContent()).toMatch(/at least 8 characters/);
+    await reset.click();
+    await dialog.getByLabel('New Password').fill('the new password');
+    await dialog.getByRole('button', { name: 'Set Password' }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toBe('Password of alpha-clerk reset');
+    const grant = (password: string) => postToken(t.url, {
+      grant_type: 'password', client_id: alpha.app.clientId, client_secret: alpha.app.clientSecret, username: 'alpha-clerk', password,
+    });
+    expect((await grant('the new password')).status).toBe(200);
+    expect((await grant('the old password')).body.code).toBe(5);
   });
 
   it('shows nothing of another company: its app, connections and request token answer "not found"', async () => {

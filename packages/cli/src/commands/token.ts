@@ -120,11 +120,11 @@ export function registerTokenCommands(program: Command): void {
         await home.save({ ...other, revoked, updatedAt: revoked.at });
       }
       await home.save({ ...environment, revoked, updatedAt: revoked.at });
-      if (!options.json && sharing.same.length) {
+      if (sharing.same.length) {
         process.stderr.write(`tessera: the revoked connection was also the connection of ${sharing.same.map((e) => e.name).join(', ')} `
           + '(same app, datacenter and principal): marked revoked there too; each needs a new Company Request Token and `tessera token convert`\n');
       }
-      if (!options.json && sharing.maybe.length) {
+      if (sharing.maybe.length) {
         process.stderr.write(`tessera: ${sharing.maybe.map((e) => e.name).join(', ')} use the same app and datacenter; if they were connected for the same `
           + 'company or user, the service revoked them too (their principal is not known yet: `tessera token get` tells)\n');
       }

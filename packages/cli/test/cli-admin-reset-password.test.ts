@@ -4,7 +4,10 @@
  * and printed once, never from an argument; the lockout lifts; the audit trail records who reset
  * whose password, and never the password.
  */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from 'tessera-server';
 import { makeAdmin, makeTenant } from '../../server/test/admin-helpers.js';
 import { makeApp, makeUser, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';
@@ -16,17 +19,25 @@ afterEach(async () => {
 
 const oldPassword = 'the old password';
 
-async function setUp() {
-  const t = await startTestServer();
-  cleanups.push(() => t.close());
+/**
+ * A test server with a user and an app. `localStore`: on an SQLite store in a folder of its own
+ * (whatever TESSERA_TEST_STORE says), which the CLI opens with --data-dir as `dataDir`.
+ */
+async function setUp({ localStore = false } = {}) {
   const { home, remove } = tempHome();
   cleanups.push(remove);
+  const storeDir = `${home}-store`;
+  mkdirSync(storeDir, { recursive: true });
+  cleanups.push(() => rmSync(storeDir, { recursive: true, force: true }));
+  // The server key lives in the same folder, so the CLI reads what the server wrote.
+  const t = await startTestServer(localStore ? { store: await openSqliteStore(join(storeDir, 'tessera.db')), settings: { dataDir: storeDir } } : {});
+  cleanups.push(() => t.close());
   const app = await makeApp(t);
   const user = await makeUser(t, 'worker', oldPassword);
   const grant = (password: string) => postToken(t.url, {
     grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'worker', password,
   });
-  return { t, home, user, grant };
+  return { t, home, user, grant, dataDir: localStore ? storeDir : t.dataDir };
 }
 
 async function auditOf(t: TestServer, principalId: string) {
@@ -36,25 +47,25 @@ async function auditOf(t: TestServer, principalId: string) {
 
 describe('tessera admin users reset-password', () => {
   it('on the local store: from stdin, never from an argument, or generated; the lockout lifts; audited without the password', async () => {
-    const { t, home, user, grant } = await setUp();
+    const { t, home, user, grant, dataDir } = await setUp({ localStore: true });
     for (let i = 0; i < 5; i++) await grant('wrong password');
     expect((await grant(oldPassword)).body.code).toBe(14); // locked
 
-    const asArgument = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', t.dataDir, '--login-id', 'worker', '--password', 'new password 1']);
+    const asArgument = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--login-id', 'worker', '--password', 'new password 1']);
     expect(asArgument.code).toBe(2);
     expect(asArgument.stderr).toContain('never taken from the command line');
-    const noInput = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', t.dataDir, '--login-id', 'worker']);
+    const noInput = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--login-id', 'worker']);
     expect(noInput.code).toBe(2);
     expect(noInput.stderr).toContain('--password-stdin');
 
-    const fromStdin = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', t.dataDir, '--company', t.companyId, '--login-id', 'worker', '--password-stdin', '--json'],
+    const fromStdin = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--company', t.companyId, '--login-id', 'worker', '--password-stdin', '--json'],
       { input: 'the new password\n' });
     expect(fromStdin.code, fromStdin.stderr).toBe(0);
     expect(JSON.parse(fromStdin.stdout)).toEqual({ passwordReset: 'worker', id: user.id });
     expect((await grant('the new password')).status).toBe(200);
     expect((await grant(oldPassword)).body.code).toBe(5);
 
-    const generated = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', t.dataDir, '--login-id', 'worker', '--generate', '--json']);
+    const generated = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--login-id', 'worker', '--generate', '--json']);
     expect(generated.code, generated.stderr).toBe(0);
     const { password } = JSON.parse(generated.stdout);
     expect(password).toMatch(/^[\w-]{24}$/);
@@ -67,7 +78,7 @@ describe('tessera admin users reset-password', () => {
     expect(trail).not.toContain('the new password');
     expect(trail).not.toContain(password);
 
-    const unknown = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', t.dataDir, '--login-id', 'nobody', '--generate']);
+    const unknown = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--login-id', 'nobody', '--generate']);
     expect(unknown.code).toBe(2);
   });
 

@@ -10,6 +10,7 @@ import { writeFileAtomic } from 'tessera-client';
 import { ExitCode } from './exit-codes.js';
 import { resolveHome } from './home.js';
 import { CommandError } from './output.js';
+import { caFileFor, fetchTrusting, tlsAdvice } from './trust.js';
 
 /** What `login` keeps for one server. */
 export interface SavedAdminToken {
@@ -68,14 +69,14 @@ export async function callAdminApi<T>(server: string, method: string, path: stri
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   let response: Response;
   try {
-    response = await fetch(`${server}/admin/api${path}`, {
+    response = await fetchTrusting(caFileFor())(`${server}/admin/api${path}`, {
       method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body),
     });
   } catch (error) {
+    const tls = tlsAdvice(error, server);
+    if (tls) throw new CommandError(tls.join('\n'), ExitCode.Failure);
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    throw new CommandError(`cannot reach ${server}: ${cause?.code ?? cause?.message ?? (error as Error).message}`
-      + (cause?.code?.includes('CERT') || cause?.code === 'DEPTH_ZERO_SELF_SIGNED_CERT'
-        ? ' (a self-signed certificate: point NODE_EXTRA_CA_CERTS at it)' : ''), ExitCode.Failure);
+    throw new CommandError(`cannot reach ${server}: ${cause?.code ?? cause?.message ?? (error as Error).message}`, ExitCode.Failure);
   }
   const text = await response.text();
   let body: unknown;

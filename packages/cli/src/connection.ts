@@ -4,6 +4,7 @@
  */
 import { TokenManager, type RetryEvent } from 'tessera-client';
 import type { Environment, TesseraHome } from './home.js';
+import { caFileFor, fetchTrusting } from './trust.js';
 
 const interactive = () => Boolean(process.stderr.isTTY);
 
@@ -26,6 +27,7 @@ export function managerFor(home: TesseraHome, environment: Environment): TokenMa
     clientSecret: environment.clientSecret,
     datacenter: environment.datacenter,
     store,
+    fetch: fetchTrusting(caFileFor(environment.ca)),
     retry: { retries: 3, onRetry: showRetry },
   });
 }

@@ -6,6 +6,7 @@ import { ConcurError } from 'tessera-client';
 import { describeErrorCode } from 'tessera-protocol';
 import { CommandError } from './output.js';
 import { ExitCode } from './exit-codes.js';
+import { tlsAdvice } from './trust.js';
 
 interface Advice {
   headline: string;
@@ -74,6 +75,9 @@ export function explainError(error: unknown, env: string): unknown {
       break;
     case 'ERR_NETWORK':
       lines.push(error.message, `  next: check the datacenter of the environment (\`tessera env show ${env}\`) and the network`);
+      break;
+    case 'ERR_TLS':
+      lines.push(...(tlsAdvice(error.cause, error.url ?? '') ?? [error.message]));
       break;
     case 'ERR_LOCK_TIMEOUT':
       lines.push(error.message, '  next: another tessera process is refreshing this environment; if none runs, delete the .lock file');

@@ -26,6 +26,13 @@ export interface Environment {
   companyUUID?: string | undefined;
   /** A company request token not yet converted (from `env import`); removed once converted. */
   requestToken?: string | undefined;
+  /**
+   * Set when the connection was revoked on the service (`tessera token revoke` of this or of an
+   * environment sharing the connection); cleared by the next conversion.
+   */
+  revoked?: { at: string; by: string } | undefined;
+  /** A PEM file of certificates to trust for this environment's servers (`env add --ca`). */
+  ca?: string | undefined;
   createdAt: string;
   updatedAt: string;
 }

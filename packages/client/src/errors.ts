@@ -16,6 +16,8 @@ import { CorrelationHeader, describeErrorCode, type ErrorCodeInfo } from 'tesser
  *   for a request token that is expired or used up, 108 for a refresh token that is expired or revoked).
  * - `ERR_HTTP`: an API answered an HTTP error (for example `revoke()`).
  * - `ERR_NETWORK`: no answer (connection refused, DNS, timeout), after the retries.
+ * - `ERR_TLS`: the server's certificate is not trusted (self-signed, unknown CA, wrong host name,
+ *   expired); never retried. The message names Node's code, e.g. `DEPTH_ZERO_SELF_SIGNED_CERT`.
  * - `ERR_INVALID_RESPONSE`: an answer that is not what the protocol says (no `access_token`, not JSON).
  * - `ERR_NOT_CONNECTED`: the store holds no refresh token: convert a request token first (step 3).
  * - `ERR_ALREADY_CONNECTED`: the store already holds a live refresh token; converting again needs `force`.
@@ -28,6 +30,7 @@ export type ConcurErrorCode =
   | 'ERR_TOKEN_REFUSED'
   | 'ERR_HTTP'
   | 'ERR_NETWORK'
+  | 'ERR_TLS'
   | 'ERR_INVALID_RESPONSE'
   | 'ERR_NOT_CONNECTED'
   | 'ERR_ALREADY_CONNECTED'

@@ -60,6 +60,9 @@ export async function send(url: string, init: RequestInit, options: SendOptions)
       if (options.signal?.aborted) throw error;
       failure = error;
     }
+    const tls = response ? undefined : tlsProblem(failure);
+    // An untrusted certificate stays untrusted: no retry, and say what it is.
+    if (tls) throw new ConcurError('ERR_TLS', `${url}: ${tls.what} (${tls.code})`, { url, cause: failure });
     const retryable = response ? retryableStatus.has(response.status) : options.idempotent || isConnectFailure(failure);
     if (attempt >= attempts || !retryable) {
       if (response) return response;
@@ -87,6 +90,31 @@ function backoff(attempt: number, retry: RetryOptions, retryAfter: string | null
   }
   const exponential = Math.min(max, min * 2 ** (attempt - 1));
   return Math.round(exponential / 2 + Math.random() * (exponential / 2));
+}
+
+/** Node's (OpenSSL's) codes for a server certificate that is not trusted, in plain words. */
+const tlsCodes: Record<string, string> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'the server\'s certificate is self-signed',
+  SELF_SIGNED_CERT_IN_CHAIN: 'the server\'s certificate chain ends in a self-signed certificate that is not trusted',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'the server\'s certificate was issued by a certificate authority that is not trusted',
+  UNABLE_TO_GET_ISSUER_CERT: 'the server\'s certificate was issued by a certificate authority that is not trusted',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'the server\'s certificate was issued by a certificate authority that is not trusted',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'the server\'s certificate is for another host name',
+  CERT_HAS_EXPIRED: 'the server\'s certificate has expired',
+  CERT_NOT_YET_VALID: 'the server\'s certificate is not valid yet',
+  CERT_REVOKED: 'the server\'s certificate has been revoked',
+  CERT_SIGNATURE_FAILURE: 'the server\'s certificate signature is invalid',
+  CERT_UNTRUSTED: 'the server\'s certificate is not trusted',
+  INVALID_CA: 'the server\'s certificate chain holds an invalid certificate authority',
+};
+
+/**
+ * When `error` (from `fetch`, or a `node:https` request) is a server certificate that is not
+ * trusted: Node's code and what it means; otherwise undefined.
+ */
+export function tlsProblem(error: unknown): { code: string; what: string } | undefined {
+  const code = errorCode(error);
+  return code && code in tlsCodes ? { code, what: tlsCodes[code]! } : undefined;
 }
 
 /** A failure that proves the request never reached the server, so even a POST may be sent again. */

@@ -10,7 +10,7 @@ export { FileTokenStore, type FileTokenStoreOptions } from './file-store.js';
 export { withFileLock, type FileLockOptions } from './file-lock.js';
 export { writeFileAtomic, type AtomicWriteOptions } from './atomic-write.js';
 export { type AccessToken, type Principal, parseExpiresIn, parseRefreshExpiresIn } from './token-response.js';
-export { type FetchLike, type RetryOptions, type RetryEvent } from './http.js';
+export { tlsProblem, type FetchLike, type RetryOptions, type RetryEvent } from './http.js';
 export { resolveAtGeolocation, normalizeGeolocation } from './geolocation.js';
 export { decodeJwtClaims } from './jwt.js';
 export { describeErrorCode, type ErrorCodeInfo } from 'tessera-protocol';

@@ -4,7 +4,7 @@ export { ManualClock, systemClock, type Clock } from './core/clock.js';
 export { ConcurError } from './core/errors.js';
 export { createApp, addSecret, setSecretStatus, updateApp, enableAppForCompany, describeSecret, type NewApp } from './core/apps.js';
 export { createCompany } from './core/companies.js';
-export { createUser, WebServicesAdministrator } from './core/users.js';
+export { createUser, resetUserPassword, WebServicesAdministrator } from './core/users.js';
 export { generateRequestToken } from './core/request-tokens.js';
 export { seedDemoData, type DemoSeed } from './core/seed.js';
 export { openSqliteStore } from './storage/sqlite/store.js';

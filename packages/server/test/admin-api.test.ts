@@ -567,7 +567,7 @@ describe('admin API: the OpenAPI document and the console files', () => {
       'PATCH /admin/api/apps/{appId}', 'PATCH /admin/api/apps/{appId}/secrets/{secretId}', 'PATCH /admin/api/users/{userId}',
       'PATCH /app-mgmt/v4/{appId}/secrets/{secretId}',
       'POST /admin/api/apps', 'POST /admin/api/apps/{appId}/secrets', 'POST /admin/api/request-tokens', 'POST /admin/api/session',
-      'POST /admin/api/token', 'POST /admin/api/users', 'POST /admin/api/users/{userId}/unlock', 'POST /app-mgmt/v4/{appId}/secrets',
+      'POST /admin/api/token', 'POST /admin/api/users', 'POST /admin/api/users/{userId}/password', 'POST /admin/api/users/{userId}/unlock', 'POST /app-mgmt/v4/{appId}/secrets',
     ].sort());
     for (const entry of documented) {
       const [method, path] = entry.split(' ') as [string, string];

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from 'tessera-server';
+import { createApp, createUser } from 'tessera-server';
 import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
 import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
 
@@ -92,6 +92,9 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
     await page.getByLabel('Password').fill('not the password');
     await page.getByRole('button', { name: 'Sign In' }).click();
     await expect.poll(() => page.locator('#login-id-error, .error-summary').first().textContent()).toMatch(/Incorrect credentials/i);
+    // A sign-in saves nothing: the summary says what went wrong.
+    expect(await page.locator('.error-summary h2').textContent()).toBe('Wrong login ID or password.');
+    expect(await page.locator('main').textContent()).not.toContain('Nothing was saved');
 
     await page.getByLabel('Login ID').focus();
     await page.keyboard.press('Control+A');
@@ -123,6 +126,71 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
     await shoot('application-list');
   });
 
+  it('keeps what is typed at once into Create New App while the list it came from is still loading', async () => {
+    // The list answers slowly, so its render is still running when "Create New App" opens.
+    const slowList = async (route: import('playwright-core').Route) => {
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      await route.continue().catch(() => {});
+    };
+    await page.route('**/admin/api/apps?*', slowList);
+    try {
+      await page.goto(`${t.url}/admin#/`);
+      await heading('Authentication Admin').waitFor();
+      await page.getByRole('link', { name: 'OAuth 2.0 Application Management' }).click();
+      await page.getByRole('link', { name: 'Create New App' }).click();
+      await page.getByLabel('App Name').click();
+      await page.keyboard.type('Typed in the first moment', { delay: 60 });
+      await page.waitForTimeout(800);
+      expect(await page.getByLabel('App Name').inputValue()).toBe('Typed in the first moment');
+      expect(await page.evaluate(() => document.activeElement?.id)).toBe('app-name');
+      expect(await page.locator('h1').allTextContents()).toEqual(['Create New App']);
+      // The list's late answer does not rewrite the new page's address.
+      expect(new URL(page.url()).hash).toBe('#/apps/new');
+    } finally {
+      await page.unroute('**/admin/api/apps?*', slowList);
+    }
+    await page.goto(`${t.url}/admin#/apps`);
+    await heading('Application List').waitFor();
+    await page.locator('tbody tr').first().waitFor();
+  });
+
+  it('scope picker: a unique id and an accessible name for every box; Identity labels do not overlap at 1280 px', async () => {
+    await page.goto(`${t.url}/admin#/apps/new`);
+    await heading('Create New App').waitFor();
+    await page.evaluate(() => { for (const details of document.querySelectorAll('details.scope-group')) (details as HTMLDetailsElement).open = true; });
+    const boxes = await page.locator('.scope-picker input[type=checkbox]').evaluateAll((inputs) => inputs.map((input) => ({ id: input.id, value: (input as HTMLInputElement).value })));
+    expect(boxes.length).toBeGreaterThan(20);
+    expect(new Set(boxes.map((box) => box.id)).size).toBe(boxes.length);
+    const perScope = new Map<string, number>();
+    for (const { value } of boxes) perScope.set(value, (perScope.get(value) ?? 0) + 1);
+    for (const [scope, count] of perScope) {
+      expect(await page.getByRole('checkbox', { name: scope, exact: true }).count(), scope).toBe(count);
+    }
+
+    await page.getByText('user_read', { exact: true }).click();
+    expect(await page.getByRole('checkbox', { name: 'user_read', exact: true }).isChecked()).toBe(true);
+    expect(await page.getByRole('checkbox', { name: 'user.read', exact: true }).isChecked()).toBe(false);
+    await page.getByRole('checkbox', { name: 'user_read', exact: true }).uncheck();
+
+    const identity = page.locator('details.scope-group').filter({ has: page.locator('summary', { hasText: 'Identity' }) });
+    const rects = await identity.locator('.scope-name').evaluateAll((names) => names.map((name) => {
+      const { left, right, top, bottom } = name.getBoundingClientRect();
+      return { text: name.textContent, left, right, top, bottom };
+    }));
+    expect(rects.length).toBeGreaterThan(5);
+    for (const [i, a] of rects.entries()) {
+      for (const b of rects.slice(i + 1)) {
+        const overlap = a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+        expect(overlap, `${a.text} overlaps ${b.text}`).toBe(false);
+      }
+    }
+    await identity.scrollIntoViewIfNeeded();
+    await identity.screenshot({ path: join(screenshots, 'scope-picker-identity-1280.png') });
+    await page.goto(`${t.url}/admin#/apps`);
+    await heading('Application List').waitFor();
+    await page.locator('tbody tr').first().waitFor();
+  });
+
   it('creates an app: "at least one scope" first, then the App Credentials dialog with copy buttons', async () => {
     const before = (await t.server.core.store.apps.list({ companyId: alpha.companyId })).total;
     await page.getByRole('link', { name: 'Create New App' }).click();
@@ -140,6 +208,10 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
 
     await page.getByLabel('Search scopes').fill('company.read');
     await page.getByLabel('company.read', { exact: true }).check();
+    // Fixing the field clears its error and the summary line at once.
+    await expect.poll(() => page.locator('#scopes-error').textContent()).toBe('');
+    expect(await page.locator('#scopes').getAttribute('aria-invalid')).toBeNull();
+    expect(await page.locator('.error-summary').count()).toBe(0);
     await page.getByLabel('Search scopes').fill('');
     await page.getByLabel('Enter Manually').fill('openid, expense.report.read');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
@@ -253,6 +325,29 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
     await page.locator('tr[data-user="alpha-admin"]').waitFor();
     expect(await page.locator('tr[data-user]').count()).toBe(1);
     await shoot('users');
+  });
+
+  it('resets a user\'s password: a short one is refused, then the new one works and the old one not', async () => {
+    await createUser(t.server.core, { companyId: alpha.companyId, loginId: 'alpha-clerk', password: 'the old password' });
+    await page.goto(`${t.url}/admin#/`);
+    await heading('Authentication Admin').waitFor();
+    await page.goto(`${t.url}/admin#/users`);
+    await heading('Users').waitFor();
+    const reset = page.getByRole('button', { name: 'Reset password of alpha-clerk' });
+    const dialog = page.getByRole('dialog', { name: 'Reset password of alpha-clerk' });
+    await reset.click();
+    await dialog.getByLabel('New Password').fill('short');
+    await dialog.getByRole('button', { name: 'Set Password' }).click();
+    await expect.poll(() => page.locator('main [role=alert]').textContent()).toMatch(/at least 8 characters/);
+    await reset.click();
+    await dialog.getByLabel('New Password').fill('the new password');
+    await dialog.getByRole('button', { name: 'Set Password' }).click();
+    await expect.poll(() => page.locator('#toast').textContent()).toBe('Password of alpha-clerk reset');
+    const grant = (password: string) => postToken(t.url, {
+      grant_type: 'password', client_id: alpha.app.clientId, client_secret: alpha.app.clientSecret, username: 'alpha-clerk', password,
+    });
+    expect((await grant('the new password')).status).toBe(200);
+    expect((await grant('the old password')).body.code).toBe(5);
   });
 
   it('shows nothing of another company: its app, connections and request token answer "not found"', async () => {

@@ -4,7 +4,8 @@
  * command has `--json` for scripts. Secrets appear only in the answer that creates them.
  */
 import { createInterface } from 'node:readline/promises';
-import type { Command } from 'commander';
+import { randomBytes } from 'node:crypto';
+import { Option, type Command } from 'commander';
 import type { Core, CoreHandle } from 'tessera-server';
 import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
@@ -249,6 +250,47 @@ export function registerAdminCommands(program: Command): void {
           roles: options.admin ? [WebServicesAdministrator] : [],
         });
         printRecord({ id: user.id, loginId: user.loginId, companyUUID: companyId, roles: user.roles }, Boolean(global.json));
+      });
+    });
+  users
+    .command('reset-password')
+    .description('set a new password for a user: typed at a prompt (not echoed), piped to --password-stdin, or --generate (printed once); '
+      + 'the lockout lifts and the user\'s console sessions end')
+    .requiredOption('--login-id <login>', 'the user\'s login id')
+    .option('--password-stdin', 'read the new password from standard input')
+    .option('--generate', 'generate a strong password and print it (only now)')
+    .addOption(new Option('--password <password>').hideHelp())
+    .option('--company <uuid>', 'company (default: the demo company; with --server: yours)')
+    .action(async (options, command: Command) => {
+      if (options.password !== undefined) {
+        throw new CommandError('a password is never taken from the command line (it would stay in the shell history and in `ps`): '
+          + 'type it at the prompt, pipe it to --password-stdin, or pass --generate', ExitCode.Usage);
+      }
+      if (options.generate && options.passwordStdin) throw new CommandError('--generate and --password-stdin exclude each other', ExitCode.Usage);
+      const password: string = options.generate
+        ? randomBytes(18).toString('base64url')
+        : await readSecret({ label: 'new password', stdinFlag: '--password-stdin', fromStdin: Boolean(options.passwordStdin), envVar: 'TESSERA_NEW_PASSWORD' });
+      if (password.length < 8 || password.length > 1024) throw new CommandError('the new password must have 8 to 1024 characters', ExitCode.Usage);
+      const json = Boolean(command.optsWithGlobals<AdminOptions>().json);
+      const report = (user: { id: string; loginId: string }) => printRecord({
+        passwordReset: user.loginId, id: user.id, ...(options.generate ? { password } : {}),
+      }, json);
+      const server = remoteServer(command);
+      if (server) {
+        const api = await adminApi(server);
+        checkCompany(options.company, api.session);
+        const { items } = await api.get<{ items: RemoteUser[] }>('/users');
+        const user = items.find((u) => u.loginId === String(options.loginId).trim());
+        if (!user) throw new CommandError(`no user ${options.loginId} in ${api.session.companyName}`, ExitCode.Usage);
+        report(await api.post<RemoteUser>(`/users/${user.id}/password`, { password }));
+        return;
+      }
+      await withCore(command, async (core) => {
+        const { resetUserPassword } = await import('tessera-server/bundle');
+        const companyId = await resolveCompany(core, options.company);
+        const user = await core.store.users.findByLoginId(String(options.loginId).trim());
+        if (!user || user.companyId !== companyId) throw new CommandError(`no user ${options.loginId} in company ${companyId}`, ExitCode.Usage);
+        report(await resetUserPassword(core, user, password, { actorType: 'operator' }));
       });
     });
   users

@@ -13,6 +13,7 @@ import { assertEnvironmentName, TesseraHome, type Environment } from '../home.js
 import { CommandError, printJson, printRecord, printTable } from '../output.js';
 import { connectionValues, environmentNameFrom, parsePostmanEnvironment, toPostmanEnvironment } from '../postman.js';
 import { readSecret } from '../secret-input.js';
+import { caFileFor, readCaFile } from '../trust.js';
 
 function datacenterUrl(input: string): string {
   try {
@@ -59,7 +60,7 @@ export function registerEnvCommands(program: Command): void {
 
   env
     .command('add')
-    .description('add an environment; the client secret comes from a prompt, --client-secret-stdin or TESSERA_CLIENT_SECRET')
+    .description('add an environment; the client secret comes from a prompt, --client-secret-stdin or TESSERA_CLIENT_SECRET; a --ca FILE given with it is kept for the environment')
     .argument('<name>', 'a name for it, e.g. prod-us2')
     .requiredOption('--datacenter <host-or-url>', 'where first tokens are obtained: us2, eu2, apj1, glz, a host, or a URL (http://localhost:8080 for a local Tessera)')
     .requiredOption('--client-id <id>', 'the Client ID from OAuth 2.0 Application Management')
@@ -73,11 +74,14 @@ export function registerEnvCommands(program: Command): void {
       refuseSecretArgument(options);
       assertEnvironmentName(name);
       const datacenter = datacenterUrl(options.datacenter);
+      // The global --ca given with `env add` is kept: the environment's servers are trusted with it from then on.
+      const ca = caFileFor();
+      if (ca) readCaFile(ca);
       const clientSecret = await readSecret(clientSecretSource(Boolean(options.clientSecretStdin)));
       const now = new Date().toISOString();
       const current = await store(home, {
         name, datacenter, clientId: String(options.clientId).trim(), clientSecret,
-        companyUUID: options.companyUuid, createdAt: now, updatedAt: now,
+        companyUUID: options.companyUuid, ca, createdAt: now, updatedAt: now,
       }, Boolean(options.force));
       printRecord({ added: name, datacenter, clientId: options.clientId, current }, Boolean(options.json));
     });
@@ -137,6 +141,7 @@ export function registerEnvCommands(program: Command): void {
         clientId: environment.clientId,
         clientSecret: mask(environment.clientSecret),
         companyUUID: environment.companyUUID ?? '',
+        ca: environment.ca ?? '',
         requestToken: mask(environment.requestToken),
         connected: Boolean(connection),
         refreshToken: mask(connection?.refreshToken),

@@ -1,4 +1,5 @@
 /** `tessera serve`: the token service, with demo data on an empty embedded store. */
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 
 export function registerServeCommand(program: Command): void {
@@ -38,6 +39,12 @@ export function registerServeCommand(program: Command): void {
       const url = await server.listen();
       const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
         `  admin console: ${url}/admin`, ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : [])];
+      if (url.startsWith('https:')) {
+        // The CLI and Node trust a self-signed certificate only when told where it is.
+        const certificate = settings.tlsCert ? resolve(settings.tlsCert) : join(resolve(settings.dataDir), 'localhost-cert.pem');
+        lines.push(`  certificate: ${certificate}${settings.tlsCert ? '' : ' (self-signed)'}`,
+          `    trust it with \`tessera --ca ${certificate} …\` or NODE_EXTRA_CA_CERTS=${certificate}`);
+      }
       if (seed) {
         lines.push(
           '', 'First start: demo data created. These values are shown only now:',

@@ -33,8 +33,10 @@ export function registerStatusCommand(program: Command): void {
         }
         const daysLeft = daysUntil(connection?.refreshExpiresAt, now);
         const expired = daysLeft !== undefined && Date.parse(connection!.refreshExpiresAt!) <= now;
+        const revoked = environment.revoked && !connection ? environment.revoked : undefined;
         const warning = problem
-          ?? (!connection ? `not connected: run \`tessera token convert --env ${environment.name}\``
+          ?? (revoked ? `revoked ${revoked.at} by \`tessera token revoke --env ${revoked.by}\`: generate a new Company Request Token and run \`tessera token convert --env ${environment.name}\``
+            : !connection ? `not connected: run \`tessera token convert --env ${environment.name}\``
             : expired ? `refresh token expired: generate a new Company Request Token and run \`tessera token convert --force --env ${environment.name}\``
               : daysLeft !== undefined && daysLeft < WarningDays ? `refresh token expires in ${daysLeft} days: run \`tessera keep-alive\` (daily, from cron)`
                 : undefined);
@@ -44,6 +46,7 @@ export function registerStatusCommand(program: Command): void {
           datacenter: environment.datacenter,
           clientId: environment.clientId,
           connected: Boolean(connection) && !expired,
+          revoked: revoked ?? null,
           geolocation: connection?.geolocation ?? null,
           principal: connection?.principal ?? null,
           scopes: connection?.scopes ?? [],

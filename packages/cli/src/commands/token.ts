@@ -4,11 +4,11 @@
  * `curl -H "Authorization: Bearer $(tessera token get)"`.
  */
 import { Option, type Command } from 'commander';
-import { ConcurError, isRefreshTokenLive, type AccessToken } from 'tessera-client';
+import { ConcurError, isRefreshTokenLive, type AccessToken, type ConnectionState } from 'tessera-client';
 import { daysUntil, managerFor } from '../connection.js';
 import { ExitCode } from '../exit-codes.js';
 import { explained } from '../explain.js';
-import { TesseraHome } from '../home.js';
+import { TesseraHome, type Environment } from '../home.js';
 import { CommandError, printJson, printRecord } from '../output.js';
 import { readSecret } from '../secret-input.js';
 
@@ -73,7 +73,7 @@ export function registerTokenCommands(program: Command): void {
         }
       });
       // The request token is spent: keep the company UUID, drop the token.
-      await home.save({ ...environment, companyUUID, requestToken: undefined, updatedAt: new Date().toISOString() });
+      await home.save({ ...environment, companyUUID, requestToken: undefined, revoked: undefined, updatedAt: new Date().toISOString() });
       const connection = await manager.connection();
       printRecord({
         converted: environment.name,
@@ -109,7 +109,62 @@ export function registerTokenCommands(program: Command): void {
       const home = new TesseraHome();
       const environment = await home.resolve(options.env);
       const manager = managerFor(home, environment);
+      const connection = await manager.connection();
       await explained(environment.name, () => manager.revoke());
-      printRecord({ revoked: environment.name }, Boolean(options.json));
+      // The service revoked every refresh token of this principal for this app: other local
+      // environments holding that connection are ended too. Say so, and mark them.
+      const sharing = await sharingEnvironments(home, environment, connection);
+      const revoked = { at: new Date().toISOString(), by: environment.name };
+      for (const other of sharing.same) {
+        await home.connectionStore(other.name).clear();
+        await home.save({ ...other, revoked, updatedAt: revoked.at });
+      }
+      await home.save({ ...environment, revoked, updatedAt: revoked.at });
+      if (sharing.same.length) {
+        process.stderr.write(`tessera: the revoked connection was also the connection of ${sharing.same.map((e) => e.name).join(', ')} `
+          + '(same app, datacenter and principal): marked revoked there too; each needs a new Company Request Token and `tessera token convert`\n');
+      }
+      if (sharing.maybe.length) {
+        process.stderr.write(`tessera: ${sharing.maybe.map((e) => e.name).join(', ')} use the same app and datacenter; if they were connected for the same `
+          + 'company or user, the service revoked them too (their principal is not known yet: `tessera token get` tells)\n');
+      }
+      printRecord({
+        revoked: environment.name,
+        alsoRevoked: sharing.same.map((e) => e.name),
+        maybeRevoked: sharing.maybe.map((e) => e.name),
+      }, Boolean(options.json));
     });
+}
+
+const hostOf = (url: string | undefined) => {
+  try {
+    return url ? new URL(url).host.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * The other environments whose refresh token the service ended with `environment`'s revocation:
+ * `same` hold a connection of the same app at the same service for the same principal; `maybe`
+ * are of the same app and service but a principal that is not known on one side.
+ */
+async function sharingEnvironments(home: TesseraHome, environment: Environment, connection: ConnectionState | undefined) {
+  const service = hostOf(connection?.geolocation) ?? hostOf(environment.datacenter);
+  const principal = connection?.principal;
+  const same: Environment[] = [];
+  const maybe: Environment[] = [];
+  for (const other of await home.list()) {
+    if (other.name === environment.name || other.clientId !== environment.clientId) continue;
+    const theirs = await home.connection(other.name).catch(() => undefined);
+    if (!theirs) continue;
+    const theirService = hostOf(theirs.geolocation) ?? hostOf(other.datacenter);
+    if (theirService !== service && hostOf(other.datacenter) !== hostOf(environment.datacenter)) continue;
+    if (principal && theirs.principal) {
+      if (principal.type === theirs.principal.type && principal.id === theirs.principal.id) same.push(other);
+    } else {
+      maybe.push(other);
+    }
+  }
+  return { same, maybe };
 }

@@ -21,6 +21,8 @@ const routes = [
 const main = document.getElementById('main');
 let session = null;
 let idleTimer = null;
+/** Counts renders: a render that a later navigation superseded stops touching the page. */
+let renderCount = 0;
 
 /** The current route: path and query of the hash (`#/apps?filter=x`). */
 export function currentRoute() {
@@ -35,8 +37,12 @@ export function navigate(path) {
   else location.hash = path;
 }
 
-/** Changes the query of the current page without a new history entry or a re-render. */
-export function replaceQuery(params) {
+/**
+ * Changes the query of the page in `container` without a new history entry or a re-render. A page
+ * that has been left (its list was still loading when the next page opened) changes nothing.
+ */
+export function replaceQuery(container, params) {
+  if (!container.isConnected) return;
   const { path } = currentRoute();
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== null && value !== '') search.set(key, String(value));
@@ -98,9 +104,16 @@ function startSession(state) {
   void render();
 }
 
-/** Renders the page of the current hash. */
+/**
+ * Renders the page of the current hash. Renders overlap when the user moves on before a page has
+ * loaded (clicks "Create New App" while the list is still loading): only the latest one may
+ * replace the page or move the focus, so the older one cannot render over it or take the focus
+ * from a field the user is typing in.
+ */
 async function render() {
   if (!session) return;
+  const ticket = ++renderCount;
+  const superseded = () => ticket !== renderCount;
   const { path, query } = currentRoute();
   const route = routes.find(([pattern]) => pattern.test(path));
   const container = h('div', { class: 'page' });
@@ -109,17 +122,20 @@ async function render() {
     const [pattern, module, name] = route;
     const params = path.match(pattern).slice(1).map(decodeURIComponent);
     const page = (await import(module))[name];
+    if (superseded()) return;
     replace(main, container);
     await page(container, { params, query });
   } catch (error) {
-    if (error.status === 401) return;
+    if (error.status === 401 || superseded()) return;
     replace(main, h('div', { class: 'page' },
       pageHeading(error.status === 404 ? 'Not found' : 'Something went wrong'),
       h('p', { role: 'alert' }, error.message),
       error.correlationId ? h('p', { class: 'muted' }, `Correlation id: ${error.correlationId}`) : null,
       h('p', {}, h('a', { href: '#/' }, 'Back to Authentication Admin'))));
   }
-  main.querySelector('h1')?.focus();
+  if (superseded()) return;
+  // Focus the heading for screen readers, unless the user has already gone to a field.
+  if (!main.contains(document.activeElement) || document.activeElement === main) main.querySelector('h1')?.focus();
 }
 
 /** Boots the console: the session if there is one, else the sign-in page. */

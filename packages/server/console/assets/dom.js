@@ -120,29 +120,50 @@ export function clearErrors(form) {
 
 /**
  * Shows the API's field errors next to their fields (`map` turns an API field name into a field
- * id) and a summary with links on top; focuses the summary.
+ * id) and a summary with links on top; focuses the summary. `title` heads the summary. A field's
+ * error (and its line in the summary) goes away as soon as the user changes that field.
  */
-export function showErrors(form, error, map = {}) {
+export function showErrors(form, error, map = {}, { title = 'Nothing was saved. Please fix:' } = {}) {
   clearErrors(form);
   const fields = error.fields?.length ? error.fields : [{ field: '', message: error.message }];
-  const items = [];
+  const list = h('ul', {});
+  const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1' }, h('h2', {}, title), list);
+  const flagged = new Map();
   for (const { field: name, message } of fields) {
     const id = map[name.split('.')[0]] ?? map[''] ?? null;
     const slot = id ? form.querySelector(`#${id}-error`) : null;
     if (slot) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : capitalize(message);
-      const control = form.querySelector(`#${id}`);
-      control?.setAttribute('aria-invalid', 'true');
+      form.querySelector(`#${id}`)?.setAttribute('aria-invalid', 'true');
       const label = form.querySelector(`label[for="${id}"], #${id} > legend`)?.firstChild?.textContent ?? name;
-      items.push(h('li', {}, h('a', { href: `#${id}`, onclick: (event) => { event.preventDefault(); focusField(form, id); } }, `${label}: ${message}`)));
+      const item = h('li', {}, h('a', { href: `#${id}`, onclick: (event) => { event.preventDefault(); focusField(form, id); } }, `${label}: ${message}`));
+      list.append(item);
+      if (!flagged.has(id)) flagged.set(id, []);
+      flagged.get(id).push(item);
     } else {
-      items.push(h('li', {}, name ? `${name}: ${message}` : message));
+      list.append(h('li', {}, name ? `${name}: ${message}` : message));
     }
   }
-  const summary = h('div', { class: 'error-summary', role: 'alert', tabindex: '-1' },
-    h('h2', {}, 'Nothing was saved. Please fix:'), h('ul', {}, items));
+  for (const [id, items] of flagged) clearWhenChanged(form, id, items, summary);
   form.prepend(summary);
   summary.focus();
+}
+
+/** Clears the error of field `id` (and its summary lines) on the first change to that field. */
+function clearWhenChanged(form, id, items, summary) {
+  const container = form.querySelector(`[data-field="${id}"]`);
+  if (!container) return;
+  const done = new AbortController();
+  const clear = () => {
+    done.abort();
+    const slot = form.querySelector(`#${id}-error`);
+    if (slot) slot.textContent = '';
+    form.querySelector(`#${id}`)?.removeAttribute('aria-invalid');
+    for (const item of items) item.remove();
+    if (!summary.querySelector('li')) summary.remove();
+  };
+  container.addEventListener('input', clear, { signal: done.signal });
+  container.addEventListener('change', clear, { signal: done.signal });
 }
 
 function focusField(form, id) {

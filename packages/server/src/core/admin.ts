@@ -14,7 +14,7 @@ import { ConcurError } from './errors.js';
 import { inactivityDeadline } from './inactivity.js';
 import { generateRequestToken } from './request-tokens.js';
 import type { AdminIdentity } from './sessions.js';
-import { createUser, isLocked, WebServicesAdministrator } from './users.js';
+import { createUser, isLocked, resetUserPassword, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import { LoginIdTakenError } from '../storage/errors.js';
 import type { App, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
@@ -290,6 +290,18 @@ export async function unlockUserFor(core: Core, ctx: AdminContext, userId: strin
   await core.protection.forgetLoginFailures(user.loginId);
   audit(core, ctx, { action: 'user.unlocked', principalId: user.id, detail: { loginId: user.loginId } });
   return userView((await core.store.users.get(user.id))!, core.clock.now());
+}
+
+export const PasswordResetSchema = z.object({
+  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+}).strict();
+
+/** Sets a new password for a user of the administrator's company (see `resetUserPassword`). */
+export async function resetUserPasswordFor(core: Core, ctx: AdminContext, userId: string, input: unknown) {
+  const user = await ownUser(core, ctx, userId);
+  const { password } = parseInput(PasswordResetSchema, input);
+  const changed = await resetUserPassword(core, user, password, { actorType: 'user', actorId: ctx.admin.user.id, correlationId: ctx.correlationId });
+  return userView(changed, core.clock.now());
 }
 
 /** Enables or disables a user; a disabled user's console sessions end. An administrator cannot disable themselves. */

@@ -145,6 +145,8 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       admin.changeUserFor(core, ctx, request.params.userId, jsonBody(request))));
     api.post('/users/:userId/unlock', authed<{ userId: string }>(async (ctx, request) =>
       admin.unlockUserFor(core, ctx, request.params.userId)));
+    api.post('/users/:userId/password', authed<{ userId: string }>(async (ctx, request) =>
+      admin.resetUserPasswordFor(core, ctx, request.params.userId, jsonBody(request))));
 
     api.get('/audit', authed(async (ctx, request) => {
       await core.audit.flush();

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { AppChangesSchema, NewAppSchema } from '../core/apps.js';
 import {
-  NewUserSchema, RequestTokenInputSchema, SecretChangeSchema, UserChangeSchema,
+  NewUserSchema, PasswordResetSchema, RequestTokenInputSchema, SecretChangeSchema, UserChangeSchema,
 } from '../core/admin.js';
 import type { Core } from '../core/context.js';
 import { CredentialsSchema } from '../core/sessions.js';
@@ -185,6 +185,14 @@ export function adminOpenApi(core: Core): Json {
       '/admin/api/users/{userId}/unlock': {
         parameters: [pathParam('userId', 'The user id.')],
         post: { tags: ['Users'], summary: 'Unlock a user locked by failed sign-ins', responses: { 200: ok('The user', ref('User')), ...errors(401, 403, 404) } },
+      },
+      '/admin/api/users/{userId}/password': {
+        parameters: [pathParam('userId', 'The user id.')],
+        post: {
+          tags: ['Users'], summary: 'Set a new password; the lockout lifts and the user\'s console sessions end',
+          requestBody: body(inputSchema(PasswordResetSchema)),
+          responses: { 200: ok('The user', ref('User')), ...errors(400, 401, 403, 404) },
+        },
       },
       '/admin/api/audit': {
         get: {

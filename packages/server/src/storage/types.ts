@@ -228,6 +228,8 @@ export interface UserRepository {
   /** Resets the failure count (a successful sign-in or an unlock). */
   clearFailedLogins(id: string, now: number): Promise<void>;
   setStatus(id: string, status: UserStatus, now: number): Promise<void>;
+  /** Replaces the password hash (a reset by an administrator or operator). */
+  setPasswordHash(id: string, passwordHash: string, now: number): Promise<void>;
 }
 
 export interface AppRepository {

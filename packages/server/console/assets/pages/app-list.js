@@ -25,7 +25,7 @@ export async function appListPage(container, { query: params }) {
   const pageSize = h('select', { id: 'page-size' }, [25, 50, 100].map((n) => h('option', { value: String(n), selected: n === state.limit }, String(n))));
 
   async function load() {
-    replaceQuery({ filter: state.filter, sort: state.sort, order: state.order, offset: state.offset || '', limit: state.limit === 25 ? '' : state.limit });
+    replaceQuery(container, { filter: state.filter, sort: state.sort, order: state.order, offset: state.offset || '', limit: state.limit === 25 ? '' : state.limit });
     const page = await api('GET', `/apps${query(state)}`);
     replace(results, renderTable(page), pager({
       ...page, label: 'apps',

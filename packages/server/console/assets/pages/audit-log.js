@@ -62,7 +62,7 @@ export async function auditLogPage(container, { query: params }) {
   const results = h('div', { 'aria-live': 'polite' });
 
   async function load() {
-    replaceQuery({ ...state, offset: state.offset || '', limit: '' });
+    replaceQuery(container, { ...state, offset: state.offset || '', limit: '' });
     try {
       const page = await api('GET', `/audit${query(state)}`);
       clearErrors(form);
@@ -83,7 +83,7 @@ export async function auditLogPage(container, { query: params }) {
         }),
         pager({ ...page, label: 'events', onPage: (offset) => { state.offset = offset; void load(); } }));
     } catch (error) {
-      if (error.status !== 401) showErrors(form, error, { appId: 'audit-app', principalId: 'audit-principal', action: 'audit-action', since: 'audit-since', until: 'audit-until' });
+      if (error.status !== 401) showErrors(form, error, { appId: 'audit-app', principalId: 'audit-principal', action: 'audit-action', since: 'audit-since', until: 'audit-until' }, { title: 'Please fix the filters:' });
     }
   }
 

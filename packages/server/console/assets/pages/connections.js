@@ -31,7 +31,7 @@ export async function connectionsPage(container, { params: [clientId], query: pa
   }
 
   async function load() {
-    replaceQuery({ status: state.status === 'all' ? '' : state.status, offset: state.offset || '' });
+    replaceQuery(container, { status: state.status === 'all' ? '' : state.status, offset: state.offset || '' });
     const page = await api('GET', `/apps/${app.clientId}/connections${query(state)}`);
     const rows = page.items.map((c) => h('tr', { 'data-connection': c.id },
       h('td', {}, h('div', {}, c.principalName ?? '—'), h('div', { class: 'muted small' }, `${c.principalType} · `, h('span', { class: 'mono' }, c.principalId))),

@@ -26,7 +26,7 @@ export async function requestTokenPage(container, { query: params }) {
       const issued = await api('POST', '/request-tokens', { appId: appId.value.trim() });
       showResult(issued);
     } catch (error) {
-      if (error.status !== 401) showErrors(form, error, { appId: 'app-id', '': 'app-id' });
+      if (error.status !== 401) showErrors(form, error, { appId: 'app-id', '': 'app-id' }, { title: 'No request token was generated. Please fix:' });
     } finally {
       submit.disabled = false;
     }

@@ -6,6 +6,9 @@ import { h, replace } from '../dom.js';
 
 const scopePattern = /^[A-Za-z0-9._:-]{1,100}$/;
 
+/** A scope name that may wrap after its dots (`identity.user.` / `coreenterprise.writeonly`). */
+const breakable = (scope) => scope.split('.').flatMap((part, index) => (index ? ['.', h('wbr'), part] : [part]));
+
 /** Answers `{element, selected()}`. */
 export function scopePicker(groups, initial) {
   const chosen = new Set(initial);
@@ -16,13 +19,16 @@ export function scopePicker(groups, initial) {
   const manual = h('input', { id: 'scope-manual', type: 'text', class: 'mono', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'scope-manual-hint' });
   const manualHint = h('p', { class: 'hint', id: 'scope-manual-hint' }, 'Separate several scopes with spaces or commas; press Enter or “Add”.');
 
-  const groupElements = groups.map((group, index) => {
-    const checks = group.scopes.map((scope) => {
-      const id = `scope-${index}-${scope.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const groupElements = groups.map((group, groupIndex) => {
+    const checks = group.scopes.map((scope, scopeIndex) => {
+      // Ids by position, never from the scope's text: `user.read` and `user_read` must not share one.
+      const id = `scope-${groupIndex}-${scopeIndex}`;
       const box = h('input', { type: 'checkbox', id, value: scope, checked: chosen.has(scope) });
       box.addEventListener('change', () => toggle(scope, box.checked));
-      boxes.set(scope, box);
-      return h('div', { class: 'choice', 'data-scope': scope.toLowerCase() }, box, h('label', { for: id, class: 'mono' }, scope));
+      if (!boxes.has(scope)) boxes.set(scope, []);
+      boxes.get(scope).push(box);
+      // The label wraps its box, so every box has its scope as accessible name.
+      return h('label', { class: 'choice', for: id, 'data-scope': scope.toLowerCase() }, box, h('span', { class: 'mono scope-name' }, breakable(scope)));
     });
     const details = h('details', { class: 'scope-group', open: group.scopes.some((scope) => chosen.has(scope)) },
       h('summary', {}, group.name, h('span', { class: 'muted' }, ` (${group.scopes.length})`)),
@@ -33,8 +39,7 @@ export function scopePicker(groups, initial) {
   function toggle(scope, on) {
     if (on) chosen.add(scope);
     else chosen.delete(scope);
-    const box = boxes.get(scope);
-    if (box) box.checked = on;
+    for (const box of boxes.get(scope) ?? []) box.checked = on;
     renderSummary();
   }
 

@@ -22,7 +22,9 @@ export async function signInPage(main, { message, onSignedIn }) {
       onSignedIn(state);
     } catch (error) {
       password.value = '';
-      showErrors(form, error, { loginId: 'login-id', password: 'password' });
+      // Nothing is "saved" here: say what happened (code 5 is a wrong login id or password).
+      const title = error.code === 5 ? 'Wrong login ID or password.' : 'You could not be signed in.';
+      showErrors(form, error, { loginId: 'login-id', password: 'password' }, { title });
       if (error.status === 403 && /CSRF/.test(error.message)) {
         const state = await api('GET', '/session');
         setCsrfToken(state.csrfToken);

@@ -1,7 +1,7 @@
-/** "Users" of the company: create, unlock after failed sign-ins, enable or disable. */
+/** "Users" of the company: create, unlock after failed sign-ins, reset a password, enable or disable. */
 import { api } from '../api.js';
 import { currentSession, pageHeading } from '../app.js';
-import { badge, clearErrors, confirmDialog, field, h, replace, showErrors, table, timeElement, toast } from '../dom.js';
+import { badge, clearErrors, confirmDialog, field, h, openDialog, replace, showErrors, table, timeElement, toast } from '../dom.js';
 
 export async function usersPage(container) {
   const results = h('div', { 'aria-live': 'polite' });
@@ -19,6 +19,23 @@ export async function usersPage(container) {
     }
   }
 
+  /** Asks for a new password in a dialog; the lockout lifts and the user's console sessions end. */
+  async function resetPassword(user) {
+    const input = h('input', { type: 'password', id: 'new-password', autocomplete: 'new-password', minlength: '8', maxlength: '1024' });
+    const answer = await openDialog({
+      id: 'reset-password', title: `Reset password of ${user.loginId}`,
+      body: [
+        field({ id: 'new-password', label: 'New Password', hint: 'At least 8 characters. Tell it to the user over a safe channel.', control: input, required: true }),
+        h('p', { class: 'muted small' }, 'A lock after failed sign-ins lifts, and the user\'s console sessions end.'),
+      ],
+      actions: [h('button', { value: 'cancel', class: 'secondary' }, 'Cancel'), h('button', { value: 'confirm' }, 'Set Password')],
+    });
+    if (answer !== 'confirm') return;
+    const password = input.value;
+    input.value = '';
+    await act(() => api('POST', `/users/${user.id}/password`, { password }), `Password of ${user.loginId} reset`);
+  }
+
   async function load() {
     const { items } = await api('GET', '/users');
     const rows = items.map((u) => h('tr', { 'data-user': u.loginId },
@@ -30,6 +47,7 @@ export async function usersPage(container) {
       h('td', {}, timeElement(u.createdAt)),
       h('td', { class: 'row-actions' },
         u.locked || u.failedLogins ? h('button', { type: 'button', class: 'small', onclick: () => act(() => api('POST', `/users/${u.id}/unlock`), `${u.loginId} unlocked`) }, 'Unlock') : null,
+        h('button', { type: 'button', class: 'secondary small', 'aria-label': `Reset password of ${u.loginId}`, onclick: () => resetPassword(u) }, 'Reset Password'),
         u.id === me ? null : u.status === 'disabled'
           ? h('button', { type: 'button', class: 'secondary small', onclick: () => act(() => api('PATCH', `/users/${u.id}`, { status: 'active' }), `${u.loginId} enabled`) }, 'Enable')
           : h('button', {

@@ -148,5 +148,12 @@ export function usersContract(store: StoreOf): void {
       await store().users.setStatus(user.id, 'active', T0 + 10);
       expect(await store().users.get(user.id)).toEqual({ ...user, status: 'active', updatedAt: T0 + 10 });
     });
+
+    it('replaces the password hash', async () => {
+      const user = aUser(await withCompany());
+      await store().users.create(user);
+      await store().users.setPasswordHash(user.id, 'scrypt$new', T0 + 11);
+      expect(await store().users.get(user.id)).toEqual({ ...user, passwordHash: 'scrypt$new', updatedAt: T0 + 11 });
+    });
   });
 }

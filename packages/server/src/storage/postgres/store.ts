@@ -162,6 +162,9 @@ class PostgresStore implements Store {
     setStatus: async (id: string, status: UserStatus, now: number) => {
       await this.run('UPDATE users SET status = $2, updated_at = $3 WHERE id = $1', [id, status, now]);
     },
+    setPasswordHash: async (id: string, passwordHash: string, now: number) => {
+      await this.run('UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1', [id, passwordHash, now]);
+    },
   };
 
   readonly apps = {

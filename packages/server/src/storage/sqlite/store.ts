@@ -220,6 +220,9 @@ class SqliteStore implements Store {
     setStatus: async (id: string, status: UserStatus, now: number) => {
       this.run('UPDATE users SET status = ?, updated_at = ? WHERE id = ?', status, now, id);
     },
+    setPasswordHash: async (id: string, passwordHash: string, now: number) => {
+      this.run('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?', passwordHash, now, id);
+    },
   };
 
   readonly apps = {

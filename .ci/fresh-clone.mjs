@@ -82,7 +82,8 @@ env.TESSERA_HOME = join(clone, '.tessera-home');
 function run(command, { timeoutMs = 60_000 } = {}) {
   console.log(`$ ${command}`);
   const stdout = execFileSync('bash', ['-c', command], { cwd: join(clone, 'tessera'), env, encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'inherit'] });
-  process.stdout.write(stdout.length > 2000 ? `${stdout.slice(0, 2000)}…\n` : stdout);
+  const shown = stdout.length > 2000 ? `${stdout.slice(0, 2000)}…` : stdout;
+  process.stdout.write(shown.endsWith('\n') ? shown : `${shown}\n`);
   return stdout;
 }
 

@@ -1,6 +1,7 @@
 /** `tessera serve`: the token service, with demo data on an empty embedded store. */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import type { DemoSeed } from 'tessera-server';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -45,21 +46,10 @@ export function registerServeCommand(program: Command): void {
         lines.push(`  certificate: ${certificate}${settings.tlsCert ? '' : ' (self-signed)'}`,
           `    trust it with \`tessera --ca ${certificate} …\` or NODE_EXTRA_CA_CERTS=${certificate}`);
       }
-      if (seed) {
-        lines.push(
-          '', 'First start: demo data created. These values are shown only now:',
-          `  company "${seed.companyName}"   companyUUID   ${seed.companyId}`,
-          `  administrator login id        ${seed.adminLoginId}`,
-          ...(seed.generatedAdminPassword ? [`  administrator password        ${seed.generatedAdminPassword}`] : []),
-          `  app "${seed.app.name}"   clientId      ${seed.app.clientId}`,
-          `                                clientSecret  ${seed.app.clientSecret}`,
-          `  company request token         ${seed.requestToken.requestToken}  (until ${seed.requestToken.expiresAt})`,
-          '', 'Convert the request token into a refresh token (step 3):',
-          `  curl${url.startsWith('https') ? ' -k' : ''} -X POST ${url}/oauth2/v0/token -d grant_type=password -d credtype=authtoken \\`,
-          `    -d client_id=${seed.app.clientId} -d client_secret=<clientSecret> \\`,
-          `    -d username=${seed.companyId} -d password=<request token>`,
-        );
-      }
+      if (seed) lines.push('', ...firstStartLines(seed, url));
+      else if (settings.seedDemo) lines.push('', ...laterStartLines(storeOptions(options)));
+      // The banner (with the demo secrets of a first start) goes to stderr: stdout carries only
+      // the JSON log lines, and no secret is ever a log line.
       process.stderr.write(`${lines.join('\n')}\n`);
       const stop = (signal: string) => {
         server.core.log.info({ signal }, 'stopping');
@@ -68,4 +58,42 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** What a first start shows once: the demo credentials and the step-3 `curl`, ready to run as printed. */
+export function firstStartLines(seed: DemoSeed, url: string): string[] {
+  return [
+    'First start: demo data created. These values are shown only now:',
+    `  company "${seed.companyName}"   companyUUID   ${seed.companyId}`,
+    `  administrator login id        ${seed.adminLoginId}`,
+    ...(seed.generatedAdminPassword ? [`  administrator password        ${seed.generatedAdminPassword}`] : []),
+    `  app "${seed.app.name}"   clientId      ${seed.app.clientId}`,
+    `                                clientSecret  ${seed.app.clientSecret}`,
+    `  company request token         ${seed.requestToken.requestToken}  (until ${seed.requestToken.expiresAt})`,
+    '', 'Convert the request token into a refresh token (step 3), once:',
+    `  curl${url.startsWith('https') ? ' -k' : ''} -X POST ${url}/oauth2/v0/token -d grant_type=password -d credtype=authtoken \\`,
+    `    -d client_id=${seed.app.clientId} -d client_secret=${seed.app.clientSecret} \\`,
+    `    -d username=${seed.companyId} -d password=${seed.requestToken.requestToken}`,
+  ];
+}
+
+/**
+ * What a later start shows: the demo secrets exist only as digests now, so it says how to get
+ * new ones. `storeFlags` names the store the way this `serve` was told (never a database URL,
+ * which may hold a password).
+ */
+export function laterStartLines(storeFlags: string): string[] {
+  return [
+    'The demo data of the first start is in this store; its secrets were shown only then.',
+    `  client ids of the apps:         npx tessera admin${storeFlags} apps list`,
+    `  a new company request token:    npx tessera admin${storeFlags} request-token --client-id <clientId>`,
+    '  a new client secret:            App Details → Client Secrets in the admin console',
+  ];
+}
+
+/** The store flags a `tessera admin` command needs to reach the store `serve` was pointed at by flags. */
+function storeOptions(options: Record<string, string | boolean | undefined>): string {
+  if (options.databaseUrl) return ' --database-url <the same URL>';
+  if (typeof options.dataDir === 'string') return ` --data-dir ${/^[\w./-]+$/.test(options.dataDir) ? options.dataDir : JSON.stringify(options.dataDir)}`;
+  return '';
 }

@@ -32,7 +32,7 @@ function serveHttps(dataDir: string): Promise<{ child: ChildProcess; served: Ser
     child.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${text}`)));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;
-      if (!text.includes('password=<request token>')) return;
+      if (!/-d password=at-\S+/.test(text)) return;
       clearTimeout(timer);
       const pick = (pattern: RegExp) => {
         const match = pattern.exec(text);

@@ -100,6 +100,8 @@ describe('access tokens end with what they stand on (default staleness)', () => 
     const granted = await userToken(user.loginId);
     const refreshed = await postToken(t.url, refreshForm(app.clientId, app.clientSecret, granted.refresh_token));
     expect(refreshed.status).toBe(200);
+    // The successor is used, so a later replay of the first value is theft, not a client's retry.
+    expect((await postToken(t.url, refreshForm(app.clientId, app.clientSecret, refreshed.body.refresh_token))).status).toBe(200);
     clock.advance(61_000); // past the rotation grace window
     const replay = await postToken(t.url, refreshForm(app.clientId, app.clientSecret, granted.refresh_token));
     expect(replay.body.code).toBe(108);

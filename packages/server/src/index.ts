@@ -3,7 +3,14 @@ export { loadSettings, SettingsSchema, SettingEnvironmentNames, type Settings, t
 export { ManualClock, systemClock, type Clock } from './core/clock.js';
 export { ConcurError } from './core/errors.js';
 export { createApp, addSecret, setSecretStatus, updateApp, enableAppForCompany, describeSecret, type NewApp } from './core/apps.js';
-export { createCompany } from './core/companies.js';
+export { createCompany, createCompanyFor, listCompaniesFor, type CompanyView } from './core/companies.js';
+export { operatorActor, type Actor, type ActorType } from './core/actor.js';
+export {
+  operatorContext, listApps, createAppFor, updateAppFor, appDetails, listSecretsFor, createSecretFor, changeSecretFor, deleteSecretFor,
+  generateRequestTokenFor, listUsersFor, createUserFor, changeUserFor, unlockUserFor, resetUserPasswordFor,
+  type AdminContext, type AppView, type Paged, type UserView,
+} from './core/admin.js';
+export type { SecretView } from './core/app-secrets.js';
 export { createUser, resetUserPassword, WebServicesAdministrator } from './core/users.js';
 export { generateRequestToken } from './core/request-tokens.js';
 export { seedDemoData, type DemoSeed } from './core/seed.js';

@@ -5,7 +5,7 @@
  * has not loaded yet; the schedule rotates by itself; JWKS carries caching headers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listKeys, ManualClock, rotateSigningKey, type SettingsInput } from 'tessera-server';
+import { listKeys, ManualClock, operatorActor, rotateSigningKey, type SettingsInput } from 'tessera-server';
 import { send } from './e2e-helpers.js';
 import { convertRequestToken, makeApp, startTestServer, type TestServer } from './helpers.js';
 import { openSharedStore, type SharedStore } from './test-services.js';
@@ -62,7 +62,7 @@ describe('rotation across two nodes', () => {
     expect(await jwksKids(a)).toEqual([oldKid]);
     expect(await jwksKids(b)).toEqual([oldKid]);
 
-    const rotation = await rotateSigningKey(a.server.core, { actor: { type: 'operator' } });
+    const rotation = await rotateSigningKey(a.server.core, { actor: operatorActor });
     const newKid = rotation.key.kid;
     expect(rotation.key).toMatchObject({ status: 'pending', activatesAt: new Date(clock.now() + 3000).toISOString() });
     expect(rotation.retired).toEqual([expect.objectContaining({
@@ -112,7 +112,7 @@ describe('a token signed with a key this node has not loaded yet', () => {
 
   it('is verified after one reload from the store', async () => {
     const app = await makeApp(a);
-    const rotation = await rotateSigningKey(a.server.core, { actor: { type: 'operator' } });
+    const rotation = await rotateSigningKey(a.server.core, { actor: operatorActor });
     clock.advance(4000_000);
     const token = await companyToken(a, app);
     expect(kidOf(token)).toBe(rotation.key.kid);
@@ -176,7 +176,7 @@ describe('JWKS caching', () => {
     expect(again.headers.get('etag')).toBe(etag);
     expect((await send(t.url, '/.well-known/openid-configuration')).headers.get('cache-control')).toBe('public, max-age=120');
 
-    await rotateSigningKey(t.server.core, { actor: { type: 'operator' } });
+    await rotateSigningKey(t.server.core, { actor: operatorActor });
     const rotated = await send(t.url, '/oauth2/v0/jwks', { headers: { 'if-none-match': etag } });
     expect(rotated.status).toBe(200);
     expect(rotated.headers.get('etag')).not.toBe(etag);

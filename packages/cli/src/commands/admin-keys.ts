@@ -16,9 +16,8 @@ export function registerAdminKeyCommands(admin: Command): void {
     .command('list')
     .description('list the signing keys: pending (published, not yet signing), signing, retiring (published until its tokens expire), withdrawn')
     .action(async (_options, command: Command) => {
-      await withCore(command, async (core, global) => {
-        const { listKeys } = await import('tessera-server/bundle');
-        const rows = await listKeys(core);
+      await withCore(command, async (core, global, server) => {
+        const rows = await server.listKeys(core);
         printTable(global.json ? rows.map((k) => ({ ...k })) : rows.map((k) => ({ ...k, retiredAt: k.retiredAt ?? '', withdrawnAt: k.withdrawnAt ?? '' })),
           ['kid', 'alg', 'status', 'activatesAt', 'retiredAt', 'withdrawnAt'], Boolean(global.json));
       });
@@ -32,9 +31,8 @@ export function registerAdminKeyCommands(admin: Command): void {
       if (alg !== undefined && !(algs as readonly string[]).includes(alg)) {
         throw new CommandError(`--alg must be one of ${algs.join(', ')}`, 2);
       }
-      await withCore(command, async (core, global) => {
-        const { rotateSigningKey } = await import('tessera-server/bundle');
-        const rotation = await rotateSigningKey(core, { actor: { type: 'operator' }, ...(alg ? { alg: alg as (typeof algs)[number] } : {}) });
+      await withCore(command, async (core, global, server) => {
+        const rotation = await server.rotateSigningKey(core, { actor: server.operatorActor, ...(alg ? { alg: alg as (typeof algs)[number] } : {}) });
         if (global.json) {
           printRecord({ ...rotation }, true);
           return;

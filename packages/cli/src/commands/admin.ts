@@ -6,8 +6,9 @@
 import { createInterface } from 'node:readline/promises';
 import { randomBytes } from 'node:crypto';
 import { Option, type Command } from 'commander';
-import type { Core, CoreHandle } from 'tessera-server';
-import { adminApi, login, logout, normalizeServer } from '../admin-remote.js';
+import type { AppView, Core, CoreHandle } from 'tessera-server';
+import { localOperations, remoteOperations, userByLoginId, type AdminOperations } from '../admin-operations.js';
+import { AdminApiError, adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
 import { CommandError, printRecord, printTable, readStdin } from '../output.js';
 import { registerAdminKeyCommands } from './admin-keys.js';
@@ -34,53 +35,64 @@ function checkCompany(company: string | undefined, session: { companyUUID: strin
   }
 }
 
-interface RemoteApp {
-  clientId: string; companyUUID: string; name: string; description: string; stage: string; appType: string;
-  grants: string[]; scopes: string[]; enabled: boolean; createdAt: string; lastUsedAt: string | null;
-}
-interface RemoteUser { id: string; loginId: string; status: string; roles: string[]; createdAt: string }
-
 const list = (value: string): string[] => value.split(/[\s,]+/).filter(Boolean);
-const iso = (ms: number | null) => (ms === null ? '' : new Date(ms).toISOString());
 
-/** Opens the store of `--data-dir`, runs `work`, and closes it again. */
-export async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions) => Promise<T>): Promise<T> {
+/** Opens the store of `--data-dir`, runs `work` as its operator, and closes it again. */
+export async function withCore<T>(command: Command, work: (core: Core, options: AdminOptions, server: typeof import('tessera-server')) => Promise<T>): Promise<T> {
   const options = command.optsWithGlobals<AdminOptions>();
   if (options.server) {
     throw new CommandError(`\`tessera admin ${command.parent?.name()} ${command.name()}\` works on the local store only (it spans companies); run it without --server on the service's machine`, ExitCode.Usage);
   }
-  const { createCore, loadSettings } = await import('tessera-server/bundle');
-  const settings = loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
+  const server = await import('tessera-server/bundle');
+  const settings = server.loadSettings({ dataDir: options.dataDir, databaseUrl: options.databaseUrl, logLevel: 'warn' });
   let handle: CoreHandle | undefined;
   try {
-    handle = await createCore(settings, { logDestination: process.stderr, ensureSigningKey: false });
-    return await work(handle.core, options);
+    handle = await server.createCore(settings, { logDestination: process.stderr, ensureSigningKey: false });
+    return await work(handle.core, options, server);
   } catch (error) {
-    if (error instanceof RangeError || (error as { name?: string }).name === 'ZodError') {
-      throw new CommandError(describeInputError(error as Error), 2);
-    }
+    // The core's refusals read exactly as the admin API's do with --server.
+    if (error instanceof server.ConcurError) throw new AdminApiError(error.status, error.toBody());
+    if (error instanceof RangeError) throw new CommandError(error.message, ExitCode.Usage);
     throw error;
   } finally {
     await handle?.close();
   }
 }
 
-function describeInputError(error: Error): string {
-  const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
-  if (!issues) return error.message;
-  return issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
+/**
+ * Runs `work` with the operations of `tessera admin`: with `--server` through its admin API (as
+ * the administrator signed in there), else on the local store as its operator, within the company
+ * of `--company` or the demo company (`admin-operations.ts`).
+ */
+async function withOperations<T>(command: Command, company: string | undefined, work: (ops: AdminOperations, json: boolean) => Promise<T>): Promise<T> {
+  const json = Boolean(command.optsWithGlobals<AdminOptions>().json);
+  const server = remoteServer(command);
+  if (server) {
+    const api = await adminApi(server);
+    checkCompany(company, api.session);
+    return work(remoteOperations(api), json);
+  }
+  return withCore(command, async (core, _options, bundle) =>
+    work(localOperations(bundle, core, await bundle.operatorContext(core, company)), json));
 }
 
-/** The company named by `--company`, or the first one created (the demo company). */
-async function resolveCompany(core: Core, companyId: string | undefined): Promise<string> {
-  if (companyId) {
-    if (!(await core.store.companies.get(companyId.toLowerCase()))) throw new CommandError(`no company ${companyId}`, 2);
-    return companyId.toLowerCase();
-  }
-  const [first] = await core.store.companies.list();
-  if (!first) throw new CommandError('the store has no company yet: run `tessera serve` once, or `tessera admin companies create`', 2);
-  return first.id;
-}
+const yourCompany = 'company (default: the demo company; with --server: yours)';
+
+/** A subcommand on one app of the company: `--client-id` (and `--company`). */
+const appCommand = (parent: Command, name: string, description: string): Command => parent.command(name).description(description)
+  .requiredOption('--client-id <id>', 'the app (Client ID)')
+  .option('--company <uuid>', yourCompany);
+
+/** A subcommand on one user of the company: `--login-id` (and `--company`). */
+const userCommand = (parent: Command, name: string, description: string): Command => parent.command(name).description(description)
+  .requiredOption('--login-id <login>', 'the user\'s login id')
+  .option('--company <uuid>', yourCompany);
+
+/** What `apps create` and `apps update` print of an app. */
+const appRecord = (app: AppView) => ({
+  clientId: app.clientId, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
+  grants: app.grants, scopes: app.scopes, companyUUID: app.companyUUID, createdAt: app.createdAt,
+});
 
 export function registerAdminCommands(program: Command): void {
   const admin = program
@@ -136,61 +148,90 @@ export function registerAdminCommands(program: Command): void {
     .option('--type <type>', 'ws-client | ics-client', 'ws-client')
     .option('--company <uuid>', 'owning company (default: the first company, the demo company)')
     .action(async (options, command: Command) => {
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const { app, clientSecret } = await api.post<{ app: RemoteApp; clientSecret: string }>('/apps', {
+      await withOperations(command, options.company, async (ops, json) => {
+        const { app, clientSecret } = await ops.createApp({
           name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
           stage: options.stage, appType: options.type,
         });
-        printRecord({
-          clientId: app.clientId, clientSecret, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
-          grants: app.grants, scopes: app.scopes, companyUUID: app.companyUUID, createdAt: app.createdAt,
-        }, Boolean(command.optsWithGlobals<AdminOptions>().json));
-        return;
-      }
-      await withCore(command, async (core, global) => {
-        const { createApp } = await import('tessera-server/bundle');
-        const companyId = await resolveCompany(core, options.company);
-        const { app, clientSecret } = await createApp(core, companyId, {
-          name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
-          stage: options.stage, appType: options.type,
-        });
-        printRecord({
-          clientId: app.id, clientSecret, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
-          grants: app.grants, scopes: app.scopes, companyUUID: companyId, createdAt: iso(app.createdAt),
-        }, Boolean(global.json));
+        const { clientId, ...rest } = appRecord(app);
+        printRecord({ clientId, clientSecret, ...rest }, json);
       });
     });
+  appCommand(apps, 'update', 'change an app: only the options given change (App Details → Edit)')
+    .option('--name <name>', 'App Name')
+    .option('--description <text>', 'App Description')
+    .option('--grants <list>', 'Allowed Grants, e.g. password,refresh_token', list)
+    .option('--scopes <list>', 'Allowed Scopes, e.g. openid,user.read', list)
+    .option('--stage <stage>', 'development | test | production')
+    .option('--type <type>', 'ws-client | ics-client')
+    .option('--redirect-uris <list>', 'redirect URIs', list)
+    .action(async (options, command: Command) => {
+      const changes = Object.fromEntries(Object.entries({
+        name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
+        stage: options.stage, appType: options.type, redirectUris: options.redirectUris,
+      }).filter(([, value]) => value !== undefined));
+      if (Object.keys(changes).length === 0) throw new CommandError('nothing to change: pass at least one of --name, --description, --grants, --scopes, --stage, --type, --redirect-uris', ExitCode.Usage);
+      await withOperations(command, options.company, async (ops, json) => {
+        const app = await ops.updateApp(String(options.clientId), changes);
+        printRecord({ ...appRecord(app), enabled: app.enabled }, json);
+      });
+    });
+  for (const enabled of [true, false]) {
+    appCommand(apps, enabled ? 'enable' : 'disable', enabled ? 'enable an app again' : 'disable an app: its tokens and secrets stop working until it is enabled again')
+      .action(async (options, command: Command) => {
+        await withOperations(command, options.company, async (ops, json) => {
+          const app = await ops.updateApp(String(options.clientId), { enabled });
+          printRecord({ clientId: app.clientId, name: app.name, enabled: app.enabled }, json);
+        });
+      });
+  }
   apps
     .command('list')
     .description('list the apps of a company')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const apps: RemoteApp[] = [];
+      await withOperations(command, options.company, async (ops, json) => {
+        const all: AppView[] = [];
         for (let offset = 0; ; offset += 200) {
-          const page = await api.get<{ items: RemoteApp[]; total: number }>(`/apps?sort=createdAt&order=asc&limit=200&offset=${offset}`);
-          apps.push(...page.items);
-          if (apps.length >= page.total || page.items.length === 0) break;
+          const page = await ops.listApps({ sort: 'createdAt', order: 'asc', limit: 200, offset });
+          all.push(...page.items);
+          if (all.length >= page.total || page.items.length === 0) break;
         }
-        printTable(apps.map((app) => ({
+        printTable(all.map((app) => ({
           clientId: app.clientId, name: app.name, stage: app.stage, enabled: app.enabled, grants: app.grants, scopes: app.scopes,
           createdAt: app.createdAt, lastUsedAt: app.lastUsedAt ?? '',
-        })), ['clientId', 'name', 'stage', 'enabled', 'grants', 'createdAt', 'lastUsedAt'], Boolean(command.optsWithGlobals<AdminOptions>().json));
-        return;
-      }
-      await withCore(command, async (core, global) => {
-        const companyId = await resolveCompany(core, options.company);
-        const { items } = await core.store.apps.list({ companyId, sort: 'createdAt', order: 'asc', limit: 10_000 });
-        printTable(items.map((app) => ({
-          clientId: app.id, name: app.name, stage: app.stage, enabled: app.enabled, grants: app.grants, scopes: app.scopes,
-          createdAt: iso(app.createdAt), lastUsedAt: iso(app.lastUsedAt),
-        })), ['clientId', 'name', 'stage', 'enabled', 'grants', 'createdAt', 'lastUsedAt'], Boolean(global.json));
+        })), ['clientId', 'name', 'stage', 'enabled', 'grants', 'createdAt', 'lastUsedAt'], json);
+      });
+    });
+
+  const secrets = apps.command('secrets').description('client secrets of an app (values are shown only when created)');
+  appCommand(secrets, 'list', 'list the secrets of an app (never their values)')
+    .action(async (options, command: Command) => {
+      await withOperations(command, options.company, async (ops, json) => {
+        printTable((await ops.listSecrets(String(options.clientId))).map((secret) => ({ ...secret })), ['id', 'status', 'createdAt', 'updatedAt'], json);
+      });
+    });
+  appCommand(secrets, 'create', 'add a secret (Inactive until activated); prints its value, shown only here')
+    .action(async (options, command: Command) => {
+      await withOperations(command, options.company, async (ops, json) => {
+        printRecord({ ...(await ops.createSecret(String(options.clientId))) }, json);
+      });
+    });
+  for (const status of ['active', 'inactive'] as const) {
+    appCommand(secrets, status === 'active' ? 'activate' : 'deactivate', status === 'active' ? 'activate a secret' : 'deactivate a secret: it stops working at once')
+      .requiredOption('--secret-id <id>', 'the secret')
+      .action(async (options, command: Command) => {
+        await withOperations(command, options.company, async (ops, json) => {
+          printRecord({ ...(await ops.changeSecret(String(options.clientId), String(options.secretId), { status })) }, json);
+        });
+      });
+  }
+  appCommand(secrets, 'delete', 'delete an inactive secret')
+    .requiredOption('--secret-id <id>', 'the secret')
+    .action(async (options, command: Command) => {
+      await withOperations(command, options.company, async (ops, json) => {
+        await ops.deleteSecret(String(options.clientId), String(options.secretId));
+        printRecord({ deleted: String(options.secretId) }, json);
       });
     });
 
@@ -200,23 +241,10 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--client-id <id>', 'the app (Client ID)')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const issued = await api.post<{ companyUUID: string; requestToken: string; expiresAt: string; warnings: string[] }>(
-          '/request-tokens', { appId: String(options.clientId) });
+      await withOperations(command, options.company, async (ops, json) => {
+        const issued = await ops.generateRequestToken({ appId: String(options.clientId) });
         for (const warning of issued.warnings) process.stderr.write(`warning: ${warning}\n`);
-        printRecord({ companyUUID: issued.companyUUID, requestToken: issued.requestToken, expiresAt: issued.expiresAt },
-          Boolean(command.optsWithGlobals<AdminOptions>().json));
-        return;
-      }
-      await withCore(command, async (core, global) => {
-        const { generateRequestToken } = await import('tessera-server/bundle');
-        const companyId = await resolveCompany(core, options.company);
-        const issued = await generateRequestToken(core, String(options.clientId).toLowerCase(), companyId);
-        core.audit.record({ action: 'request-token.generated', outcome: 'success', appId: String(options.clientId).toLowerCase(), companyId, actorType: 'operator' });
-        printRecord({ ...issued }, Boolean(global.json));
+        printRecord({ companyUUID: issued.companyUUID, requestToken: issued.requestToken, expiresAt: issued.expiresAt }, json);
       });
     });
 
@@ -231,25 +259,11 @@ export function registerAdminCommands(program: Command): void {
     .option('--admin', 'make the user a Web Services Administrator')
     .action(async (options, command: Command) => {
       const password = await readStdin();
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const user = await api.post<RemoteUser>('/users', {
+      await withOperations(command, options.company, async (ops, json) => {
+        const user = await ops.createUser({
           loginId: options.loginId, password, ...(options.email ? { email: options.email } : {}), administrator: Boolean(options.admin),
         });
-        printRecord({ id: user.id, loginId: user.loginId, companyUUID: api.session.companyUUID, roles: user.roles },
-          Boolean(command.optsWithGlobals<AdminOptions>().json));
-        return;
-      }
-      await withCore(command, async (core, global) => {
-        const { createUser, WebServicesAdministrator } = await import('tessera-server/bundle');
-        const companyId = await resolveCompany(core, options.company);
-        const user = await createUser(core, {
-          companyId, loginId: options.loginId, password, email: options.email,
-          roles: options.admin ? [WebServicesAdministrator] : [],
-        });
-        printRecord({ id: user.id, loginId: user.loginId, companyUUID: companyId, roles: user.roles }, Boolean(global.json));
+        printRecord({ id: user.id, loginId: user.loginId, companyUUID: ops.companyUUID, roles: user.roles }, json);
       });
     });
   users
@@ -260,7 +274,7 @@ export function registerAdminCommands(program: Command): void {
     .option('--password-stdin', 'read the new password from standard input')
     .option('--generate', 'generate a strong password and print it (only now)')
     .addOption(new Option('--password <password>').hideHelp())
-    .option('--company <uuid>', 'company (default: the demo company; with --server: yours)')
+    .option('--company <uuid>', yourCompany)
     .action(async (options, command: Command) => {
       if (options.password !== undefined) {
         throw new CommandError('a password is never taken from the command line (it would stay in the shell history and in `ps`): '
@@ -270,65 +284,50 @@ export function registerAdminCommands(program: Command): void {
       const password: string = options.generate
         ? randomBytes(18).toString('base64url')
         : await readSecret({ label: 'new password', stdinFlag: '--password-stdin', fromStdin: Boolean(options.passwordStdin), envVar: 'TESSERA_NEW_PASSWORD' });
-      if (password.length < 8 || password.length > 1024) throw new CommandError('the new password must have 8 to 1024 characters', ExitCode.Usage);
-      const json = Boolean(command.optsWithGlobals<AdminOptions>().json);
-      const report = (user: { id: string; loginId: string }) => printRecord({
-        passwordReset: user.loginId, id: user.id, ...(options.generate ? { password } : {}),
-      }, json);
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const { items } = await api.get<{ items: RemoteUser[] }>('/users');
-        const user = items.find((u) => u.loginId === String(options.loginId).trim());
-        if (!user) throw new CommandError(`no user ${options.loginId} in ${api.session.companyName}`, ExitCode.Usage);
-        report(await api.post<RemoteUser>(`/users/${user.id}/password`, { password }));
-        return;
-      }
-      await withCore(command, async (core) => {
-        const { resetUserPassword } = await import('tessera-server/bundle');
-        const companyId = await resolveCompany(core, options.company);
-        const user = await core.store.users.findByLoginId(String(options.loginId).trim());
-        if (!user || user.companyId !== companyId) throw new CommandError(`no user ${options.loginId} in company ${companyId}`, ExitCode.Usage);
-        report(await resetUserPassword(core, user, password, { actorType: 'operator' }));
+      await withOperations(command, options.company, async (ops, json) => {
+        const user = await ops.resetPassword((await userByLoginId(ops, String(options.loginId))).id, { password });
+        printRecord({ passwordReset: user.loginId, id: user.id, ...(options.generate ? { password } : {}) }, json);
       });
     });
+  const userChanges = [
+    ['disable', 'disable a user: their tokens stop working and their console sessions end', (ops: AdminOperations, id: string) => ops.changeUser(id, { status: 'disabled' })],
+    ['enable', 'enable a disabled user again', (ops: AdminOperations, id: string) => ops.changeUser(id, { status: 'active' })],
+    ['unlock', 'unlock a user locked by failed sign-ins (the failure budget of the login id lifts too)', (ops: AdminOperations, id: string) => ops.unlockUser(id)],
+  ] as const;
+  for (const [name, description, change] of userChanges) {
+    userCommand(users, name, description)
+      .action(async (options, command: Command) => {
+        await withOperations(command, options.company, async (ops, json) => {
+          const user = await change(ops, (await userByLoginId(ops, String(options.loginId))).id);
+          printRecord({ id: user.id, loginId: user.loginId, status: user.status }, json);
+        });
+      });
+  }
   users
     .command('list')
     .description('list the users of a company')
     .option('--company <uuid>', 'company (default: the demo company)')
     .action(async (options, command: Command) => {
-      const server = remoteServer(command);
-      if (server) {
-        const api = await adminApi(server);
-        checkCompany(options.company, api.session);
-        const { items } = await api.get<{ items: RemoteUser[] }>('/users');
-        printTable(items.map((u) => ({ id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: u.createdAt })),
-          ['id', 'loginId', 'status', 'roles', 'createdAt'], Boolean(command.optsWithGlobals<AdminOptions>().json));
-        return;
-      }
-      await withCore(command, async (core, global) => {
-        const companyId = await resolveCompany(core, options.company);
-        const rows = (await core.store.users.listByCompany(companyId)).map((u) => ({
-          id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: iso(u.createdAt),
-        }));
-        printTable(rows, ['id', 'loginId', 'status', 'roles', 'createdAt'], Boolean(global.json));
+      await withOperations(command, options.company, async (ops, json) => {
+        printTable((await ops.listUsers()).map((u) => ({ id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: u.createdAt })),
+          ['id', 'loginId', 'status', 'roles', 'createdAt'], json);
       });
     });
 
   registerAdminKeyCommands(admin);
   registerAdminStoreCommands(admin);
 
-  const companies = admin.command('companies').description('companies (tenants)');
+  const companies = admin.command('companies').description('companies (tenants): the operator\'s, on the local store only');
   companies
     .command('create')
     .description('create a company')
     .requiredOption('--name <name>', 'company name')
     .option('--geolocation <url>', 'base URL of the datacenter it lives in (default: wherever the service runs)')
     .action(async (options, command: Command) => {
-      await withCore(command, async (core, global) => {
-        const { createCompany } = await import('tessera-server/bundle');
-        const company = await createCompany(core, { name: options.name, geolocation: options.geolocation });
+      await withCore(command, async (core, global, server) => {
+        const company = await server.createCompanyFor(core, server.operatorActor, {
+          name: options.name, ...(options.geolocation ? { geolocation: options.geolocation } : {}),
+        });
         printRecord({ id: company.id, name: company.name, geolocation: company.geolocation ?? '' }, Boolean(global.json));
       });
     });
@@ -336,10 +335,8 @@ export function registerAdminCommands(program: Command): void {
     .command('list')
     .description('list companies')
     .action(async (_options, command: Command) => {
-      await withCore(command, async (core, global) => {
-        const rows = (await core.store.companies.list()).map((c) => ({
-          id: c.id, name: c.name, geolocation: c.geolocation ?? '', createdAt: iso(c.createdAt),
-        }));
+      await withCore(command, async (core, global, server) => {
+        const rows = (await server.listCompaniesFor(core, server.operatorActor)).map((c) => ({ ...c, geolocation: c.geolocation ?? '' }));
         printTable(rows, ['id', 'name', 'geolocation', 'createdAt'], Boolean(global.json));
       });
     });

@@ -2,12 +2,18 @@
  * What an administrator does in Authentication Admin (PROTOCOL.md §12), always within their own
  * company: OAuth 2.0 Application Management, client secrets, Company Request Token, connections,
  * users and the audit log. Another company's ids answer 404, exactly like ids that do not exist,
- * so nothing about another tenant leaks. Every change is audited with the administrator as actor.
+ * so nothing about another tenant leaks. Every change is audited with its actor.
+ *
+ * These are the one implementation of each operation: the admin API (and the console through
+ * it) calls them as the signed-in administrator (`administratorContext`), the local
+ * `tessera admin` commands as the operator of the store (`operatorContext`), within the company
+ * the operator names.
  */
 import { z } from 'zod';
 import { Paths, UuidPattern } from 'tessera-protocol';
 import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
-import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor, type SecretView } from './app-secrets.js';
+import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretView } from './app-secrets.js';
+import { operatorActor, type Actor } from './actor.js';
 import type { AuditInput } from './audit.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
@@ -17,12 +23,35 @@ import type { AdminIdentity } from './sessions.js';
 import { createUser, isLocked, resetUserPassword, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import { LoginIdTakenError } from '../storage/errors.js';
-import type { App, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
+import type { App, Company, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
 
-/** The administrator acting, and the request they act in (for the audit trail). */
+/** Who acts (for the audit trail), and the company they act within (the tenant of every id). */
 export interface AdminContext {
-  readonly admin: AdminIdentity;
-  readonly correlationId: string;
+  /** The administrator's own company, or the one the operator chose. */
+  readonly company: Pick<Company, 'id' | 'name'>;
+  /** An administrator (`user`, their id) or the operator of the store (`operator`). */
+  readonly actor: Actor;
+}
+
+/** The context of a signed-in administrator's request. */
+export function administratorContext(identity: AdminIdentity, correlationId: string): AdminContext {
+  return { company: identity.company, actor: { actorType: 'user', actorId: identity.user.id, correlationId } };
+}
+
+/**
+ * The context of the operator of the store (`tessera admin` without `--server`), acting within
+ * the company `companyId`, or else the first company created (the demo company). 400 naming
+ * `company` when there is no such company.
+ */
+export async function operatorContext(core: Core, companyId?: string): Promise<AdminContext> {
+  const company = companyId
+    ? UuidPattern.test(companyId) ? await core.store.companies.get(companyId.toLowerCase()) : undefined
+    : (await core.store.companies.list())[0];
+  if (!company) {
+    throw invalidField('company', companyId ? `no company ${companyId}`
+      : 'the store has no company yet: run `tessera serve` once, or `tessera admin companies create`');
+  }
+  return { company, actor: operatorActor };
 }
 
 /** One page of a list. */
@@ -38,13 +67,9 @@ const notFound = (what: string) => new ConcurError(404, { description: `${what} 
 
 function audit(core: Core, ctx: AdminContext, input: Omit<AuditInput, 'correlationId' | 'actorType' | 'actorId' | 'companyId' | 'outcome'>) {
   core.audit.record({
-    outcome: 'success', correlationId: ctx.correlationId, actorType: 'user', actorId: ctx.admin.user.id,
-    companyId: ctx.admin.company.id, principalId: ctx.admin.user.id, ...input,
+    outcome: 'success', ...ctx.actor, companyId: ctx.company.id, principalId: ctx.actor.actorId, ...input,
   });
 }
-
-const secretActor = (ctx: AdminContext): SecretActor =>
-  ({ correlationId: ctx.correlationId, actorType: 'user', actorId: ctx.admin.user.id });
 
 // ——— Apps ———
 
@@ -62,7 +87,7 @@ export type AppView = ReturnType<typeof appView>;
 /** The app `appId` if the administrator's company owns it; 404 otherwise (another tenant's app included). */
 export async function ownApp(core: Core, ctx: AdminContext, appId: string): Promise<App> {
   const app = UuidPattern.test(appId) ? await core.store.apps.get(appId.toLowerCase()) : undefined;
-  if (!app || app.companyId !== ctx.admin.company.id) throw notFound('app');
+  if (!app || app.companyId !== ctx.company.id) throw notFound('app');
   return app;
 }
 
@@ -85,7 +110,7 @@ export const AppListQuerySchema = z.object({
 export async function listApps(core: Core, ctx: AdminContext, query: unknown): Promise<Paged<AppView>> {
   const q = parseInput(AppListQuerySchema, query);
   const page = await core.store.apps.list({
-    companyId: ctx.admin.company.id, filter: q.filter || undefined, sort: q.sort === 'clientId' ? 'id' : q.sort,
+    companyId: ctx.company.id, filter: q.filter || undefined, sort: q.sort === 'clientId' ? 'id' : q.sort,
     order: q.order, offset: q.offset, limit: q.limit,
   });
   return { items: page.items.map((app) => appView(core, app)), total: page.total, offset: q.offset, limit: q.limit };
@@ -94,7 +119,7 @@ export async function listApps(core: Core, ctx: AdminContext, query: unknown): P
 /** "Create New App": validates everything first, then creates the app with one active secret. */
 export async function createAppFor(core: Core, ctx: AdminContext, input: unknown): Promise<{ app: AppView; clientSecret: string }> {
   const fields = parseInput(NewAppSchema.strict(), input);
-  const { app, clientSecret } = await createApp(core, ctx.admin.company.id, fields);
+  const { app, clientSecret } = await createApp(core, ctx.company.id, fields);
   audit(core, ctx, { action: 'app.created', appId: app.id, detail: { name: app.name, grants: app.grants, scopes: app.scopes } });
   return { app: appView(core, app), clientSecret };
 }
@@ -125,7 +150,7 @@ export async function listSecretsFor(core: Core, ctx: AdminContext, appId: strin
 }
 
 export async function createSecretFor(core: Core, ctx: AdminContext, appId: string) {
-  return createSecret(core, await ownApp(core, ctx, appId), secretActor(ctx));
+  return createSecret(core, await ownApp(core, ctx, appId), ctx.actor);
 }
 
 export const SecretChangeSchema = z.object({
@@ -135,11 +160,11 @@ export const SecretChangeSchema = z.object({
 export async function changeSecretFor(core: Core, ctx: AdminContext, appId: string, secretId: string, input: unknown): Promise<SecretView> {
   const app = await ownApp(core, ctx, appId);
   const { status } = parseInput(SecretChangeSchema, input);
-  return changeSecretStatus(core, app, secretId, status as SecretStatus, secretActor(ctx));
+  return changeSecretStatus(core, app, secretId, status as SecretStatus, ctx.actor);
 }
 
 export async function deleteSecretFor(core: Core, ctx: AdminContext, appId: string, secretId: string): Promise<void> {
-  await deleteSecret(core, await ownApp(core, ctx, appId), secretId, secretActor(ctx));
+  await deleteSecret(core, await ownApp(core, ctx, appId), secretId, ctx.actor);
 }
 
 // ——— Company Request Token ———
@@ -149,38 +174,41 @@ export const RequestTokenInputSchema = z.object({
 });
 
 /**
- * "Company Request Token": (re)generates the administrator's company's request token for one of
- * its apps, with when it expires and the ready-to-run curl command of the password grant.
+ * "Company Request Token": (re)generates the company's request token for one of its apps, with
+ * when it expires and what would make its conversion fail (`conversionCommand` adds the curl).
  */
 export async function generateRequestTokenFor(core: Core, ctx: AdminContext, input: unknown) {
   const { appId } = parseInput(RequestTokenInputSchema, input);
-  let app: App;
-  try {
-    app = await ownApp(core, ctx, appId);
-  } catch {
-    throw new ConcurError(404, { description: 'no app of your company has this App ID' });
-  }
-  const issued = await generateRequestToken(core, app.id, ctx.admin.company.id);
-  audit(core, ctx, { action: 'request-token.generated', appId: app.id, principalId: ctx.admin.company.id });
-  const tokenUrl = `${core.geolocation()}${Paths.token}`;
-  const insecure = core.settings.https && !core.settings.tlsCert ? ' -k' : '';
+  // An administrator connects their company to its own apps; the operator may also connect it to
+  // another company's app (a partner's app, as on SAP Concur), which is how a second company gets one.
+  const app = ctx.actor.actorType === 'operator'
+    ? await core.store.apps.get(appId.toLowerCase())
+    : await ownApp(core, ctx, appId).catch(() => undefined);
+  if (!app) throw new ConcurError(404, { description: ctx.actor.actorType === 'operator' ? 'no app has this App ID' : 'no app of your company has this App ID' });
+  const issued = await generateRequestToken(core, app.id, ctx.company.id);
+  audit(core, ctx, { action: 'request-token.generated', appId: app.id, principalId: ctx.company.id });
   const warnings: string[] = [];
   if (!app.enabled) warnings.push('The app is disabled: enable it in App Details before converting the token.');
   if (!app.grants.includes('password')) warnings.push("The app's Allowed Grants lack password: the conversion will answer code 60.");
+  return { ...issued, appId: app.id, appName: app.name, maxUses: core.settings.requestTokenMaxUses, warnings };
+}
+
+/**
+ * The token URL of this service and the ready-to-run curl command that converts a request token
+ * (the password grant). Needs the service's address: a running server, or the `geolocation` setting.
+ */
+export function conversionCommand(core: Core, issued: { appId: string; companyUUID: string; requestToken: string }) {
+  const tokenUrl = `${core.geolocation()}${Paths.token}`;
+  const insecure = core.settings.https && !core.settings.tlsCert ? ' -k' : '';
   return {
-    ...issued,
-    appId: app.id,
-    appName: app.name,
-    maxUses: core.settings.requestTokenMaxUses,
     tokenUrl,
     curl: [
       `curl${insecure} -X POST '${tokenUrl}' \\`,
       "  -H 'Content-Type: application/x-www-form-urlencoded' \\",
       '  -d grant_type=password -d credtype=authtoken \\',
-      `  -d client_id=${app.id} -d 'client_secret=<your client secret>' \\`,
+      `  -d client_id=${issued.appId} -d 'client_secret=<your client secret>' \\`,
       `  -d username=${issued.companyUUID} -d password=${issued.requestToken}`,
     ].join('\n'),
-    warnings,
   };
 }
 
@@ -199,7 +227,7 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
   const app = await ownApp(core, ctx, appId);
   const q = parseInput(ConnectionListQuerySchema, query);
   const now = core.clock.now();
-  const all = (await core.store.connections.listByApp(app.id, ctx.admin.company.id))
+  const all = (await core.store.connections.listByApp(app.id, ctx.company.id))
     .filter((c) => q.status === 'all' || connectionStatus(c, now) === q.status);
   const page = all.slice(q.offset, q.offset + q.limit);
   const users = new Map<string, User | undefined>();
@@ -208,7 +236,7 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
   }
   const items = page.map((c) => ({
     id: c.id, principalType: c.principalType, principalId: c.principalId,
-    principalName: c.principalType === 'company' ? ctx.admin.company.name : users.get(c.principalId)?.loginId ?? null,
+    principalName: c.principalType === 'company' ? ctx.company.name : users.get(c.principalId)?.loginId ?? null,
     scopes: c.scopes, status: connectionStatus(c, now), createdAt: iso(c.createdAt), lastUsedAt: iso(c.lastUsedAt),
     refreshExpiresAt: iso(c.refreshExpiresAt), revokedAt: iso(c.revokedAt),
   }));
@@ -219,7 +247,7 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
 export async function revokeConnectionFor(core: Core, ctx: AdminContext, appId: string, connectionId: string): Promise<void> {
   const app = await ownApp(core, ctx, appId);
   const connection = UuidPattern.test(connectionId) ? await core.store.connections.get(connectionId.toLowerCase()) : undefined;
-  if (!connection || connection.appId !== app.id || connection.companyId !== ctx.admin.company.id) throw notFound('connection');
+  if (!connection || connection.appId !== app.id || connection.companyId !== ctx.company.id) throw notFound('connection');
   const revoked = await core.store.connections.revoke(connection.id, core.clock.now());
   audit(core, ctx, {
     action: 'connection.revoked', appId: app.id, principalId: connection.principalId,
@@ -238,9 +266,11 @@ export function userView(user: User, now: number) {
   };
 }
 
+export type UserView = ReturnType<typeof userView>;
+
 export async function listUsersFor(core: Core, ctx: AdminContext) {
   const now = core.clock.now();
-  return (await core.store.users.listByCompany(ctx.admin.company.id)).map((u) => userView(u, now));
+  return (await core.store.users.listByCompany(ctx.company.id)).map((u) => userView(u, now));
 }
 
 export const NewUserSchema = z.object({
@@ -255,13 +285,13 @@ export const NewUserSchema = z.object({
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
   const loginIdTaken = () => invalidField('loginId', 'this login id is taken');
-  await core.protection.admitUserCreation(ctx.admin.company.id);
+  await core.protection.admitUserCreation(ctx.company.id);
   if (await core.store.users.findByLoginId(fields.loginId)) {
-    await core.protection.recordTakenLoginId(ctx.admin.company.id, ctx.correlationId);
+    await core.protection.recordTakenLoginId(ctx.company.id, ctx.actor.correlationId);
     throw loginIdTaken();
   }
   const user = await createUser(core, {
-    companyId: ctx.admin.company.id, loginId: fields.loginId, password: fields.password,
+    companyId: ctx.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),
     roles: fields.administrator ? [WebServicesAdministrator] : [],
   }).catch((error: unknown) => {
@@ -274,7 +304,7 @@ export async function createUserFor(core: Core, ctx: AdminContext, input: unknow
 
 async function ownUser(core: Core, ctx: AdminContext, userId: string): Promise<User> {
   const user = UuidPattern.test(userId) ? await core.store.users.get(userId.toLowerCase()) : undefined;
-  if (!user || user.companyId !== ctx.admin.company.id) throw notFound('user');
+  if (!user || user.companyId !== ctx.company.id) throw notFound('user');
   return user;
 }
 
@@ -300,7 +330,7 @@ export const PasswordResetSchema = z.object({
 export async function resetUserPasswordFor(core: Core, ctx: AdminContext, userId: string, input: unknown) {
   const user = await ownUser(core, ctx, userId);
   const { password } = parseInput(PasswordResetSchema, input);
-  const changed = await resetUserPassword(core, user, password, { actorType: 'user', actorId: ctx.admin.user.id, correlationId: ctx.correlationId });
+  const changed = await resetUserPassword(core, user, password, ctx.actor);
   return userView(changed, core.clock.now());
 }
 
@@ -308,7 +338,7 @@ export async function resetUserPasswordFor(core: Core, ctx: AdminContext, userId
 export async function changeUserFor(core: Core, ctx: AdminContext, userId: string, input: unknown) {
   const user = await ownUser(core, ctx, userId);
   const { status } = parseInput(UserChangeSchema, input);
-  if (user.id === ctx.admin.user.id && status === 'disabled') throw invalidField('status', 'you cannot disable your own account');
+  if (ctx.actor.actorType === 'user' && user.id === ctx.actor.actorId && status === 'disabled') throw invalidField('status', 'you cannot disable your own account');
   const now = core.clock.now();
   await core.store.users.setStatus(user.id, status, now);
   if (status === 'disabled') await core.store.sessions.deleteByUser(user.id);
@@ -335,8 +365,9 @@ export const AuditQuerySchema = z.object({
 /** The audit log of the administrator's company: who did what and when, newest first. */
 export async function queryAuditFor(core: Core, ctx: AdminContext, query: unknown): Promise<Paged<ReturnType<typeof auditView>>> {
   const q = parseInput(AuditQuerySchema, query);
+  await core.audit.flush(); // the events of the last moments too
   const page = await core.store.audit.query({
-    companyId: ctx.admin.company.id, appId: q.appId?.toLowerCase(), principalId: q.principalId || undefined,
+    companyId: ctx.company.id, appId: q.appId?.toLowerCase(), principalId: q.principalId || undefined,
     action: q.action || undefined, since: q.since, until: q.until, offset: q.offset, limit: q.limit,
   });
   const names = await namesOf(core, ctx, page.items.flatMap((e) => [e.actorId, e.principalId, e.appId]));
@@ -348,18 +379,18 @@ export async function queryAuditFor(core: Core, ctx: AdminContext, query: unknow
  * own name, the names of its apps. Ids of anything else get no name.
  */
 async function namesOf(core: Core, ctx: AdminContext, ids: (string | null)[]): Promise<Map<string, string>> {
-  const names = new Map<string, string>([[ctx.admin.company.id, ctx.admin.company.name]]);
+  const names = new Map<string, string>([[ctx.company.id, ctx.company.name]]);
   const seen = new Set<string>();
   for (const id of ids) {
     if (!id || seen.has(id) || names.has(id) || !UuidPattern.test(id)) continue;
     seen.add(id);
     const user = await core.store.users.get(id);
     if (user) {
-      if (user.companyId === ctx.admin.company.id) names.set(id, user.loginId);
+      if (user.companyId === ctx.company.id) names.set(id, user.loginId);
       continue;
     }
     const app = await core.store.apps.get(id);
-    if (app && app.companyId === ctx.admin.company.id) names.set(id, app.name);
+    if (app && app.companyId === ctx.company.id) names.set(id, app.name);
   }
   return names;
 }

@@ -10,9 +10,11 @@
  * (docs/token-service.md, "Refresh tokens").
  */
 import { randomUUID } from 'node:crypto';
+import { Paths } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newRefreshToken } from './secrets.js';
+import type { AccessContext } from './tokens.js';
 import type { Connection } from '../storage/types.js';
 
 export interface NewConnection {
@@ -100,4 +102,23 @@ export async function useRefreshToken(
     throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
   }
   return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };
+}
+
+/**
+ * `DELETE /app-mgmt/v0/connections` (PROTOCOL.md §7): the token's principal (a user or a company)
+ * revokes every connection it has with the token's app, so every refresh token of them stops
+ * working at once; an application token has no connections (403). Audited with the principal as
+ * actor; answers how many connections it revoked.
+ */
+export async function revokeConnectionsOfToken(core: Core, access: AccessContext, correlationId: string): Promise<number> {
+  const { principal } = access;
+  if (principal.type === 'application') {
+    throw new ConcurError(403, { description: 'an application token has no connections; use the user or company token' });
+  }
+  const revoked = await core.store.connections.revokeByPrincipal(access.clientId, principal.id, core.clock.now());
+  core.audit.record({
+    action: 'connection.revoked', outcome: 'success', correlationId, appId: access.clientId, companyId: principal.companyId,
+    principalId: principal.id, actorType: principal.type, actorId: principal.id, detail: { revoked, via: Paths.connections },
+  });
+  return revoked;
 }

@@ -12,6 +12,7 @@
  * at the same moment make one key.
  */
 import type { Core } from './context.js';
+import type { Actor } from './actor.js';
 import { KeysLock, signsAt, type SigningAlg } from './keys.js';
 import type { SigningKey } from '../storage/types.js';
 
@@ -93,7 +94,7 @@ function storeSigningAlg(keys: readonly SigningKey[], now: number): SigningAlg |
 }
 
 export interface RotateOptions {
-  actor: { type: string; id?: string | null; correlationId?: string | null };
+  actor: Actor;
   /** The new key's algorithm; by default the one the service signs with now (else the `signingAlg` setting). */
   alg?: SigningAlg;
 }
@@ -107,7 +108,7 @@ export async function rotateSigningKey(core: Core, options: RotateOptions): Prom
   const { actor } = options;
   const rotation = await core.store.locks.withLock(KeysLock, () => rotateHoldingLock(core, options.alg));
   core.audit.record({
-    action: 'key.rotated', outcome: 'success', actorType: actor.type, actorId: actor.id ?? null, correlationId: actor.correlationId ?? null,
+    action: 'key.rotated', outcome: 'success', ...actor,
     detail: { kid: rotation.key.kid, alg: rotation.key.alg, activatesAt: rotation.key.activatesAt, retired: rotation.retired.map((k) => k.kid) },
   });
   return rotation;

@@ -197,7 +197,7 @@ export class Protection {
   }
 
   /** Counts one "this login id is taken" answer against the company's budget. */
-  async recordTakenLoginId(companyId: string, correlationId: string): Promise<void> {
+  async recordTakenLoginId(companyId: string, correlationId: string | null): Promise<void> {
     const check = this.takenLoginIdCheck(companyId, 1);
     const [state] = (check && (await this.apply([check]))) || [];
     if (!check || state?.count !== check.limit) return;

@@ -198,7 +198,11 @@ export async function adminFromAdminToken(core: Core, token: string): Promise<Ad
   }
 }
 
-/** Ends the session an administrator came in with (console sign-out, or an admin token's logout). */
-export async function endAdminSession(core: Core, identity: AdminSessionIdentity): Promise<void> {
+/** Ends the session an administrator came in with (console sign-out, or an admin token's logout); audited as `admin.signed-out`. */
+export async function endAdminSession(core: Core, identity: AdminSessionIdentity, correlationId: string): Promise<void> {
   await core.store.sessions.delete(identity.sessionDigest);
+  core.audit.record({
+    action: 'admin.signed-out', outcome: 'success', correlationId, actorType: 'user',
+    actorId: identity.user.id, principalId: identity.user.id, companyId: identity.company.id, detail: { via: identity.via },
+  });
 }

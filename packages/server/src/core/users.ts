@@ -3,6 +3,7 @@
  * lockout (code 14) that lifts by itself after the lockout time or when an administrator unlocks.
  */
 import { randomUUID } from 'node:crypto';
+import type { Actor } from './actor.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './secrets.js';
@@ -43,19 +44,13 @@ export async function createUser(core: Core, input: NewUser): Promise<User> {
   return user;
 }
 
-/** Who resets a password, for the audit trail. */
-export interface PasswordResetBy {
-  actorType: 'user' | 'operator';
-  actorId?: string | null;
-  correlationId?: string | null;
-}
 
 /**
  * Gives `user` a new password (8 to 1024 characters): the lockout and the failure budget of the
  * login id lift, and the user's console sessions end. Audited as `user.password-reset` (the
  * login id only; never the password).
  */
-export async function resetUserPassword(core: Core, user: User, password: string, by: PasswordResetBy): Promise<User> {
+export async function resetUserPassword(core: Core, user: User, password: string, by: Actor): Promise<User> {
   if (password.length < 8 || password.length > 1024) throw new RangeError('a password of 8 to 1024 characters is required');
   const now = core.clock.now();
   await core.store.users.setPasswordHash(user.id, await core.passwordHashing.run(() => hashPassword(password)), now);
@@ -63,7 +58,7 @@ export async function resetUserPassword(core: Core, user: User, password: string
   await core.protection.forgetLoginFailures(user.loginId);
   await core.store.sessions.deleteByUser(user.id);
   core.audit.record({
-    action: 'user.password-reset', outcome: 'success', actorType: by.actorType, actorId: by.actorId ?? null, correlationId: by.correlationId ?? null,
+    action: 'user.password-reset', outcome: 'success', ...by,
     companyId: user.companyId, principalId: user.id, detail: { loginId: user.loginId },
   });
   return (await core.store.users.get(user.id))!;

@@ -47,7 +47,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       handler: (ctx: admin.AdminContext, request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => Promise<unknown>,
     ) => async (request: FastifyRequest<{ Params: P }>, reply: FastifyReply) => {
       const identity = await authenticateAdminRequest(core, request);
-      return handler({ admin: identity, correlationId: request.id }, request, reply);
+      return handler(admin.administratorContext(identity, request.id), request, reply);
     };
 
     api.get('/openapi.json', async (_request, reply) => reply.header('cache-control', 'no-cache').send(adminOpenApi(core)));
@@ -85,11 +85,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
     // Ends the session the request came in with: the console's, or the one an admin token is bound to.
     api.delete('/session', async (request, reply) => {
       const identity = await authenticateAdminRequest(core, request);
-      await endAdminSession(core, identity);
-      core.audit.record({
-        action: 'admin.signed-out', outcome: 'success', correlationId: request.id, actorType: 'user',
-        actorId: identity.user.id, principalId: identity.user.id, companyId: identity.company.id, detail: { via: identity.via },
-      });
+      await endAdminSession(core, identity, request.id);
       if (identity.via === 'session') clearCookie(request, reply, SessionCookie);
       return reply.code(204).send();
     });
@@ -134,8 +130,10 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
 
     // ——— Company Request Token ———
 
-    api.post('/request-tokens', authed(async (ctx, request, reply) =>
-      reply.code(201).send(await admin.generateRequestTokenFor(core, ctx, jsonBody(request)))));
+    api.post('/request-tokens', authed(async (ctx, request, reply) => {
+      const issued = await admin.generateRequestTokenFor(core, ctx, jsonBody(request));
+      return reply.code(201).send({ ...issued, ...admin.conversionCommand(core, issued) });
+    }));
 
     // ——— Users and audit log ———
 
@@ -148,9 +146,6 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
     api.post('/users/:userId/password', authed<{ userId: string }>(async (ctx, request) =>
       admin.resetUserPasswordFor(core, ctx, request.params.userId, jsonBody(request))));
 
-    api.get('/audit', authed(async (ctx, request) => {
-      await core.audit.flush();
-      return admin.queryAuditFor(core, ctx, request.query);
-    }));
+    api.get('/audit', authed(async (ctx, request) => admin.queryAuditFor(core, ctx, request.query)));
   }, { prefix: AdminApiPrefix });
 }

@@ -5,49 +5,16 @@
  * still active, while the app is enabled: 401 otherwise.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { UuidPattern } from 'tessera-protocol';
-import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor } from '../core/app-secrets.js';
+import { appOfSecretsToken, changeSecretStatus, createSecret, deleteSecret, listSecrets, statusOfSecretPatch } from '../core/app-secrets.js';
 import type { Core } from '../core/context.js';
-import { ConcurError } from '../core/errors.js';
-import { parseInput } from '../core/validation.js';
-import type { App, SecretStatus } from '../storage/types.js';
 import { authenticateBearer } from './bearer.js';
 import { jsonBody } from './json.js';
 
-const PatchOpSchemaUrn = 'urn:ietf:params:scim:api:messages:2.0:PatchOp';
-
-/** The SCIM PatchOp body: one or more `replace` of `/status` with `active` or `inactive`. */
-export const SecretPatchSchema = z.object({
-  schemas: z.array(z.string(), { error: `schemas must be ["${PatchOpSchemaUrn}"]` })
-    .refine((s) => s.includes(PatchOpSchemaUrn), `schemas must be ["${PatchOpSchemaUrn}"]`),
-  Operations: z.array(z.object({
-    op: z.string({ error: 'op is required' }).refine((op) => op.toLowerCase() === 'replace', 'op must be replace'),
-    path: z.string({ error: 'path is required' }).refine((p) => /^\/?status$/i.test(p), 'path must be /status'),
-    value: z.string({ error: 'value is required' }).transform((v) => v.toLowerCase())
-      .refine((v) => v === 'active' || v === 'inactive', 'value must be active or inactive'),
-  }), { error: 'Operations must be an array' }).min(1, 'Operations must hold one operation'),
-});
-
-
 export function registerAppSecretsRoutes(app: FastifyInstance, core: Core): void {
-  /**
-   * The app of the path, when the Bearer token is an application token of that very app, obtained
-   * with a secret that is still active, of an app that is still enabled (read now, not from the
-   * cache: a leaked token must not mint secrets after the admin reacted); 401 otherwise.
-   */
-  async function authorizedApp(request: FastifyRequest<{ Params: { appId: string } }>): Promise<{ app: App; actor: SecretActor }> {
+  /** The app of the path and the app as actor, when the Bearer token may manage its secrets (`appOfSecretsToken`). */
+  async function authorizedApp(request: FastifyRequest<{ Params: { appId: string } }>) {
     const access = await authenticateBearer(core, request, { fresh: true });
-    const appId = request.params.appId.toLowerCase();
-    if (access.principal.type !== 'application' || access.principal.id !== appId || !UuidPattern.test(appId) || access.secretId === null) {
-      throw new ConcurError(401, {
-        description: 'an application token (client_credentials) of this app is required',
-        headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
-      });
-    }
-    const found = await core.store.apps.get(appId);
-    if (!found) throw new ConcurError(404, { description: 'app not found' });
-    return { app: found, actor: { correlationId: request.id, actorType: 'application', actorId: found.id } };
+    return appOfSecretsToken(core, access, request.params.appId, request.id);
   }
 
   // SCIM clients send `application/scim+json` (RFC 7644 §3.1); it is JSON.
@@ -68,8 +35,7 @@ export function registerAppSecretsRoutes(app: FastifyInstance, core: Core): void
 
   app.patch<{ Params: Params }>(`${base}/:secretId`, async (request, reply) => {
     const { app: found, actor } = await authorizedApp(request);
-    const patch = parseInput(SecretPatchSchema, jsonBody(request));
-    const status = patch.Operations[patch.Operations.length - 1]!.value as SecretStatus;
+    const status = statusOfSecretPatch(jsonBody(request));
     return reply.header('cache-control', 'no-store').send(await changeSecretStatus(core, found, request.params.secretId, status, actor));
   });
 

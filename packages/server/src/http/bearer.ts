@@ -1,4 +1,4 @@
-/** Bearer access tokens on the protected APIs (RFC 6750): 401 without a valid one, 403 without the scope. */
+/** Bearer access tokens on the protected APIs (RFC 6750): 401 without a valid one (scopes: `core/directory.ts`). */
 import type { FastifyRequest } from 'fastify';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
@@ -15,14 +15,4 @@ export async function authenticateBearer(core: Core, request: FastifyRequest, op
     throw new ConcurError(401, { description: 'a Bearer access token is required', headers: { 'www-authenticate': 'Bearer realm="tessera"' } });
   }
   return authenticateAccessToken(core, match[1]!, options);
-}
-
-/** 403 unless the token carries one of `scopes`. */
-export function requireScope(access: AccessContext, ...scopes: string[]): void {
-  if (!scopes.some((scope) => access.scopes.includes(scope))) {
-    throw new ConcurError(403, {
-      description: `access token lacks the required scope (${scopes.join(' or ')})`,
-      headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` },
-    });
-  }
 }

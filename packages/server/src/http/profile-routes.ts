@@ -2,16 +2,14 @@
  * Protected APIs that prove a token works and its scopes are enforced (PROTOCOL.md §8):
  * Profile v1 (`/me`, `/principals/{id}`), the SCIM-style Identity v4/v4.1 Users, and the
  * OpenID Connect UserInfo endpoint (a Tessera extension).
- * A token sees only its own company.
+ * A token sees only its own company (`core/directory.ts` decides what; these routes shape the answers).
  */
 import type { FastifyInstance } from 'fastify';
 import { Paths } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
-import { ConcurError } from '../core/errors.js';
-import type { AccessContext } from '../core/tokens.js';
-import { userInfoOf } from '../core/userinfo.js';
+import { ownPrincipal, principalVisibleTo, userInfoFor, usersVisibleTo, userVisibleTo, type VisiblePrincipal } from '../core/directory.js';
 import type { Company, User } from '../storage/types.js';
-import { authenticateBearer, requireScope } from './bearer.js';
+import { authenticateBearer } from './bearer.js';
 
 const enterpriseSchema = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,28 +45,14 @@ function profileOfCompany(core: Core, company: Company) {
   };
 }
 
-/** The profile of a principal within the token's company, with the scope its type needs. */
-async function principalProfile(core: Core, access: AccessContext, id: string) {
-  const companyId = access.principal.companyId;
-  if (companyId && id === companyId) {
-    requireScope(access, 'company.read');
-    const company = await core.store.companies.get(id);
-    if (company) return profileOfCompany(core, company);
-  } else {
-    requireScope(access, 'user.read', 'user_read');
-    const user = await core.store.users.get(id);
-    if (user && user.companyId === companyId) return profileOfUser(user, principalLocation(core, user.id));
-  }
-  throw new ConcurError(404, { description: 'principal not found' });
-}
+/** Profile v1's view of a principal. */
+const profileOf = (core: Core, visible: VisiblePrincipal) => (visible.type === 'company'
+  ? profileOfCompany(core, visible.company)
+  : profileOfUser(visible.user, principalLocation(core, visible.user.id)));
 
 export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
   app.get('/profile/v1/me', async (request) => {
-    const access = await authenticateBearer(core, request);
-    if (access.principal.type === 'application') {
-      throw new ConcurError(403, { description: 'an application token has no profile; use a user or company token' });
-    }
-    return principalProfile(core, access, access.principal.id);
+    return profileOf(core, await ownPrincipal(core, await authenticateBearer(core, request)));
   });
 
   // OIDC Core §5.3.1: the client may send the UserInfo request with GET or POST.
@@ -77,38 +61,32 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
     url: Paths.userinfo,
     handler: async (request, reply) => {
       const access = await authenticateBearer(core, request);
-      requireScope(access, 'openid');
-      return reply.header('cache-control', 'no-store').send(await userInfoOf(core, access.principal, access.scopes));
+      return reply.header('cache-control', 'no-store').send(await userInfoFor(core, access));
     },
   });
 
   app.get<{ Params: { id: string } }>('/profile/v1/principals/:id', async (request) => {
     const access = await authenticateBearer(core, request);
-    return principalProfile(core, access, request.params.id.toLowerCase());
+    return profileOf(core, await principalVisibleTo(core, access, request.params.id));
   });
 
   for (const version of ['v4', 'v4.1']) {
     const identityUser = (user: User) => profileOfUser(user, `${core.geolocation()}/profile/identity/${version}/Users/${user.id}`);
     app.get<{ Querystring: { startIndex?: string; count?: string } }>(`/profile/identity/${version}/Users`, async (request) => {
       const access = await authenticateBearer(core, request);
-      requireScope(access, 'identity.user.core.read');
-      const users = access.principal.companyId ? await core.store.users.listByCompany(access.principal.companyId) : [];
-      const startIndex = Math.max(1, Number.parseInt(request.query.startIndex ?? '1', 10) || 1);
-      const count = Math.min(1000, Math.max(0, Number.parseInt(request.query.count ?? '100', 10) || 100));
-      const page = users.slice(startIndex - 1, startIndex - 1 + count);
+      const page = await usersVisibleTo(core, access, {
+        startIndex: Number.parseInt(request.query.startIndex ?? '', 10), count: Number.parseInt(request.query.count ?? '', 10),
+      });
       return {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-        totalResults: users.length, startIndex, itemsPerPage: page.length,
-        Resources: page.map(identityUser),
+        totalResults: page.total, startIndex: page.startIndex, itemsPerPage: page.items.length,
+        Resources: page.items.map(identityUser),
       };
     });
 
     app.get<{ Params: { id: string } }>(`/profile/identity/${version}/Users/:id`, async (request) => {
       const access = await authenticateBearer(core, request);
-      requireScope(access, 'identity.user.core.read');
-      const user = await core.store.users.get(request.params.id.toLowerCase());
-      if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(404, { description: 'user not found' });
-      return identityUser(user);
+      return identityUser(await userVisibleTo(core, access, request.params.id));
     });
   }
 }

@@ -12,8 +12,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
+import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRefreshToken } from './secrets.js';
-import type { Connection } from '../storage/types.js';
+import type { App, Company, Connection } from '../storage/types.js';
 
 export interface NewConnection {
   appId: string;
@@ -21,12 +22,6 @@ export interface NewConnection {
   principalId: string;
   companyId: string;
   scopes: string[];
-}
-
-export interface RefreshGrant {
-  connection: Connection;
-  refreshToken: string;
-  expiresAt: number;
 }
 
 export async function createConnection(core: Core, input: NewConnection): Promise<Connection> {
@@ -48,6 +43,19 @@ export async function addRefreshToken(core: Core, connectionId: string): Promise
   return value;
 }
 
+/** A connection with the refresh token value to hand out (the only time it is seen in clear). */
+export interface OpenedConnection {
+  connection: Connection;
+  refreshToken: string;
+  expiresAt: number;
+}
+
+/** Creates a connection and gives it its first refresh token. */
+export async function openConnection(core: Core, input: NewConnection): Promise<OpenedConnection> {
+  const connection = await createConnection(core, input);
+  return { connection, refreshToken: await addRefreshToken(core, connection.id), expiresAt: connection.refreshExpiresAt };
+}
+
 const isLive = (c: Connection, now: number) => c.revokedAt === null && c.refreshExpiresAt > now;
 
 /** Runs the refresh_token grant's store side; throws 108 for anything but a live token of this app. */
@@ -58,7 +66,7 @@ export async function useRefreshToken(
   correlationId: string,
   /** Checks that must pass before anything changes (scopes, company, principal). */
   precheck: (connection: Connection) => Promise<void>,
-): Promise<RefreshGrant> {
+): Promise<OpenedConnection> {
   const now = core.clock.now();
   const digest = core.serverKeys.digest(presented);
   const found = await core.store.connections.findRefreshToken(digest);
@@ -100,4 +108,35 @@ export async function useRefreshToken(
     throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
   }
   return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };
+}
+
+/** A refreshed connection, with the scopes to grant and the principal's company. */
+export interface RefreshedConnection extends OpenedConnection {
+  scopes: string[];
+  company: Company;
+}
+
+/**
+ * The refresh_token grant's rules (PROTOCOL.md §2, Decision 8): a live refresh token of `app`
+ * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
+ * principal still standing: its company enabling the app (53), the user not disabled and the
+ * company enabled (123). Nothing changes unless all of that holds.
+ */
+export async function refreshConnection(
+  core: Core, app: App, presented: string, correlationId: string, scopesOf: (available: readonly string[]) => string[],
+): Promise<RefreshedConnection> {
+  let scopes: string[] = [];
+  let company: Company | undefined;
+  const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
+    // A scope the app lost since the connection was made is not granted again.
+    scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
+    await assertCompanyEnabledApp(core, app.id, found.companyId);
+    if (found.principalType === 'user') {
+      const user = await core.store.users.get(found.principalId);
+      if (!user || user.status === 'disabled') throw new ConcurError(123);
+    }
+    company = await core.store.companies.get(found.companyId);
+    if (!company?.enabled) throw new ConcurError(123);
+  });
+  return { ...refreshed, scopes, company: company! };
 }

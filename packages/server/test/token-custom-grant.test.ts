@@ -44,8 +44,10 @@ const misbehaving: Grant[] = [
   },
   {
     grantType: 'urn:example:own-response',
-    async handle() {
-      return { access_token: 'made up', token_type: 'Bearer', expires_in: 3600, scope: 'openid' };
+    async handle(ctx) {
+      // Issued for what the app may have, answered as if for more.
+      const issued = ctx.tokens.issue({ scopes: ['openid'] });
+      return { ...issued, scope: 'openid company.write' };
     },
   },
   {

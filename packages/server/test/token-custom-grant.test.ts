@@ -106,8 +106,11 @@ describe('a grant registered through createServer', () => {
     expect(discovery.body.grant_types_supported).toEqual(expect.arrayContaining(['password', 'refresh_token', 'client_credentials', exampleGrantType]));
   });
 
-  it('answers 60 to an app whose Allowed Grants lack it', async () => {
+  it('answers 60 to an app whose Allowed Grants lack it, audited under its grant type', async () => {
     expectConcurError(await postToken(t.url, exampleForm(notAllowed)), 60);
+    await t.server.core.audit.flush();
+    const refused = (await t.server.core.store.audit.query({ appId: notAllowed.clientId })).items.filter((event) => event.action === 'token.refused');
+    expect(refused.map((event) => (event.detail as { grantType?: string }).grantType)).toEqual([exampleGrantType]);
   });
 
   it('enforces its declared parameters with their declared codes, before it runs', async () => {

@@ -101,7 +101,7 @@ export class TokenEndpoint {
       companyId: app?.companyId ?? null, code: error.code,
       // Only known values: whatever the caller typed (a secret in the wrong field) stays out.
       detail: {
-        grantType: auditedGrantType(params.grant_type), credtype: auditedCredtype(params.credtype), ip,
+        grantType: auditedGrantType(params.grant_type, this.grants), credtype: auditedCredtype(params.credtype), ip,
         reason: error.status >= 500 ? 'internal error' : error.detail ?? describeErrorCode(error.code)?.description ?? 'refused',
       },
     });
@@ -130,10 +130,10 @@ function checkParameters(grant: Grant, params: GrantParams): void {
   }
 }
 
-/** A grant type as the audit trail keeps it: a known one, `"other"`, or absent. */
-export function auditedGrantType(value: string | undefined): string | undefined {
+/** A grant type as the audit trail keeps it: one of the protocol's or registered here, `"other"`, or absent. */
+export function auditedGrantType(value: string | undefined, registered?: GrantRegistry): string | undefined {
   if (value === undefined || value === '') return undefined;
-  return isGrantType(value) ? value : 'other';
+  return isGrantType(value) || registered?.get(value) ? value : 'other';
 }
 
 /** A credtype as the audit trail keeps it: `password`, `authtoken`, `"other"`, or absent. */

@@ -14,7 +14,7 @@ export type * from './storage/types.js';
 export type { Core, RequestMeta } from './core/context.js';
 export type {
   Grant, GrantParameter, GrantParams, GrantContext, GrantTokens, GrantConnections, GrantRequestTokens, GrantUsers, GrantCompanies,
-  GrantSettings, HeldConnection, ScopeChoice, ConcurCode,
+  GrantSettings, HeldConnection, ScopeChoice, SignedInUser, ConcurCode,
 } from './core/grants/grant.js';
 export { GrantRegistry, grantedScopes } from './core/grants/registry.js';
 export { rotateSigningKey, listKeys, type KeyView, type KeyStatus, type Rotation, type RotateOptions } from './core/key-rotation.js';

@@ -14,10 +14,10 @@ import { redeemRequestToken, type RedeemedRequestToken } from '../request-tokens
 import type { Principal } from '../tokens.js';
 import { authenticateUser } from '../users.js';
 import { ConcurError } from '../errors.js';
-import type { App, Company, Connection, User } from '../../storage/types.js';
+import type { App, Company, Connection } from '../../storage/types.js';
 import type {
   GrantCompanies, GrantConnections, GrantContext, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
-  HeldConnection,
+  HeldConnection, SignedInUser,
 } from './grant.js';
 import { assertCompanyEnabledApp, companyEnablesApp } from './registry.js';
 
@@ -131,7 +131,7 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
     return this.#hold(await redeemRequestToken(this.#core, this.app, companyId, requestToken, scopesOf));
   }
 
-  authenticate(loginId: string, password: string): Promise<{ user: Readonly<User>; company: Company }> {
+  authenticate(loginId: string, password: string): Promise<{ user: SignedInUser; company: Company }> {
     const core = this.#core;
     const appId = this.app.id;
     return authenticateUser(core, loginId, password, {

@@ -97,13 +97,16 @@ export interface GrantRequestTokens {
   redeem(companyId: string, requestToken: string, scopesOf: ScopeChoice): Promise<HeldConnection & { joined: boolean; scopes: string[]; company: Company }>;
 }
 
+/** A user as a grant sees it: no password hash or lockout counters. */
+export type SignedInUser = Readonly<Omit<User, 'passwordHash' | 'failedLogins' | 'lockedUntil'>>;
+
 /** Users signing in through the authenticated app. */
 export interface GrantUsers {
   /**
    * Checks a login id and password with the service's failure budgets and lockout (5, 10, 11,
    * 14); a user of a company that has not enabled the app gets 53 whatever the password.
    */
-  authenticate(loginId: string, password: string): Promise<{ user: Readonly<User>; company: Company }>;
+  authenticate(loginId: string, password: string): Promise<{ user: SignedInUser; company: Company }>;
 }
 
 /** Companies as the authenticated app may see them. */

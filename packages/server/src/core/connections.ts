@@ -59,7 +59,7 @@ export async function openConnection(core: Core, input: NewConnection): Promise<
 const isLive = (c: Connection, now: number) => c.revokedAt === null && c.refreshExpiresAt > now;
 
 /** Runs the refresh_token grant's store side; throws 108 for anything but a live token of this app. */
-export async function useRefreshToken(
+async function useRefreshToken(
   core: Core,
   appId: string,
   presented: string,

@@ -18,7 +18,12 @@ export { openSqliteStore } from './storage/sqlite/store.js';
 export { LoginIdTakenError } from './storage/errors.js';
 export { openPostgresStore, type PostgresStoreOptions } from './storage/postgres/store.js';
 export type * from './storage/types.js';
-export type { Core } from './core/context.js';
+export type { Core, RequestMeta } from './core/context.js';
+export type {
+  Grant, GrantParameter, GrantParams, GrantContext, GrantTokens, GrantConnections, GrantRequestTokens, GrantUsers, GrantCompanies,
+  GrantSettings, HeldConnection, ScopeChoice, SignedInUser, ConcurCode,
+} from './core/grants/grant.js';
+export { GrantRegistry, grantedScopes } from './core/grants/registry.js';
 export { rotateSigningKey, listKeys, type KeyView, type KeyStatus, type Rotation, type RotateOptions } from './core/key-rotation.js';
 export { sweep, type SweepReport } from './core/sweeper.js';
 export { startMaintenance, type Maintenance } from './core/maintenance.js';

@@ -10,6 +10,7 @@ import { AuditLog } from './core/audit.js';
 import { CoreEvents } from './core/events.js';
 import { offsetClock, type Clock } from './core/clock.js';
 import type { Core } from './core/context.js';
+import type { Grant } from './core/grants/grant.js';
 import { KeyManager } from './core/keys.js';
 import { startMaintenance, type Maintenance } from './core/maintenance.js';
 import { HashingGate } from './core/hashing-gate.js';
@@ -60,6 +61,11 @@ export interface ServerOptions {
   backgroundCheckpoints?: boolean;
   /** Hears the duration of every store operation (metrics); the store is used as it is without it. */
   storeTimer?: StoreTimer;
+  /**
+   * Grants the token endpoint serves besides the built-in ones (docs/architecture.md, "Grants");
+   * `createServer` throws when one names a `grant_type` already registered.
+   */
+  grants?: readonly Grant[];
 }
 
 export interface TesseraServer {
@@ -171,7 +177,7 @@ async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLi
 
 export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
   const tls = await loadTls(settings);
-  const grants = builtInGrants();
+  const grants = builtInGrants(options.grants);
   // Metrics only when asked for: without them no request or store operation is timed.
   const metrics = settings.metricsPort !== undefined ? new Metrics(grants.grantTypes) : undefined;
   const handle = await createCore(settings, { backgroundCheckpoints: true, ...(metrics ? { storeTimer: metrics.storeTimer } : {}), ...options });

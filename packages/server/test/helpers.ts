@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   createApp, createServer, createUser, generateRequestToken, loadSettings, type NewApp, type SettingsInput,
-  openPostgresStore, type Store, type TesseraServer, type Clock,
+  openPostgresStore, type Store, type TesseraServer, type Clock, type Grant,
 } from 'tessera-server';
 import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 
@@ -32,6 +32,8 @@ export interface TestServerOptions {
   settings?: SettingsInput;
   store?: Store;
   clock?: Clock;
+  /** Grants to serve besides the built-in ones. */
+  grants?: Grant[];
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -50,7 +52,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     schema = freshSchemaName();
     store = await openPostgresStore(testDatabaseUrl, { schema, maxConnections: 4 });
   }
-  const server = await createServer(settings, { logDestination, ...(store ? { store } : {}), ...(options.clock ? { clock: options.clock } : {}) });
+  const server = await createServer(settings, {
+    logDestination, ...(store ? { store } : {}), ...(options.clock ? { clock: options.clock } : {}), ...(options.grants ? { grants: options.grants } : {}),
+  });
   const url = await server.listen();
   const { createCompany } = await import('tessera-server');
   const company = await createCompany(server.core, { name: 'Test Company' });

@@ -13,9 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { Paths } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
+import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRefreshToken } from './secrets.js';
 import type { AccessContext } from './tokens.js';
-import type { Connection } from '../storage/types.js';
+import type { App, Company, Connection } from '../storage/types.js';
 
 export interface NewConnection {
   appId: string;
@@ -23,12 +24,6 @@ export interface NewConnection {
   principalId: string;
   companyId: string;
   scopes: string[];
-}
-
-export interface RefreshGrant {
-  connection: Connection;
-  refreshToken: string;
-  expiresAt: number;
 }
 
 export async function createConnection(core: Core, input: NewConnection): Promise<Connection> {
@@ -50,17 +45,30 @@ export async function addRefreshToken(core: Core, connectionId: string): Promise
   return value;
 }
 
+/** A connection with the refresh token value to hand out (the only time it is seen in clear). */
+export interface OpenedConnection {
+  connection: Connection;
+  refreshToken: string;
+  expiresAt: number;
+}
+
+/** Creates a connection and gives it its first refresh token. */
+export async function openConnection(core: Core, input: NewConnection): Promise<OpenedConnection> {
+  const connection = await createConnection(core, input);
+  return { connection, refreshToken: await addRefreshToken(core, connection.id), expiresAt: connection.refreshExpiresAt };
+}
+
 const isLive = (c: Connection, now: number) => c.revokedAt === null && c.refreshExpiresAt > now;
 
 /** Runs the refresh_token grant's store side; throws 108 for anything but a live token of this app. */
-export async function useRefreshToken(
+async function useRefreshToken(
   core: Core,
   appId: string,
   presented: string,
   correlationId: string,
   /** Checks that must pass before anything changes (scopes, company, principal). */
   precheck: (connection: Connection) => Promise<void>,
-): Promise<RefreshGrant> {
+): Promise<OpenedConnection> {
   const now = core.clock.now();
   const digest = core.serverKeys.digest(presented);
   const found = await core.store.connections.findRefreshToken(digest);
@@ -102,6 +110,37 @@ export async function useRefreshToken(
     throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
   }
   return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };
+}
+
+/** A refreshed connection, with the scopes to grant and the principal's company. */
+export interface RefreshedConnection extends OpenedConnection {
+  scopes: string[];
+  company: Company;
+}
+
+/**
+ * The refresh_token grant's rules (PROTOCOL.md §2, Decision 8): a live refresh token of `app`
+ * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
+ * principal still standing: its company enabling the app (53), the user not disabled and the
+ * company enabled (123). Nothing changes unless all of that holds.
+ */
+export async function refreshConnection(
+  core: Core, app: App, presented: string, correlationId: string, scopesOf: (available: readonly string[]) => string[],
+): Promise<RefreshedConnection> {
+  let scopes: string[] = [];
+  let company: Company | undefined;
+  const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
+    // A scope the app lost since the connection was made is not granted again.
+    scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
+    await assertCompanyEnabledApp(core, app.id, found.companyId);
+    if (found.principalType === 'user') {
+      const user = await core.store.users.get(found.principalId);
+      if (!user || user.status === 'disabled') throw new ConcurError(123);
+    }
+    company = await core.store.companies.get(found.companyId);
+    if (!company?.enabled) throw new ConcurError(123);
+  });
+  return { ...refreshed, scopes, company: company! };
 }
 
 /**

@@ -4,7 +4,11 @@
  */
 import type { Core } from './context.js';
 import { enableAppForCompany } from './apps.js';
+import { addRefreshToken, createConnection, type OpenedConnection } from './connections.js';
+import { ConcurError } from './errors.js';
+import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRequestToken } from './secrets.js';
+import type { App, Company } from '../storage/types.js';
 
 export interface IssuedRequestToken {
   companyUUID: string;
@@ -26,4 +30,56 @@ export async function generateRequestToken(core: Core, appId: string, companyId:
     expiresAt, createdAt: now, connectionId: null,
   });
   return { companyUUID: companyId, requestToken: value, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/** A redeemed request token: its connection (opened now, or `joined` from an earlier conversion), a new refresh token, the scopes to grant. */
+export interface RedeemedRequestToken extends OpenedConnection {
+  joined: boolean;
+  scopes: string[];
+  company: Company;
+}
+
+/**
+ * Converts a company's request token for `app` (the `credtype=authtoken` password grant): one use
+ * of it (136 when unknown, used up, expired or of another app or company), the company enabled
+ * (11) and enabling the app (53). The first conversion opens the connection with `scopesOf(app.scopes)`;
+ * retries within the token's uses join it and get `scopesOf(its scopes)`. Once that connection is revoked the token cannot connect again
+ * (PROTOCOL.md §12: generate a new one).
+ */
+export async function redeemRequestToken(core: Core, app: App, companyId: string, value: string, scopesOf: (available: readonly string[]) => string[]): Promise<RedeemedRequestToken> {
+  const scopes = scopesOf(app.scopes);
+  const now = core.clock.now();
+  const token = await core.store.requestTokens.consume(core.serverKeys.digest(value), now);
+  // A token for another app or company counts a use too: it was presented, and that is worth limiting.
+  if (!token || token.appId !== app.id || token.companyId !== companyId) {
+    throw new ConcurError(136, { detail: token ? 'request token of another app or company' : 'unknown, expired or used-up request token' });
+  }
+  const company = await core.store.companies.get(companyId);
+  if (!company?.enabled) throw new ConcurError(11);
+  await assertCompanyEnabledApp(core, app.id, companyId);
+
+  let connection = token.connectionId ? await core.store.connections.get(token.connectionId) : undefined;
+  let joined = connection !== undefined;
+  if (connection && connection.revokedAt !== null) {
+    throw new ConcurError(136, { detail: 'the connection made with this request token was revoked' });
+  }
+  if (!connection) {
+    const created = await createConnection(core, {
+      appId: app.id, principalType: 'company', principalId: companyId, companyId, scopes,
+    });
+    const linked = await core.store.requestTokens.linkConnection(token.digest, created.id);
+    if (linked !== created.id) {
+      // A concurrent conversion of the same token linked its connection first: join that one.
+      await core.store.connections.revoke(created.id, now);
+      connection = await core.store.connections.get(linked);
+      if (!connection) throw new ConcurError(136, { detail: 'the linked connection is gone' });
+      joined = true;
+    } else {
+      connection = created;
+    }
+  }
+  // A retry joins the first conversion's connection and gets (at most) its scopes.
+  const granted = joined ? scopesOf(connection.scopes) : scopes;
+  const refreshToken = await addRefreshToken(core, connection.id);
+  return { connection, refreshToken, expiresAt: connection.refreshExpiresAt, joined, scopes: granted, company };
 }

@@ -8,15 +8,21 @@ import { findClient, readClientCredentials, verifyClientSecret } from './client-
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
 import { assertAppActive } from './inactivity.js';
+import { BoundGrantContext, grantSettings } from './grants/bound-context.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
+import type { Grant, GrantParams, GrantSettings } from './grants/grant.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { GrantRegistry } from './grants/registry.js';
 import { failureKindOf, type Attempt } from './protection.js';
 import type { App } from '../storage/types.js';
 
-export const builtInGrants = (): GrantRegistry =>
-  new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
+/** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials), then `extra`. */
+export function builtInGrants(extra: readonly Grant[] = []): GrantRegistry {
+  const registry = new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
+  for (const grant of extra) registry.register(grant);
+  return registry;
+}
 
 export interface TokenRequest {
   params: Record<string, string>;
@@ -26,11 +32,14 @@ export interface TokenRequest {
 
 export class TokenEndpoint {
   private readonly audited = new WeakSet<ConcurError>();
+  private readonly grantSettings: GrantSettings;
 
   constructor(
     private readonly core: Core,
     readonly grants: GrantRegistry = builtInGrants(),
-  ) {}
+  ) {
+    this.grantSettings = grantSettings(core.settings);
+  }
 
   async handle(request: TokenRequest): Promise<TokenResponse> {
     const { params, meta } = request;
@@ -40,11 +49,10 @@ export class TokenEndpoint {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
       const credentials = readClientCredentials(params, request.authorization);
-      const conversion = grantType === 'password' && params.credtype === 'authtoken';
+      const grant = this.grants.get(grantType);
       attempt = {
         door: 'token', clientId: credentials.clientId, address: meta.ip, correlationId: meta.correlationId,
-        loginId: grantType === 'password' && !conversion ? params.username : undefined,
-        companyId: conversion ? params.username : undefined,
+        loginId: grant?.loginIdOf?.(params), companyId: grant?.companyIdOf?.(params),
       };
       await this.core.protection.admit(attempt);
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
@@ -52,19 +60,21 @@ export class TokenEndpoint {
       app = client.app;
       const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
-      const handler = this.grants.get(grantType);
-      if (!handler) throw new ConcurError(60, { detail: 'unknown grant type' });
-      if (!app.grants.includes(grantType)) throw new ConcurError(handler.notAllowedCode ?? 60);
-      const outcome = await handler.handle({ core: this.core, app, secretId, params, meta });
+      if (!grant) throw new ConcurError(60, { detail: 'unknown grant type' });
+      if (!app.grants.includes(grantType)) throw new ConcurError(grant.notAllowedCode ?? 60);
+      checkParameters(grant, params);
+      const context = new BoundGrantContext(this.core, this.grantSettings, app, secretId, params, meta);
+      const response = await grant.handle(context);
+      const principal = context.issuedPrincipal;
+      if (!principal || context.issuedResponse !== response) throw new Error(`grant ${grantType} answered a response its context did not issue`);
       this.noteUse(app);
       this.core.events.tokenIssued(grantType, params.credtype);
       this.core.audit.record({
         action: 'token.issued', outcome: 'success', correlationId: meta.correlationId, appId: app.id,
-        companyId: outcome.principal.companyId, principalId: outcome.principal.id, actorType: outcome.principal.type,
-        actorId: outcome.principal.id,
-        detail: { grantType, credtype: auditedCredtype(params.credtype), scopes: outcome.response.scope, ip: meta.ip, connectionId: outcome.connectionId },
+        companyId: principal.companyId, principalId: principal.id, actorType: principal.type, actorId: principal.id,
+        detail: { grantType, credtype: auditedCredtype(params.credtype), scopes: response.scope, ip: meta.ip, connectionId: context.issuedConnectionId },
       });
-      return outcome.response;
+      return response;
     } catch (error) {
       if (error instanceof ConcurError) {
         const failure = failureKindOf(error);
@@ -91,7 +101,7 @@ export class TokenEndpoint {
       companyId: app?.companyId ?? null, code: error.code,
       // Only known values: whatever the caller typed (a secret in the wrong field) stays out.
       detail: {
-        grantType: auditedGrantType(params.grant_type), credtype: auditedCredtype(params.credtype), ip,
+        grantType: auditedGrantType(params.grant_type, this.grants), credtype: auditedCredtype(params.credtype), ip,
         reason: error.status >= 500 ? 'internal error' : error.detail ?? describeErrorCode(error.code)?.description ?? 'refused',
       },
     });
@@ -106,10 +116,24 @@ export class TokenEndpoint {
   }
 }
 
-/** A grant type as the audit trail keeps it: a known one, `"other"`, or absent. */
-export function auditedGrantType(value: string | undefined): string | undefined {
+/** The grant's declared parameters, in order: a missing required one or a value outside its list answers the declared code. */
+function checkParameters(grant: Grant, params: GrantParams): void {
+  const declared = grant.parameters;
+  if (!declared) return;
+  for (const parameter of declared) {
+    const value = params[parameter.name];
+    if (value === undefined || value === '') {
+      if (parameter.required) throw new ConcurError(parameter.missingCode!);
+      if (value === undefined) continue;
+    }
+    if (parameter.values && !parameter.values.includes(value)) throw new ConcurError(parameter.invalidCode!);
+  }
+}
+
+/** A grant type as the audit trail keeps it: one of the protocol's or registered here, `"other"`, or absent. */
+export function auditedGrantType(value: string | undefined, registered?: GrantRegistry): string | undefined {
   if (value === undefined || value === '') return undefined;
-  return isGrantType(value) ? value : 'other';
+  return isGrantType(value) || registered?.get(value) ? value : 'other';
 }
 
 /** A credtype as the audit trail keeps it: `password`, `authtoken`, `"other"`, or absent. */

@@ -1,53 +1,48 @@
 /**
- * Grants are handlers in a registry (DESIGN.md "Seams"). A handler gets the authenticated
- * app, the form parameters and the bound core, and answers the token response together with
- * the principal it was issued for (for the audit trail).
+ * The registry of grants the token endpoint serves (DESIGN.md "Seams that matter"), and the
+ * small rules grants share: scope narrowing and whether a company has enabled an app.
  */
-import type { TokenResponse } from 'tessera-protocol';
-import { KnownScopes, parseScopeParameter } from 'tessera-protocol';
-import type { Core, RequestMeta } from '../context.js';
+import { describeErrorCode, KnownScopes, parseScopeParameter } from 'tessera-protocol';
+import type { Core } from '../context.js';
 import { ConcurError } from '../errors.js';
-import type { Principal } from '../tokens.js';
-import type { App } from '../../storage/types.js';
+import type { Grant, GrantParameter } from './grant.js';
 
-export interface GrantRequest {
-  core: Core;
-  app: App;
-  /** The id of the client secret the app authenticated with (application tokens record it). */
-  secretId: string;
-  params: Readonly<Record<string, string>>;
-  meta: RequestMeta;
-}
-
-export interface GrantOutcome {
-  response: TokenResponse;
-  principal: Principal;
-  connectionId?: string;
-}
-
-export interface GrantHandler {
-  readonly grantType: string;
-  /** The code to answer when the app's Allowed Grants lack this grant (60 unless the grant says otherwise). */
-  readonly notAllowedCode?: number;
-  handle(request: GrantRequest): Promise<GrantOutcome>;
-}
-
+/** The grants of one server by `grant_type`; each registers once, built-in and extra alike. */
 export class GrantRegistry {
-  private readonly handlers = new Map<string, GrantHandler>();
+  private readonly grants = new Map<string, Grant>();
 
-  register(handler: GrantHandler): this {
-    if (this.handlers.has(handler.grantType)) throw new Error(`grant ${handler.grantType} is already registered`);
-    this.handlers.set(handler.grantType, handler);
+  /** Adds a grant; throws when its `grant_type` is taken or its declarations name codes the error table lacks. */
+  register(grant: Grant): this {
+    if (typeof grant.grantType !== 'string' || grant.grantType === '') throw new TypeError('a grant needs a grant_type');
+    if (this.grants.has(grant.grantType)) throw new Error(`grant ${grant.grantType} is already registered`);
+    if (grant.notAllowedCode !== undefined) assertKnownCode(grant, grant.notAllowedCode);
+    for (const parameter of grant.parameters ?? []) assertWellDeclared(grant, parameter);
+    this.grants.set(grant.grantType, grant);
     return this;
   }
 
-  get(grantType: string): GrantHandler | undefined {
-    return this.handlers.get(grantType);
+  get(grantType: string): Grant | undefined {
+    return this.grants.get(grantType);
   }
 
   get grantTypes(): string[] {
-    return [...this.handlers.keys()];
+    return [...this.grants.keys()];
   }
+}
+
+function assertWellDeclared(grant: Grant, parameter: GrantParameter): void {
+  if (parameter.required && parameter.missingCode === undefined) {
+    throw new TypeError(`grant ${grant.grantType}: required parameter ${parameter.name} needs a missingCode`);
+  }
+  if (parameter.values && parameter.invalidCode === undefined) {
+    throw new TypeError(`grant ${grant.grantType}: parameter ${parameter.name} with values needs an invalidCode`);
+  }
+  if (parameter.missingCode !== undefined) assertKnownCode(grant, parameter.missingCode);
+  if (parameter.invalidCode !== undefined) assertKnownCode(grant, parameter.invalidCode);
+}
+
+function assertKnownCode(grant: Grant, code: number): void {
+  if (!describeErrorCode(code)) throw new TypeError(`grant ${grant.grantType}: ${code} is not a Concur code of the error table`);
 }
 
 /**
@@ -64,14 +59,14 @@ export function grantedScopes(requested: string | undefined, available: readonly
 }
 
 /** Whether the company has enabled the app (its owner company always has). */
-export async function companyEnabled(core: Core, app: App, companyId: string): Promise<boolean> {
-  const grant = await core.store.apps.getCompanyGrant(app.id, companyId);
+export async function companyEnablesApp(core: Core, appId: string, companyId: string): Promise<boolean> {
+  const grant = await core.store.apps.getCompanyGrant(appId, companyId);
   return grant?.enabled === true;
 }
 
 /** Code 53 unless the company has enabled the app. */
-export async function assertCompanyEnabled(core: Core, app: App, companyId: string): Promise<void> {
-  if (!(await companyEnabled(core, app, companyId))) throw new ConcurError(53);
+export async function assertCompanyEnabledApp(core: Core, appId: string, companyId: string): Promise<void> {
+  if (!(await companyEnablesApp(core, appId, companyId))) throw new ConcurError(53);
 }
 
 /** The detail of a 54 for the log and audit trail: known scope names only, so nothing a caller typed is kept. */

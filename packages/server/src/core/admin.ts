@@ -5,7 +5,7 @@
  * so nothing about another tenant leaks. Every change is audited with the administrator as actor.
  */
 import { z } from 'zod';
-import { Paths, UuidPattern } from 'tessera-protocol';
+import { Paths, Refusals, UuidPattern } from 'tessera-protocol';
 import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor, type SecretView } from './app-secrets.js';
 import type { AuditInput } from './audit.js';
@@ -34,7 +34,7 @@ export interface Paged<T> {
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const notFound = (what: string) => new ConcurError(404, { description: `${what} not found` });
+const notFound = (what: string) => new ConcurError(Refusals.notFound(what));
 
 function audit(core: Core, ctx: AdminContext, input: Omit<AuditInput, 'correlationId' | 'actorType' | 'actorId' | 'companyId' | 'outcome'>) {
   core.audit.record({
@@ -158,7 +158,7 @@ export async function generateRequestTokenFor(core: Core, ctx: AdminContext, inp
   try {
     app = await ownApp(core, ctx, appId);
   } catch {
-    throw new ConcurError(404, { description: 'no app of your company has this App ID' });
+    throw new ConcurError(Refusals.unknownAppId);
   }
   const issued = await generateRequestToken(core, app.id, ctx.admin.company.id);
   audit(core, ctx, { action: 'request-token.generated', appId: app.id, principalId: ctx.admin.company.id });

@@ -4,7 +4,8 @@
  * activate or deactivate within the limits, delete an inactive one. Callers authorize first.
  */
 import type { Core } from './context.js';
-import { addSecret, describeSecret, SecretLimitError, setSecretStatus } from './apps.js';
+import { addSecret, describeSecret, setSecretStatus } from './apps.js';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import { invalidField } from './validation.js';
 import type { App, SecretStatus } from '../storage/types.js';
@@ -19,7 +20,7 @@ export interface SecretActor {
   actorId: string;
 }
 
-const secretNotFound = () => new ConcurError(404, { description: 'secret not found' });
+const secretNotFound = () => new ConcurError(Refusals.notFound('secret'));
 
 export async function listSecrets(core: Core, app: App): Promise<SecretView[]> {
   return (await core.store.apps.listSecrets(app.id)).map(describeSecret);
@@ -34,24 +35,14 @@ function record(core: Core, app: App, actor: SecretActor, action: string, secret
 
 /** Creates an inactive secret; answers its view and, this once, its value (`secret`). */
 export async function createSecret(core: Core, app: App, actor: SecretActor): Promise<SecretView & { secret: string }> {
-  try {
-    const { secret, value } = await addSecret(core, app.id, 'inactive');
-    record(core, app, actor, 'secret.created', secret.id);
-    return { ...describeSecret(secret), secret: value };
-  } catch (error) {
-    if (error instanceof SecretLimitError) throw invalidField('secrets', error.message);
-    throw error;
-  }
+  const { secret, value } = await addSecret(core, app.id, 'inactive');
+  record(core, app, actor, 'secret.created', secret.id);
+  return { ...describeSecret(secret), secret: value };
 }
 
 /** Activates or deactivates a secret; 404 when the app has no such secret, 400 past the limits. */
 export async function changeSecretStatus(core: Core, app: App, secretId: string, status: SecretStatus, actor: SecretActor): Promise<SecretView> {
-  try {
-    if (!(await setSecretStatus(core, app.id, secretId.toLowerCase(), status))) throw secretNotFound();
-  } catch (error) {
-    if (error instanceof SecretLimitError) throw invalidField('status', error.message);
-    throw error;
-  }
+  if (!(await setSecretStatus(core, app.id, secretId.toLowerCase(), status))) throw secretNotFound();
   const secret = (await core.store.apps.listSecrets(app.id)).find((s) => s.id === secretId.toLowerCase());
   if (!secret) throw secretNotFound();
   record(core, app, actor, status === 'active' ? 'secret.activated' : 'secret.deactivated', secret.id);

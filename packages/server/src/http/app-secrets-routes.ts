@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { UuidPattern } from 'tessera-protocol';
+import { Refusals, UuidPattern } from 'tessera-protocol';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretActor } from '../core/app-secrets.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
@@ -40,13 +40,12 @@ export function registerAppSecretsRoutes(app: FastifyInstance, core: Core): void
     const access = await authenticateBearer(core, request, { fresh: true });
     const appId = request.params.appId.toLowerCase();
     if (access.principal.type !== 'application' || access.principal.id !== appId || !UuidPattern.test(appId) || access.secretId === null) {
-      throw new ConcurError(401, {
-        description: 'an application token (client_credentials) of this app is required',
+      throw new ConcurError(Refusals.appTokenRequired, {
         headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
       });
     }
     const found = await core.store.apps.get(appId);
-    if (!found) throw new ConcurError(404, { description: 'app not found' });
+    if (!found) throw new ConcurError(Refusals.notFound('app'));
     return { app: found, actor: { correlationId: request.id, actorType: 'application', actorId: found.id } };
   }
 

@@ -1,6 +1,6 @@
 /** `DELETE /app-mgmt/v0/connections` (PROTOCOL.md §7): revokes every refresh token of the token's principal for its app. */
 import type { FastifyInstance } from 'fastify';
-import { Paths } from 'tessera-protocol';
+import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { authenticateBearer } from './bearer.js';
@@ -9,7 +9,7 @@ export function registerConnectionRoutes(app: FastifyInstance, core: Core): void
   app.delete(Paths.connections, async (request, reply) => {
     const access = await authenticateBearer(core, request);
     if (access.principal.type === 'application') {
-      throw new ConcurError(403, { description: 'an application token has no connections; use the user or company token' });
+      throw new ConcurError(Refusals.appTokenHasNoConnections);
     }
     const revoked = await core.store.connections.revokeByPrincipal(access.clientId, access.principal.id, core.clock.now());
     core.audit.record({

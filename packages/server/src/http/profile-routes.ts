@@ -5,7 +5,7 @@
  * A token sees only its own company.
  */
 import type { FastifyInstance } from 'fastify';
-import { Paths } from 'tessera-protocol';
+import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import type { AccessContext } from '../core/tokens.js';
@@ -59,14 +59,14 @@ async function principalProfile(core: Core, access: AccessContext, id: string) {
     const user = await core.store.users.get(id);
     if (user && user.companyId === companyId) return profileOfUser(user, principalLocation(core, user.id));
   }
-  throw new ConcurError(404, { description: 'principal not found' });
+  throw new ConcurError(Refusals.notFound('principal'));
 }
 
 export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
   app.get('/profile/v1/me', async (request) => {
     const access = await authenticateBearer(core, request);
     if (access.principal.type === 'application') {
-      throw new ConcurError(403, { description: 'an application token has no profile; use a user or company token' });
+      throw new ConcurError(Refusals.appTokenHasNoProfile);
     }
     return principalProfile(core, access, access.principal.id);
   });
@@ -107,7 +107,7 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
       const access = await authenticateBearer(core, request);
       requireScope(access, 'identity.user.core.read');
       const user = await core.store.users.get(request.params.id.toLowerCase());
-      if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(404, { description: 'user not found' });
+      if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(Refusals.notFound('user'));
       return identityUser(user);
     });
   }

@@ -3,7 +3,7 @@
  * app, the form parameters and the bound core, and answers the token response together with
  * the principal it was issued for (for the audit trail).
  */
-import type { TokenResponse } from 'tessera-protocol';
+import type { ConcurCode, TokenResponse } from 'tessera-protocol';
 import { KnownScopes, parseScopeParameter } from 'tessera-protocol';
 import type { Core, RequestMeta } from '../context.js';
 import { ConcurError } from '../errors.js';
@@ -28,7 +28,7 @@ export interface GrantOutcome {
 export interface GrantHandler {
   readonly grantType: string;
   /** The code to answer when the app's Allowed Grants lack this grant (60 unless the grant says otherwise). */
-  readonly notAllowedCode?: number;
+  readonly notAllowedCode?: ConcurCode;
   handle(request: GrantRequest): Promise<GrantOutcome>;
 }
 

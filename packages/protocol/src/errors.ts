@@ -186,6 +186,7 @@ const refusalTable = {
   invalidFields: { code: 400, description: describeFields, listsFields: true },
   tooManySecrets: { code: 400, field: 'secrets', description: (max: number) => `an app holds at most ${max} secrets; delete an inactive one first` },
   tooManyActiveSecrets: { code: 400, field: 'status', description: (max: number) => `at most ${max} secrets may be active; deactivate one first` },
+  secretNotInactive: { code: 400, field: 'status', description: 'secret is not inactive; deactivate it first' },
   // 401 invalid token
   bearerTokenRequired: { code: 401, description: 'a Bearer access token is required' },
   tokenNoLongerValid: { code: 401, description: (reason: string) => `access token is no longer valid: ${reason}` },

@@ -3,11 +3,10 @@
  * the admin API: list (never values), create (the value shown once, new secrets Inactive),
  * activate or deactivate within the limits, delete an inactive one. Callers authorize first.
  */
+import { Refusals } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { addSecret, describeSecret, setSecretStatus } from './apps.js';
-import { Refusals } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
-import { invalidField } from './validation.js';
 import type { App, SecretStatus } from '../storage/types.js';
 
 /** A secret as the APIs show it: `{id, status: "Active"|"Inactive", createdAt, updatedAt}`. */
@@ -58,5 +57,5 @@ export async function deleteSecret(core: Core, app: App, secretId: string, actor
   }
   const exists = (await core.store.apps.listSecrets(app.id)).some((s) => s.id === id);
   if (!exists) throw secretNotFound();
-  throw invalidField('status', 'secret is not inactive; deactivate it first');
+  throw new ConcurError(Refusals.secretNotInactive);
 }

@@ -13,4 +13,4 @@ export { type AccessToken, type Principal, parseExpiresIn, parseRefreshExpiresIn
 export { tlsProblem, type FetchLike, type RetryOptions, type RetryEvent } from './http.js';
 export { resolveAtGeolocation, normalizeGeolocation } from './geolocation.js';
 export { decodeJwtClaims } from './jwt.js';
-export { describeErrorCode, type ErrorCodeInfo } from 'tessera-protocol';
+export { ConcurCodes, describeErrorCode, isConcurCode, type ConcurCode, type ErrorCodeInfo } from 'tessera-protocol';

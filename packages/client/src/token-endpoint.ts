@@ -3,7 +3,7 @@
  * credentials in it (never the query string, no charset), a `concur-correlationid`, retries for
  * network failures, and code 16 ("user lives elsewhere") retried once at the returned geolocation.
  */
-import { CorrelationHeader, Paths } from 'tessera-protocol';
+import { ConcurCodes, CorrelationHeader, Paths } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import { acceptableRedirectGeolocation } from './geolocation.js';
 import { send, type FetchLike, type RetryOptions } from './http.js';
@@ -60,7 +60,7 @@ export async function requestToken(client: TokenEndpointClient, baseUrl: string,
     }
 
     const error = await ConcurError.fromResponse(response, 'ERR_TOKEN_REFUSED', url);
-    const elsewhere = error.concurCode === 16 ? acceptableRedirectGeolocation(target, error.geolocation) : undefined;
+    const elsewhere = error.concurCode === ConcurCodes.UserLivesElsewhere ? acceptableRedirectGeolocation(target, error.geolocation) : undefined;
     if (hop === 0 && elsewhere && elsewhere !== target) {
       target = elsewhere;
       continue;

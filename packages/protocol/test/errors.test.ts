@@ -5,7 +5,7 @@
  * Decision 2 of PROTOCOL.md.
  */
 import { describe, expect, it } from 'vitest';
-import { describeErrorCode, ErrorCodes } from '../src/errors.js';
+import { ConcurCodes, describeErrorCode, ErrorCodes, isConcurCode, Refusals } from '../src/errors.js';
 
 /** Concur's published rows (code, error, description), as the page writes them less its Markdown quoting. */
 const published: ReadonlyArray<[number, string, string]> = [
@@ -77,5 +77,22 @@ describe("the error table matches Concur's published Response Codes", () => {
   it('107 and 123 are invalid_request, as Concur publishes them (issue 10)', () => {
     expect(ErrorCodes.get(107)).toMatchObject({ error: 'invalid_request', status: 400, description: 'refresh disallowed for app' });
     expect(ErrorCodes.get(123)).toMatchObject({ error: 'invalid_request', status: 403, description: 'principal is disabled' });
+  });
+});
+
+describe('the table is the one source of codes and descriptions', () => {
+  it('names each code once', () => {
+    expect(new Set(Object.values(ConcurCodes)).size).toBe(ErrorCodes.size);
+    expect(ConcurCodes.BadRequestToken).toBe(136);
+    expect(isConcurCode(136)).toBe(true);
+    expect(isConcurCode(801)).toBe(false);
+  });
+
+  it('each refusal answers a code of the table and says more than its row', () => {
+    for (const [name, refusal] of Object.entries(Refusals)) {
+      if (typeof refusal === 'function') continue;
+      expect(isConcurCode(refusal.code), name).toBe(true);
+      expect(refusal.description, name).not.toBe(describeErrorCode(refusal.code).description);
+    }
   });
 });

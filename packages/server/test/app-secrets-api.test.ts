@@ -87,7 +87,10 @@ describe('Concur app-secret API', () => {
     expect((await call('DELETE', `/${app.clientId}/secrets/${oldId}`, { token: fresh })).status).toBe(204);
     expectConcurError(await call('DELETE', `/${app.clientId}/secrets/${oldId}`, { token: fresh }), 404);
     const notInactive = expectConcurError(await call('DELETE', `/${app.clientId}/secrets/${id}`, { token: fresh }), 400);
-    expect(notInactive.error_description).toMatch(/secret is not inactive/);
+    expect(notInactive).toEqual({
+      code: 400, error: 'invalid_request', error_description: 'status: secret is not inactive; deactivate it first',
+      fields: [{ field: 'status', message: 'secret is not inactive; deactivate it first' }],
+    });
     expect((await call('GET', `/${app.clientId}/secrets`, { token: fresh })).body.map((s: { id: string }) => s.id)).toEqual([id]);
     app.clientSecret = secret;
     appToken = fresh;
@@ -124,9 +127,12 @@ describe('Concur app-secret API', () => {
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push((await call('POST', `/${app.clientId}/secrets`, { token: appToken })).body.id);
     const sixth = expectConcurError(await call('POST', `/${app.clientId}/secrets`, { token: appToken }), 400);
-    expect(sixth.error_description).toMatch(/at most 5/);
+    const tooMany = 'an app holds at most 5 secrets; delete an inactive one first';
+    expect(sixth).toEqual({ code: 400, error: 'invalid_request', error_description: `secrets: ${tooMany}`, fields: [{ field: 'secrets', message: tooMany }] });
     expect((await call('PATCH', `/${app.clientId}/secrets/${ids[0]}`, { token: appToken, body: patchBody('ACTIVE') })).status).toBe(200);
-    expect(expectConcurError(await call('PATCH', `/${app.clientId}/secrets/${ids[1]}`, { token: appToken, body: patchBody('active') }), 400).error_description).toMatch(/at most 2/);
+    const tooManyActive = 'at most 2 secrets may be active; deactivate one first';
+    expect(expectConcurError(await call('PATCH', `/${app.clientId}/secrets/${ids[1]}`, { token: appToken, body: patchBody('active') }), 400))
+      .toEqual({ code: 400, error: 'invalid_request', error_description: `status: ${tooManyActive}`, fields: [{ field: 'status', message: tooManyActive }] });
     const list = (await call('GET', `/${app.clientId}/secrets`, { token: appToken })).body;
     expect(list).toHaveLength(5);
     expect(list.filter((s: { status: string }) => s.status === 'Active')).toHaveLength(2);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock, MemoryRateLimiter, openRedisRateLimiter, type RateLimiter } from 'tessera-server';
 import { redisProblem, skipWithoutServices, testRedisUrl } from './test-services.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The behaviour both backends share; `advance` moves time past a window (a clock, or real waiting). */
 function counterBehaviour(open: () => Promise<{ limiter: RateLimiter; advance(ms: number): Promise<void> }>) {

@@ -410,7 +410,7 @@ describe('135: unsupported request format', () => {
       `Basic ${b64(`:${app.clientSecret}`)}`, `Basic ${b64(`${app.clientId}:`)}`, `Basic ${b64(app.clientId)} trailing`,
     ];
     for (const authorization of malformed) {
-      for (const form of [{ grant_type: 'client_credentials' }, { grant_type: 'client_credentials', client_id: app.clientId }]) {
+      for (const form of [{ grant_type: 'client_credentials' }, { grant_type: 'client_credentials', client_id: app.clientId }] as Record<string, string>[]) {
         const res = await postToken(t.url, form, { headers: { authorization } });
         expectConcurError(res, 64, { description: 'malformed Basic authorization' });
         expect(res.status, authorization).toBe(401);

@@ -10,7 +10,7 @@
  * the operator names.
  */
 import { z } from 'zod';
-import { Paths, UuidPattern } from 'tessera-protocol';
+import { Paths, Refusals, UuidPattern } from 'tessera-protocol';
 import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretView } from './app-secrets.js';
 import { operatorActor, type Actor } from './actor.js';
@@ -63,7 +63,7 @@ export interface Paged<T> {
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-const notFound = (what: string) => new ConcurError(404, { description: `${what} not found` });
+const notFound = (what: string) => new ConcurError(Refusals.notFound(what));
 
 function audit(core: Core, ctx: AdminContext, input: Omit<AuditInput, 'correlationId' | 'actorType' | 'actorId' | 'companyId' | 'outcome'>) {
   core.audit.record({
@@ -184,7 +184,7 @@ export async function generateRequestTokenFor(core: Core, ctx: AdminContext, inp
   const app = ctx.actor.actorType === 'operator'
     ? await core.store.apps.get(appId.toLowerCase())
     : await ownApp(core, ctx, appId).catch(() => undefined);
-  if (!app) throw new ConcurError(404, { description: ctx.actor.actorType === 'operator' ? 'no app has this App ID' : 'no app of your company has this App ID' });
+  if (!app) throw new ConcurError(ctx.actor.actorType === 'operator' ? Refusals.unknownAppIdAnyCompany : Refusals.unknownAppId);
   const issued = await generateRequestToken(core, app.id, ctx.company.id);
   audit(core, ctx, { action: 'request-token.generated', appId: app.id, principalId: ctx.company.id });
   const warnings: string[] = [];

@@ -6,9 +6,9 @@
  */
 import type { Actor } from './actor.js';
 import { z } from 'zod';
-import { UuidPattern } from 'tessera-protocol';
+import { Refusals, UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
-import { addSecret, describeSecret, SecretLimitError, setSecretStatus } from './apps.js';
+import { addSecret, describeSecret, setSecretStatus } from './apps.js';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
 import { invalidField, parseInput } from './validation.js';
@@ -17,7 +17,7 @@ import type { App, SecretStatus } from '../storage/types.js';
 /** A secret as the APIs show it: `{id, status: "Active"|"Inactive", createdAt, updatedAt}`. */
 export type SecretView = ReturnType<typeof describeSecret>;
 
-const secretNotFound = () => new ConcurError(404, { description: 'secret not found' });
+const secretNotFound = () => new ConcurError(Refusals.notFound('secret'));
 
 export async function listSecrets(core: Core, app: App): Promise<SecretView[]> {
   return (await core.store.apps.listSecrets(app.id)).map(describeSecret);
@@ -32,24 +32,14 @@ function record(core: Core, app: App, actor: Actor, action: string, secretId: st
 
 /** Creates an inactive secret; answers its view and, this once, its value (`secret`). */
 export async function createSecret(core: Core, app: App, actor: Actor): Promise<SecretView & { secret: string }> {
-  try {
-    const { secret, value } = await addSecret(core, app.id, 'inactive');
-    record(core, app, actor, 'secret.created', secret.id);
-    return { ...describeSecret(secret), secret: value };
-  } catch (error) {
-    if (error instanceof SecretLimitError) throw invalidField('secrets', error.message);
-    throw error;
-  }
+  const { secret, value } = await addSecret(core, app.id, 'inactive');
+  record(core, app, actor, 'secret.created', secret.id);
+  return { ...describeSecret(secret), secret: value };
 }
 
 /** Activates or deactivates a secret; 404 when the app has no such secret, 400 past the limits. */
 export async function changeSecretStatus(core: Core, app: App, secretId: string, status: SecretStatus, actor: Actor): Promise<SecretView> {
-  try {
-    if (!(await setSecretStatus(core, app.id, secretId.toLowerCase(), status))) throw secretNotFound();
-  } catch (error) {
-    if (error instanceof SecretLimitError) throw invalidField('status', error.message);
-    throw error;
-  }
+  if (!(await setSecretStatus(core, app.id, secretId.toLowerCase(), status))) throw secretNotFound();
   const secret = (await core.store.apps.listSecrets(app.id)).find((s) => s.id === secretId.toLowerCase());
   if (!secret) throw secretNotFound();
   record(core, app, actor, status === 'active' ? 'secret.activated' : 'secret.deactivated', secret.id);
@@ -65,7 +55,7 @@ export async function deleteSecret(core: Core, app: App, secretId: string, actor
   }
   const exists = (await core.store.apps.listSecrets(app.id)).some((s) => s.id === id);
   if (!exists) throw secretNotFound();
-  throw invalidField('status', 'secret is not inactive; deactivate it first');
+  throw new ConcurError(Refusals.secretNotInactive);
 }
 
 /**
@@ -77,13 +67,12 @@ export async function deleteSecret(core: Core, app: App, secretId: string, actor
 export async function appOfSecretsToken(core: Core, access: AccessContext, appId: string, correlationId: string): Promise<{ app: App; actor: Actor }> {
   const id = appId.toLowerCase();
   if (access.principal.type !== 'application' || access.principal.id !== id || !UuidPattern.test(id) || access.secretId === null) {
-    throw new ConcurError(401, {
-      description: 'an application token (client_credentials) of this app is required',
+    throw new ConcurError(Refusals.appTokenRequired, {
       headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     });
   }
   const app = await core.store.apps.get(id);
-  if (!app) throw new ConcurError(404, { description: 'app not found' });
+  if (!app) throw new ConcurError(Refusals.notFound('app'));
   return { app, actor: { actorType: 'application', actorId: app.id, correlationId } };
 }
 

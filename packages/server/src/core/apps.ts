@@ -4,8 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { GrantTypes, ScopePattern } from 'tessera-protocol';
+import { GrantTypes, Refusals, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
+import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
 import type { App, AppSecret } from '../storage/types.js';
 
@@ -67,13 +68,11 @@ export async function updateApp(core: Core, app: App, changes: AppChanges): Prom
   return updated;
 }
 
-export class SecretLimitError extends Error {}
-
 /** Adds a secret (Decision 5: a new secret starts inactive unless created with the app). */
 export async function addSecret(core: Core, appId: string, status: AppSecret['status'] = 'inactive'): Promise<CreatedSecret> {
   const existing = await core.store.apps.listSecrets(appId);
   if (existing.length >= MaxSecretsPerApp) {
-    throw new SecretLimitError(`an app holds at most ${MaxSecretsPerApp} secrets; delete an inactive one first`);
+    throw new ConcurError(Refusals.tooManySecrets(MaxSecretsPerApp));
   }
   const value = newClientSecret();
   const now = core.clock.now();
@@ -89,7 +88,7 @@ export async function setSecretStatus(core: Core, appId: string, secretId: strin
   if (!target) return false;
   if (status === 'active' && target.status !== 'active'
     && secrets.filter((s) => s.status === 'active').length >= MaxActiveSecretsPerApp) {
-    throw new SecretLimitError(`at most ${MaxActiveSecretsPerApp} secrets may be active; deactivate one first`);
+    throw new ConcurError(Refusals.tooManyActiveSecrets(MaxActiveSecretsPerApp));
   }
   return core.store.apps.setSecretStatus(appId, secretId, status, core.clock.now());
 }

@@ -3,7 +3,7 @@
  * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
  * against every active secret of the app (several may be active during a rotation).
  */
-import { UuidPattern } from 'tessera-protocol';
+import { Refusals, UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';
@@ -24,7 +24,7 @@ export interface ClientCredentials {
  * A client that chose HTTP Basic but sent a header that is not `Basic base64(id:secret)` failed
  * to authenticate (RFC 6749 §5.2: invalid_client, 401 with WWW-Authenticate), whatever the body says.
  */
-const malformedBasic = () => new ConcurError(64, { description: 'malformed Basic authorization' });
+const malformedBasic = () => new ConcurError(Refusals.malformedBasic);
 
 /** Reads credentials from the body and the Authorization header; 135 when both carry them. */
 export function readClientCredentials(body: Record<string, string>, authorization: string | undefined): ClientCredentials {
@@ -32,7 +32,7 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
   const basic = authorization.match(/^Basic\s+([A-Za-z0-9+/=._~-]+)\s*$/i);
   if (!basic) throw malformedBasic();
   if (body.client_secret !== undefined) {
-    throw new ConcurError(135, { description: 'client credentials were sent in more than one way' });
+    throw new ConcurError(Refusals.credentialsSentTwice);
   }
   const decoded = Buffer.from(basic[1]!, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
@@ -50,7 +50,7 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
   if (!clientId || !clientSecret) throw malformedBasic();
   // Client ids are UUIDs, matched case-insensitively everywhere else too.
   if (body.client_id !== undefined && body.client_id.toLowerCase() !== clientId.toLowerCase()) {
-    throw new ConcurError(135, { description: 'client_id differs between body and Basic authorization' });
+    throw new ConcurError(Refusals.clientIdMismatch);
   }
   return { clientId, clientSecret };
 }

@@ -1,4 +1,5 @@
 /** Companies: the tenants. Each lives in one datacenter (its geolocation). */
+import { Refusals } from 'tessera-protocol';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Actor } from './actor.js';
@@ -33,7 +34,7 @@ export type CompanyView = ReturnType<typeof companyView>;
 
 /** Companies span tenants: only the operator of the store manages them, never an administrator (403). */
 function requireOperator(actor: Actor): void {
-  if (actor.actorType !== 'operator') throw new ConcurError(403, { description: 'only the operator of the service manages companies' });
+  if (actor.actorType !== 'operator') throw new ConcurError(Refusals.operatorOnly);
 }
 
 export const NewCompanySchema = z.object({

@@ -10,7 +10,7 @@
  * (docs/token-service.md, "Refresh tokens").
  */
 import { randomUUID } from 'node:crypto';
-import { Paths } from 'tessera-protocol';
+import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { assertCompanyEnabledApp } from './grants/registry.js';
@@ -152,7 +152,7 @@ export async function refreshConnection(
 export async function revokeConnectionsOfToken(core: Core, access: AccessContext, correlationId: string): Promise<number> {
   const { principal } = access;
   if (principal.type === 'application') {
-    throw new ConcurError(403, { description: 'an application token has no connections; use the user or company token' });
+    throw new ConcurError(Refusals.appTokenHasNoConnections);
   }
   const revoked = await core.store.connections.revokeByPrincipal(access.clientId, principal.id, core.clock.now());
   core.audit.record({

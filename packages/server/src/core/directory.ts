@@ -4,6 +4,7 @@
  * company answers 404, exactly like an id that does not exist. The routes shape the answers
  * (Profile v1, Identity v4, UserInfo); the rules are here.
  */
+import { Refusals } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
@@ -13,8 +14,7 @@ import type { Company, User } from '../storage/types.js';
 /** 403 unless the token carries one of `scopes`. */
 export function requireScope(access: AccessContext, ...scopes: string[]): void {
   if (!scopes.some((scope) => access.scopes.includes(scope))) {
-    throw new ConcurError(403, {
-      description: `access token lacks the required scope (${scopes.join(' or ')})`,
+    throw new ConcurError(Refusals.scopeRequired(scopes), {
       headers: { 'www-authenticate': `Bearer error="insufficient_scope", scope="${scopes.join(' ')}"` },
     });
   }
@@ -39,13 +39,13 @@ export async function principalVisibleTo(core: Core, access: AccessContext, id: 
     const user = await core.store.users.get(wanted);
     if (user && user.companyId === companyId) return { type: 'user', user };
   }
-  throw new ConcurError(404, { description: 'principal not found' });
+  throw new ConcurError(Refusals.notFound('principal'));
 }
 
 /** The token's own principal (`/profile/v1/me`); an application token has no profile: 403. */
 export async function ownPrincipal(core: Core, access: AccessContext): Promise<VisiblePrincipal> {
   if (access.principal.type === 'application') {
-    throw new ConcurError(403, { description: 'an application token has no profile; use a user or company token' });
+    throw new ConcurError(Refusals.appTokenHasNoProfile);
   }
   return principalVisibleTo(core, access, access.principal.id);
 }
@@ -70,6 +70,6 @@ export async function usersVisibleTo(core: Core, access: AccessContext, page: { 
 export async function userVisibleTo(core: Core, access: AccessContext, id: string): Promise<User> {
   requireScope(access, 'identity.user.core.read');
   const user = await core.store.users.get(id.toLowerCase());
-  if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(404, { description: 'user not found' });
+  if (!user || user.companyId !== access.principal.companyId) throw new ConcurError(Refusals.notFound('user'));
   return user;
 }

@@ -1,13 +1,12 @@
 /**
- * The one error class of the core: a Concur numeric code, from which the `error`,
- * `error_description` and HTTP status follow (PROTOCOL.md §3, Decision 2). The public
- * description may be made more precise; private detail goes to the log only.
+ * The one error class of the core: a Concur code of the table in `tessera-protocol`, from which
+ * the `error`, `error_description` and HTTP status follow (PROTOCOL.md §3, Decision 2). A code
+ * outside the table does not compile. A more precise public description is one of the table's
+ * `Refusals`, never text written here; private detail goes to the log only.
  */
-import { describeErrorCode, type ConcurErrorBody } from 'tessera-protocol';
+import { describeErrorCode, type ConcurCode, type ConcurErrorBody, type ConcurRefusal, type FieldError } from 'tessera-protocol';
 
 export interface ConcurErrorOptions {
-  /** A more precise public description than the table's. */
-  description?: string;
   geolocation?: string;
   headers?: Record<string, string>;
   /** For the log and the audit trail; never sent to the client. */
@@ -15,24 +14,31 @@ export interface ConcurErrorOptions {
 }
 
 export class ConcurError extends Error {
-  readonly code: number;
+  readonly code: ConcurCode;
   readonly status: number;
   readonly error: string;
   readonly description: string;
+  /** The fields at fault of a 400 `invalid_request` (answered as `fields`), else empty. */
+  readonly fields: readonly FieldError[];
   readonly geolocation: string | undefined;
   readonly headers: Record<string, string>;
   readonly detail: string | undefined;
 
-  constructor(code: number, options: ConcurErrorOptions = {}) {
-    const info = describeErrorCode(code);
-    if (!info) throw new TypeError(`unknown Concur error code ${code}`);
-    const description = options.description ?? info.description;
-    super(`${code} ${info.error}: ${description}`);
+  /** `code` answers the table's description; a `ConcurRefusal` (from `Refusals`) its own. */
+  constructor(code: ConcurCode | ConcurRefusal, options: ConcurErrorOptions = {}) {
+    const refusal = typeof code === 'number' ? undefined : code;
+    const number: number = refusal?.code ?? (code as number);
+    // The type closes the codes; this guards callers the compiler does not see.
+    const info = describeErrorCode(number);
+    if (!info) throw new TypeError(`unknown Concur error code ${number}`);
+    const description = refusal?.description ?? info.description;
+    super(`${info.code} ${info.error}: ${description}`);
     this.name = 'ConcurError';
-    this.code = code;
+    this.code = info.code;
     this.status = info.status;
     this.error = info.error;
     this.description = description;
+    this.fields = refusal?.fields ?? [];
     this.geolocation = options.geolocation;
     this.headers = options.headers ?? {};
     this.detail = options.detail;
@@ -44,6 +50,7 @@ export class ConcurError extends Error {
   toBody(): ConcurErrorBody {
     const body: ConcurErrorBody = { code: this.code, error: this.error, error_description: this.description };
     if (this.geolocation) body.geolocation = this.geolocation;
+    if (this.fields.length > 0) body.fields = this.fields.map((f) => ({ ...f }));
     return body;
   }
 }

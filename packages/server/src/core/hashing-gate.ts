@@ -5,7 +5,7 @@
  * once, at most `queue` wait for a turn, none waits longer than `waitMs`; the rest are answered
  * 429 with `Retry-After` at once instead of queuing forever.
  */
-import { TesseraCodes } from 'tessera-protocol';
+import { ConcurCodes } from 'tessera-protocol';
 import type { Settings } from '../config.js';
 import { ConcurError } from './errors.js';
 
@@ -16,7 +16,7 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
-const busy = (why: string, waitMs: number) => new ConcurError(TesseraCodes.rateLimited, {
+const busy = (why: string, waitMs: number) => new ConcurError(ConcurCodes.RateLimited, {
   headers: { 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) },
   detail: `password hashing is busy: ${why}`,
 });

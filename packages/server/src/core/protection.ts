@@ -20,7 +20,7 @@
  */
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
-import { TesseraCodes, UuidPattern } from 'tessera-protocol';
+import { ConcurCodes, Refusals, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
 import type { AuditLog } from './audit.js';
 import type { CoreEvents } from './events.js';
@@ -133,7 +133,7 @@ export class Protection {
       }
     });
     if (exceeded) {
-      throw new ConcurError(TesseraCodes.rateLimited, {
+      throw new ConcurError(ConcurCodes.RateLimited, {
         headers: { 'retry-after': String(Math.max(1, Math.ceil(retryInMs / 1000))) },
         detail: `${exceeded.name} limit of ${exceeded.limit} reached`,
       });
@@ -189,9 +189,8 @@ export class Protection {
     const check = this.takenLoginIdCheck(companyId, 0);
     const [state] = (check && (await this.apply([check]))) || [];
     if (!check || !state || state.count < check.limit) return;
-    throw new ConcurError(TesseraCodes.rateLimited, {
+    throw new ConcurError(Refusals.takenLoginIdsExhausted, {
       headers: { 'retry-after': String(Math.max(1, Math.ceil(state.resetInMs / 1000))) },
-      description: 'too many users were asked for with login ids that are taken; wait for the Retry-After seconds',
       detail: `${check.name} limit of ${check.limit} reached`,
     });
   }
@@ -202,7 +201,7 @@ export class Protection {
     const [state] = (check && (await this.apply([check]))) || [];
     if (!check || state?.count !== check.limit) return;
     this.audit.record({
-      action: 'user.rate-limited', outcome: 'failure', correlationId, code: TesseraCodes.rateLimited, companyId,
+      action: 'user.rate-limited', outcome: 'failure', correlationId, code: ConcurCodes.RateLimited, companyId,
       detail: { limit: check.name, max: check.limit },
     });
   }
@@ -304,7 +303,7 @@ export class Protection {
     this.events?.rateLimitTripped(check.name);
     const record = (app: { id: string; companyId: string } | undefined) => this.audit.record({
       action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
-      correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : TesseraCodes.rateLimited,
+      correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : ConcurCodes.RateLimited,
       appId: app?.id ?? null, companyId: app?.companyId ?? null,
       detail: { limit: check.name, max: check.limit, ip: isIP(attempt.address) ? attempt.address : 'other' },
     });

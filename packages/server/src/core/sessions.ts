@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { TesseraCodes } from 'tessera-protocol';
+import { ConcurCodes, Refusals } from 'tessera-protocol';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
 import { failureKindOf, type Attempt } from './protection.js';
@@ -50,18 +50,18 @@ export interface IssuedAdminToken {
 }
 
 const notAdmin = () =>
-  new ConcurError(403, { description: 'only a Web Services Administrator may use the admin console and admin API' });
+  new ConcurError(Refusals.notAdministrator);
 
 /** Answers the identity of `userId` if the user may administer now; throws 401/403 otherwise. */
 export async function adminIdentityOf(core: Core, userId: string, via: AdminIdentity['via']): Promise<AdminIdentity> {
   const user = await core.store.users.get(userId);
-  if (!user) throw new ConcurError(401, { description: 'the user no longer exists; sign in again' });
+  if (!user) throw new ConcurError(Refusals.adminUserGone);
   if (user.status === 'disabled' || isLocked(user, core.clock.now())) {
-    throw new ConcurError(403, { description: 'the account is disabled or locked' });
+    throw new ConcurError(Refusals.adminAccountDisabled);
   }
   if (!user.roles.includes(WebServicesAdministrator)) throw notAdmin();
   const company = await core.store.companies.get(user.companyId);
-  if (!company?.enabled) throw new ConcurError(403, { description: 'the company is disabled' });
+  if (!company?.enabled) throw new ConcurError(Refusals.adminCompanyDisabled);
   return { user, company, via };
 }
 
@@ -87,7 +87,7 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
       const failure = failureKindOf(error);
       if (failure) await core.protection.recordFailure(attempt, failure);
       // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
-      if (error.code !== TesseraCodes.rateLimited) {
+      if (error.code !== ConcurCodes.RateLimited) {
         const user = await core.store.users.findByLoginId(loginId);
         core.audit.record({
           action, outcome: 'failure', correlationId: meta.correlationId, code: error.code, actorType: 'user', actorId: user?.id ?? null,
@@ -153,8 +153,7 @@ export const csrfMatches = (expected: string, presented: string | undefined): bo
  */
 const adminTokenSessionDigest = (core: Core, sessionHandle: string): string => core.serverKeys.digest(`admin-token:${sessionHandle}`);
 
-const adminTokenEnded = () => new ConcurError(401, {
-  description: 'the admin token has ended (signed out, idle too long, expired, or the user may no longer administer); sign in again',
+const adminTokenEnded = () => new ConcurError(Refusals.adminTokenEnded, {
   headers: { 'www-authenticate': 'Bearer realm="tessera-admin", error="invalid_token"' },
 });
 

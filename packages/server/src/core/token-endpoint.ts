@@ -3,7 +3,7 @@
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
 import { isIP } from 'node:net';
-import { describeErrorCode, isGrantType, TesseraCodes, type TokenResponse } from 'tessera-protocol';
+import { ConcurCodes, describeErrorCode, isGrantType, type TokenResponse } from 'tessera-protocol';
 import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
@@ -94,7 +94,7 @@ export class TokenEndpoint {
     this.audited.add(error);
     this.core.events.tokenRefused(params.grant_type, error.code);
     // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
-    if (error.code === TesseraCodes.rateLimited) return;
+    if (error.code === ConcurCodes.RateLimited) return;
     const ip = auditedAddress(meta.ip);
     this.core.audit.recordFromAddress(ip, {
       action: 'token.refused', outcome: 'failure', correlationId: meta.correlationId, appId: app?.id ?? null,

@@ -11,6 +11,7 @@
  * (introspection) ask for a fresh read.
  */
 import type { Core } from './context.js';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
 import type { Clock } from './clock.js';
@@ -75,8 +76,7 @@ export async function authenticateAccessToken(core: Core, token: string, options
   const access = await core.tokens.verify(token, core.geolocation());
   const refusal = await core.standings.refusal(access, options);
   if (refusal !== null) {
-    throw new ConcurError(401, {
-      description: `access token is no longer valid: ${refusal}`,
+    throw new ConcurError(Refusals.tokenNoLongerValid(refusal), {
       headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
       detail: refusal,
     });

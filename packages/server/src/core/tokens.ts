@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
-import type { PrincipalType, TokenResponse } from 'tessera-protocol';
+import { ConcurCodes, Refusals, type ConcurRefusal, type PrincipalType, type TokenResponse } from 'tessera-protocol';
 import type { Clock } from './clock.js';
 import { ConcurError } from './errors.js';
 import { accessTokenHash, type KeyManager } from './keys.js';
@@ -167,7 +167,7 @@ export class TokenIssuer {
     const companyId = stringClaim(payload, 'concur.company');
     const sessionHandle = stringClaim(payload, 'sid');
     if (payload.aud !== AdminAudience || !userId || !companyId || !sessionHandle) {
-      throw invalidToken(new Error('not an admin token'), 'the admin API takes only admin tokens (POST /admin/api/token) or a console session, not access tokens of apps');
+      throw invalidToken(new Error('not an admin token'), Refusals.adminTokenRequired);
     }
     return { userId, companyId, sessionHandle };
   }
@@ -197,10 +197,9 @@ export class TokenIssuer {
   }
 }
 
-function invalidToken(error: unknown, description?: string): ConcurError {
+function invalidToken(error: unknown, refusal: ConcurRefusal | typeof ConcurCodes.InvalidToken = ConcurCodes.InvalidToken): ConcurError {
   if (error instanceof ConcurError) return error;
-  return new ConcurError(401, {
-    ...(description ? { description } : {}),
+  return new ConcurError(refusal, {
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
     detail: error instanceof Error ? error.message : String(error),
   });

@@ -5,6 +5,7 @@
  * (openid-client's `fetchUserInfo`) need this one.
  */
 import type { Core } from './context.js';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import type { Principal } from './tokens.js';
 
@@ -20,8 +21,7 @@ export interface UserInfoClaims {
 const seconds = (ms: number) => Math.floor(ms / 1000);
 
 /** A principal the token names that no longer exists: the token no longer describes anyone. */
-const principalGone = () => new ConcurError(401, {
-  description: 'the principal of this access token no longer exists',
+const principalGone = () => new ConcurError(Refusals.principalGone, {
   headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
 });
 
@@ -46,7 +46,7 @@ export async function userInfoOf(core: Core, principal: Principal, scopes: reado
     if (!company) throw principalGone();
     return { sub: company.id, ...(profile ? { name: company.name, updated_at: seconds(company.createdAt) } : {}) };
   }
-  throw new ConcurError(403, { description: 'an application token describes no end user; use a user or company token' });
+  throw new ConcurError(Refusals.appTokenHasNoEndUser);
 }
 
 /** The claims `userInfoOf` may answer, for discovery's `claims_supported`. */

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { GrantTypes, ScopeCatalog } from 'tessera-protocol';
+import { GrantTypes, Refusals, ScopeCatalog } from 'tessera-protocol';
 import * as admin from '../core/admin.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
@@ -71,7 +71,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       const nonce = cookieOf(request, SignInCookie);
       const presented = request.headers[CsrfHeader];
       if (!nonce || !csrfMatches(signInCsrfTokenFor(core, nonce), typeof presented === 'string' ? presented : undefined)) {
-        throw new ConcurError(403, { description: 'missing or wrong CSRF token (X-CSRF-Token); reload the sign-in page' });
+        throw new ConcurError(Refusals.csrfTokenRejected);
       }
       const { loginId, password } = parseInput(CredentialsSchema, jsonBody(request));
       const signedIn = await signIn(core, loginId, password, { correlationId: request.id, ip: request.ip });

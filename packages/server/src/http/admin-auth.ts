@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Core } from '../core/context.js';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 import { adminFromAdminToken, csrfMatches, csrfTokenFor, resumeSession, type AdminSessionIdentity } from '../core/sessions.js';
 import { expiredCookie, readCookies, serializeCookie } from './cookies.js';
@@ -36,8 +37,7 @@ export function clearCookie(request: FastifyRequest, reply: FastifyReply, name: 
 /** The value of a cookie of the request. */
 export const cookieOf = (request: FastifyRequest, name: string): string | undefined => readCookies(request.headers.cookie).get(name);
 
-const signInRequired = () => new ConcurError(401, {
-  description: 'sign in to the admin console, or send a Bearer admin token (POST /admin/api/token)',
+const signInRequired = () => new ConcurError(Refusals.adminSignInRequired, {
   headers: { 'www-authenticate': 'Bearer realm="tessera-admin"' },
 });
 
@@ -55,7 +55,7 @@ export async function authenticateAdminRequest(core: Core, request: FastifyReque
   if (!safeMethods.has(request.method)) {
     const presented = request.headers[CsrfHeader];
     if (!csrfMatches(csrfTokenFor(core, sessionId), typeof presented === 'string' ? presented : undefined)) {
-      throw new ConcurError(403, { description: 'missing or wrong CSRF token (X-CSRF-Token); reload the console' });
+      throw new ConcurError(Refusals.csrfTokenRejected);
     }
   }
   return resumed.identity;

@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 /** The console's folder: `packages/server/console`, beside `src/` and `dist/`. */
@@ -72,7 +73,7 @@ export function registerAdminConsoleRoutes(app: FastifyInstance, dir: string = c
   app.get('/admin', async (request, reply) => send(request, reply, index)); // and `/admin/` (the server ignores a trailing slash)
   app.get<{ Params: { '*': string } }>('/admin/assets/*', async (request, reply) => {
     const asset = assets.get(`assets/${request.params['*']}`);
-    if (!asset) throw new ConcurError(404, { description: 'no such console file' });
+    if (!asset) throw new ConcurError(Refusals.noConsoleFile);
     return send(request, reply, asset);
   });
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
-import { CorrelationHeader, TesseraCodes } from 'tessera-protocol';
+import { ConcurCodes, CorrelationHeader, Refusals } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 const requestFormatErrors = new Set([
@@ -40,7 +40,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
     if (isClientAbort(error, request)) {
       request.log.info('request aborted by the client');
-      void reply.code(400).header('cache-control', 'no-store').send(new ConcurError(135, { description: 'request aborted' }).toBody());
+      void reply.code(400).header('cache-control', 'no-store').send(new ConcurError(Refusals.requestAborted).toBody());
       return;
     }
     const concurError = toConcurError(error);
@@ -50,7 +50,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).header('cache-control', 'no-store').send(
-      new ConcurError(404, { description: `no resource at ${request.method} ${request.url.split('?')[0]}` }).toBody());
+      new ConcurError(Refusals.noRoute(request.method, request.url.split('?')[0]!)).toBody());
   });
 }
 
@@ -77,7 +77,7 @@ export function clientErrorResponse(
   const correlationId = randomUUID();
   const timedOut = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
   log.info({ correlationId, code: error.code }, timedOut ? 'request timed out' : 'malformed HTTP request');
-  const concurError = timedOut ? new ConcurError(TesseraCodes.requestTimeout) : new ConcurError(135, { description: 'malformed HTTP request' });
+  const concurError = timedOut ? new ConcurError(ConcurCodes.RequestTimeout) : new ConcurError(Refusals.malformedHttpRequest);
   const body = JSON.stringify(concurError.toBody());
   socket.end([
     `HTTP/1.1 ${timedOut ? '408 Request Timeout' : '400 Bad Request'}`,

@@ -3,6 +3,7 @@
  * A parameter sent twice is refused (RFC 6749 §3.2), as is anything that is not a form.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 
 /** Marks a body whose content type the server does not parse. */
@@ -11,7 +12,7 @@ export const UnparsedBody = Symbol('unparsed body');
 export function parseForm(text: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(text)) {
-    if (key in params) throw new ConcurError(135, { description: `parameter ${key} was sent more than once` });
+    if (key in params) throw new ConcurError(Refusals.repeatedParameter(key));
     params[key] = value;
   }
   return params;
@@ -33,7 +34,7 @@ export function installFormParsing(app: FastifyInstance, bodyLimit: number): voi
 export function formBody(request: FastifyRequest): Record<string, string> {
   const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded' || typeof request.body !== 'object' || request.body === null) {
-    throw new ConcurError(135, { description: 'the body must be application/x-www-form-urlencoded' });
+    throw new ConcurError(Refusals.formBodyRequired);
   }
   return request.body as Record<string, string>;
 }

@@ -1,5 +1,6 @@
 /** JSON request bodies for the admin API and the app-secret API: anything but JSON is code 135. */
 import type { FastifyRequest } from 'fastify';
+import { Refusals } from 'tessera-protocol';
 import { ConcurError } from '../core/errors.js';
 import { UnparsedBody } from './form.js';
 
@@ -10,7 +11,7 @@ export function jsonBody(request: FastifyRequest): unknown {
   if (request.body === undefined || request.body === null) return {};
   const type = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
   if (request.body === UnparsedBody || !type || !jsonTypes.has(type)) {
-    throw new ConcurError(135, { description: 'the body must be application/json' });
+    throw new ConcurError(Refusals.jsonBodyRequired);
   }
   return request.body;
 }

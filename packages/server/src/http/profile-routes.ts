@@ -5,7 +5,7 @@
  * A token sees only its own company (`core/directory.ts` decides what; these routes shape the answers).
  */
 import type { FastifyInstance } from 'fastify';
-import { Paths } from 'tessera-protocol';
+import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ownPrincipal, principalVisibleTo, userInfoFor, usersVisibleTo, userVisibleTo, type VisiblePrincipal } from '../core/directory.js';
 import type { Company, User } from '../storage/types.js';

@@ -3,7 +3,7 @@
  * and RFC 7662 introspection at `/oauth2/v0/introspect` (an extension).
  */
 import type { FastifyInstance } from 'fastify';
-import { KnownScopes, Paths } from 'tessera-protocol';
+import { KnownScopes, Paths, Refusals } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { introspect } from '../core/introspection.js';
@@ -26,7 +26,7 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
   }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     if (credentialNames.some((name) => name in query)) {
-      throw new ConcurError(135, { description: 'credentials must be sent in the body, not in the query string' });
+      throw new ConcurError(Refusals.credentialsInQuery);
     }
     const params = formBody(request);
     const response = await endpoint.handle({
@@ -38,7 +38,7 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
   app.post(Paths.introspect, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     if ([...credentialNames, 'token'].some((name) => name in query)) {
-      throw new ConcurError(135, { description: 'credentials and tokens must be sent in the body, not in the query string' });
+      throw new ConcurError(Refusals.credentialsOrTokenInQuery);
     }
     const answer = await introspect(core, {
       params: formBody(request), authorization: request.headers.authorization, meta: { correlationId: request.id, ip: request.ip },

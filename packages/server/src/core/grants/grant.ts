@@ -5,7 +5,7 @@
  * is for the app that authenticated, so it cannot mislabel one. Built-in and extra grants
  * (`createServer(settings, { grants })`) register the same way (docs/architecture.md, "Grants").
  */
-import type { TokenResponse } from 'tessera-protocol';
+import type { ConcurCode, TokenResponse } from 'tessera-protocol';
 import type { Settings } from '../../config.js';
 import type { AuditInput } from '../audit.js';
 import type { Clock } from '../clock.js';
@@ -14,7 +14,7 @@ import type { ConcurError } from '../errors.js';
 import type { App, Company, Connection, User } from '../../storage/types.js';
 
 /** A Concur error code, as `ConcurError` takes it. */
-export type ConcurCode = ConstructorParameters<typeof ConcurError>[0];
+export type { ConcurCode } from 'tessera-protocol';
 
 /** The settings a grant may read: everything but the secrets. */
 export type GrantSettings = Readonly<Omit<Settings, 'secretKey' | 'databaseUrl' | 'redisUrl' | 'metricsToken' | 'adminPassword'>>;

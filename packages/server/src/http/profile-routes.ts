@@ -92,14 +92,15 @@ export function registerProfileRoutes(app: FastifyInstance, core: Core): void {
     app.get<{ Querystring: { startIndex?: string; count?: string } }>(`/profile/identity/${version}/Users`, async (request) => {
       const access = await authenticateBearer(core, request);
       requireScope(access, 'identity.user.core.read');
-      const users = access.principal.companyId ? await core.store.users.listByCompany(access.principal.companyId) : [];
       const startIndex = Math.max(1, Number.parseInt(request.query.startIndex ?? '1', 10) || 1);
       const count = Math.min(1000, Math.max(0, Number.parseInt(request.query.count ?? '100', 10) || 100));
-      const page = users.slice(startIndex - 1, startIndex - 1 + count);
+      const { items, total } = access.principal.companyId
+        ? await core.store.users.pageByCompany(access.principal.companyId, { offset: Math.min(startIndex - 1, Number.MAX_SAFE_INTEGER), limit: count })
+        : { items: [], total: 0 };
       return {
         schemas: ['urn:ietf:params:scim:api:messages:2.0:ListResponse'],
-        totalResults: users.length, startIndex, itemsPerPage: page.length,
-        Resources: page.map(identityUser),
+        totalResults: total, startIndex, itemsPerPage: items.length,
+        Resources: items.map(identityUser),
       };
     });
 

@@ -7,6 +7,7 @@
  * JavaScript by storage/login-ids.ts, as in SQLite).
  */
 import { foldedLoginIdClashes, foldLoginId } from '../login-ids.js';
+import { inTransaction } from './transaction.js';
 
 /** A schema change: SQL, or work that needs JavaScript (run inside the migrations' transaction). */
 export type PostgresMigration = string | ((session: MigrationSession) => Promise<void>);
@@ -178,8 +179,7 @@ export interface MigrationSession {
 export async function applyPostgresMigrations(session: MigrationSession, schema: string): Promise<number[]> {
   if (!schemaNamePattern.test(schema)) throw new RangeError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
   const applied: number[] = [];
-  await session.query('BEGIN');
-  try {
+  await inTransaction(session, async () => {
     await session.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera.migrate.${schema}`]);
     await session.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await session.query(`SET LOCAL search_path TO ${schema}`);
@@ -192,10 +192,6 @@ export async function applyPostgresMigrations(session: MigrationSession, schema:
       await session.query('INSERT INTO tessera_migrations (version, applied_at) VALUES ($1, $2)', [version + 1, Date.now()]);
       applied.push(version + 1);
     }
-    await session.query('COMMIT');
-  } catch (error) {
-    await session.query('ROLLBACK');
-    throw error;
-  }
+  });
   return applied;
 }

@@ -9,6 +9,7 @@ import { LoginIdTakenError } from '../errors.js';
 import { foldLoginId } from '../login-ids.js';
 import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
+import { inTransaction } from './transaction.js';
 import {
   auditRecord, jsonb, num, toApp, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
   toSecret, toSession, toUser, type Row,
@@ -132,13 +133,7 @@ class PostgresStore implements Store {
   private async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {
-      await client.query('BEGIN');
-      const value = await work((text, params) => client.query<Row>(text, params));
-      await client.query('COMMIT');
-      return value;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      return await inTransaction(client, () => work((text, params) => client.query<Row>(text, params)));
     } finally {
       client.release();
     }

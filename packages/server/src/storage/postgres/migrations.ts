@@ -159,7 +159,10 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       WHERE users.id = f.id`, [JSON.stringify(users.map((u) => ({ id: u.id, folded: foldLoginId(u.loginId) })))]);
     const clash = foldedLoginIdClashes(users);
     if (clash) throw new Error(clash);
-    await session.query('DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded)');
+    // No default once filled: a node of the previous version (which does not fold) cannot create users
+    // during a rolling upgrade, rather than create ones the folded index would not find.
+    await session.query(`ALTER TABLE users ALTER COLUMN login_id_folded DROP DEFAULT;
+      DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded)`);
   },
 ];
 

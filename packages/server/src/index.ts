@@ -28,7 +28,7 @@ export { rotateSigningKey, listKeys, type KeyView, type KeyStatus, type Rotation
 export { sweep, type SweepReport } from './core/sweeper.js';
 export { startMaintenance, type Maintenance } from './core/maintenance.js';
 export { MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterState } from './core/rate-limiter.js';
-export { openRedisRateLimiter } from './core/redis-rate-limiter.js';
+export { openRedisRateLimiter } from './storage/redis/rate-limiter.js';
 export type { Protection, Attempt } from './core/protection.js';
 export type { HashingGate } from './core/hashing-gate.js';
 export type { SigningAlg } from './core/keys.js';

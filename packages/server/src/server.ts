@@ -171,7 +171,7 @@ async function openStoreAndKeys(settings: Settings, options: ServerOptions, serv
 /** The rate-limit counters: Redis when `redisUrl` is set (loaded only then), else this process's memory. */
 async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLimiter> {
   if (!settings.redisUrl) return new MemoryRateLimiter(clock);
-  const { openRedisRateLimiter } = await import('./core/redis-rate-limiter.js');
+  const { openRedisRateLimiter } = await import('./storage/redis/rate-limiter.js');
   return openRedisRateLimiter(settings.redisUrl, { keyPrefix: settings.redisKeyPrefix });
 }
 

@@ -137,6 +137,22 @@ describe('Concur app-secret API', () => {
     expect(list).toHaveLength(5);
     expect(list.filter((s: { status: string }) => s.status === 'Active')).toHaveLength(2);
   });
+
+  it('keeps the limits under concurrent requests: 20 creations, then 10 activations, never above 5 and 2 (issue 11)', async () => {
+    const raced = await makeApp(t, { name: 'Raced' });
+    const token = await appTokenOf(raced.clientId, raced.clientSecret);
+    const created = await Promise.all(Array.from({ length: 20 }, () => call('POST', `/${raced.clientId}/secrets`, { token })));
+    expect(created.filter((r) => r.status === 200)).toHaveLength(4);
+    for (const refused of created.filter((r) => r.status !== 200)) expect(expectConcurError(refused, 400).error_description).toMatch(/at most 5/);
+    expect(await t.server.core.store.apps.listSecrets(raced.clientId)).toHaveLength(5);
+
+    const inactive = created.filter((r) => r.status === 200).map((r) => r.body.id as string);
+    const activations = await Promise.all([...inactive, ...inactive, ...inactive].slice(0, 10)
+      .map((id) => call('PATCH', `/${raced.clientId}/secrets/${id}`, { token, body: patchBody('Active') })));
+    for (const refused of activations.filter((r) => r.status !== 200)) expect(expectConcurError(refused, 400).error_description).toMatch(/at most 2/);
+    const active = (await t.server.core.store.apps.listSecrets(raced.clientId)).filter((s) => s.status === 'active');
+    expect(active).toHaveLength(2);
+  });
 });
 
 describe('Concur app-secret API: an app token ends with its secret and its app (issue 10 §3.4)', () => {

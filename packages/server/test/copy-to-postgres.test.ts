@@ -32,6 +32,11 @@ describe.skipIf(skip)('copySqliteToPostgres', () => {
       grants: ['password', 'refresh_token'], scopes: ['openid'], redirectUris: [], enabled: true, createdAt: 2, updatedAt: 3, lastUsedAt: null,
     };
     await sqlite.apps.create(app);
+    const user = {
+      id: 'u1', companyId: 'c1', loginId: 'JÜRGEN@Straße.example', email: null, displayName: null, passwordHash: 'h', roles: [],
+      status: 'active' as const, failedLogins: 0, lockedUntil: null, createdAt: 4, updatedAt: 4,
+    };
+    await sqlite.users.create(user);
     const events: AuditEvent[] = Array.from({ length: 7 }, (_, i) => ({
       at: 10 + i, action: 'token.issued', outcome: 'success', correlationId: `c-${i}`, actorType: null, actorId: null,
       appId: 'a1', companyId: 'c1', principalId: null, code: null, detail: { n: i, nested: { ok: true } },
@@ -47,6 +52,8 @@ describe.skipIf(skip)('copySqliteToPostgres', () => {
     cleanups.push(() => postgres.close());
     expect(await postgres.companies.get('c1')).toEqual({ id: 'c1', name: 'One', geolocation: null, domain: 'one.example', enabled: false, createdAt: 1 });
     expect(await postgres.apps.get('a1')).toEqual(app);
+    // The folded login id comes along: the copy finds the user by any case of it, as SQLite did.
+    expect(await postgres.users.findByLoginId('jürgen@STRASSE.example')).toEqual(user);
     expect(await postgres.audit.query({ limit: 100 })).toEqual(before);
     await postgres.audit.append([{ ...events[0]!, correlationId: 'after' }]);
     const after = await postgres.audit.query({ limit: 1 });

@@ -182,6 +182,12 @@ describe('Identity v4 / v4.1 Users', () => {
       expect(page.body).toMatchObject({ totalResults: 2, startIndex: 2, itemsPerPage: 1 });
       const junk = await send(t.url, `/profile/identity/${version}/Users?startIndex=-5&count=abc`, { token: access_token });
       expect(junk.status).toBe(200);
+      // Paged in the store: past the end, and far past it, is an empty page with the total.
+      for (const startIndex of ['3', '99999999999999999999999']) {
+        const past = await send(t.url, `/profile/identity/${version}/Users?startIndex=${startIndex}&count=5`, { token: access_token });
+        expect(past.status).toBe(200);
+        expect(past.body).toMatchObject({ totalResults: 2, itemsPerPage: 0, Resources: [] });
+      }
     });
   }
 });

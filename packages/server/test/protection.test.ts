@@ -132,6 +132,15 @@ describe('failure budgets', () => {
     expect((await postToken(t.url, passwordForm(app.clientId, app.clientSecret, other.loginId, 'right password'))).status).toBe(200);
   });
 
+  it('per login id: every spelling the store takes for one user counts as one (non-ASCII case folded alike, issue 11)', async () => {
+    t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerLoginId: 3, maxFailedLogins: 100 } });
+    const app = await makeApp(t);
+    const user = await makeUser(t, `jürgen-${randomUUID()}@straße.example`, 'right password');
+    const spellings = [user.loginId.toUpperCase(), user.loginId.normalize('NFD'), user.loginId.replace('straße', 'STRASSE')];
+    for (const loginId of spellings) expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, loginId, 'wrong password')), 5);
+    expectRateLimited(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, 'right password')), 900);
+  });
+
   it('per login id: guessing a company\'s request token is budgeted like a password', async () => {
     t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerLoginId: 2 } });
     const app = await makeApp(t);

@@ -147,6 +147,49 @@ describe.skipIf(unreachable !== undefined)('PostgreSQL storage', () => {
       }
     });
 
+    /** A schema at version 4 (before login ids were folded), holding users with these login ids. */
+    const schemaAtVersion4 = (loginIds: string[]) => withClient(async (client) => {
+      const schema = freshSchema();
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query('CREATE TABLE tessera_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
+      for (const [i, sql] of postgresMigrations.slice(0, 4).entries()) {
+        await client.query(sql as string);
+        await client.query('INSERT INTO tessera_migrations (version, applied_at) VALUES ($1, 1)', [i + 1]);
+      }
+      await client.query("INSERT INTO companies (id, name, enabled, created_at) VALUES ('c-1', 'Acme', true, 1)");
+      for (const [i, loginId] of loginIds.entries()) {
+        await client.query(`INSERT INTO users (id, company_id, login_id, password_hash, roles, status, created_at, updated_at)
+          VALUES ($1, 'c-1', $2, 'hash', '[]', 'active', 1, 1)`, [`u-${i}`, loginId]);
+      }
+      return schema;
+    });
+
+    it('folds the login ids of existing users (migration 5), as the SQLite store does', async () => {
+      const schema = await schemaAtVersion4(['JÜRGEN@example.com', 'alice', 'ΟΔΥΣΣΕΑΣ']);
+      const store = await openPostgresStore(url, { schema });
+      try {
+        expect(await versions(schema)).toEqual(everyVersion);
+        expect((await store.users.findByLoginId('jürgen@EXAMPLE.com'))?.id).toBe('u-0');
+        expect((await store.users.findByLoginId('ALICE'))?.id).toBe('u-1');
+        expect((await store.users.findByLoginId('οδυσσεασ'))?.id).toBe('u-2');
+      } finally {
+        await store.close();
+        await dropSchema(schema);
+      }
+    });
+
+    it('refuses, changing nothing, when two existing login ids fold alike', async () => {
+      // lower() with this database's locale let both in (a C-locale database folds only ASCII); the fold does not.
+      const schema = await schemaAtVersion4(['STRASSE', 'straße']);
+      try {
+        await expect(openPostgresStore(url, { schema })).rejects.toThrow(/"STRASSE" \(user u-0\) and "straße" \(user u-1\)/);
+        expect(await versions(schema)).toEqual([1, 2, 3, 4]);
+      } finally {
+        await dropSchema(schema);
+      }
+    });
+
     it('refuses a schema name that would need quoting', async () => {
       await expect(openPostgresStore(url, { schema: 'Robert"; DROP TABLE x; --' })).rejects.toThrow(RangeError);
     });

@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import Sqlite from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { openSqliteStore } from 'tessera-server';
+import { LoginIdTakenError } from '../src/storage/errors.js';
 import { describeStoreContract } from '../src/storage/contract.js';
 import { sqliteMigrations } from '../src/storage/sqlite/migrations.js';
 
@@ -68,6 +69,52 @@ describe('SQLite background checkpoints', () => {
 });
 
 describe('SQLite migrations', () => {
+  /** A store file at schema version 4 (before login ids were folded), holding users with these login ids. */
+  const storeAtVersion4 = (loginIds: string[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
+    const file = join(dir, 'tessera.db');
+    const db = new Sqlite(file);
+    for (const [i, sql] of sqliteMigrations.slice(0, 4).entries()) {
+      db.exec(sql as string);
+      db.pragma(`user_version = ${i + 1}`);
+    }
+    db.prepare("INSERT INTO companies (id, name, enabled, created_at) VALUES ('c-1', 'Acme', 1, 1)").run();
+    const insert = db.prepare(`INSERT INTO users (id, company_id, login_id, password_hash, roles, status, created_at, updated_at)
+      VALUES (?, 'c-1', ?, 'hash', '[]', 'active', 1, 1)`);
+    for (const [i, loginId] of loginIds.entries()) insert.run(`u-${i}`, loginId);
+    db.close();
+    return { dir, file };
+  };
+
+  it('folds the login ids of existing users (migration 5): non-ASCII case finds them, and takes their ids', async () => {
+    const { dir, file } = storeAtVersion4(['JÜRGEN@example.com', 'alice']);
+    const store = await openSqliteStore(file);
+    try {
+      expect((await store.users.findByLoginId('jürgen@EXAMPLE.com'))?.id).toBe('u-0');
+      expect((await store.users.findByLoginId('ALICE'))?.id).toBe('u-1');
+      await expect(store.users.create({
+        id: 'u-2', companyId: 'c-1', loginId: 'jürgen@example.com', email: null, displayName: null, passwordHash: 'h', roles: [],
+        status: 'active', failedLogins: 0, lockedUntil: null, createdAt: 2, updatedAt: 2,
+      })).rejects.toBeInstanceOf(LoginIdTakenError);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses, changing nothing, when two existing login ids fold alike (NOCASE folded only ASCII)', async () => {
+    const { dir, file } = storeAtVersion4(['JÜRGEN', 'jürgen', 'bob']);
+    try {
+      await expect(openSqliteStore(file)).rejects.toThrow(/"JÜRGEN" \(user u-0\) and "jürgen" \(user u-1\)/);
+      const db = new Sqlite(file, { readonly: true });
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(db.prepare('SELECT count(*) AS n FROM users').get()).toEqual({ n: 3 });
+      db.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('migrates once when another process is migrating the same new file at the same moment', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tessera-store-'));
     const file = join(dir, 'tessera.db');

@@ -227,9 +227,9 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
   const app = await ownApp(core, ctx, appId);
   const q = parseInput(ConnectionListQuerySchema, query);
   const now = core.clock.now();
-  const all = (await core.store.connections.listByApp(app.id, ctx.company.id))
-    .filter((c) => q.status === 'all' || connectionStatus(c, now) === q.status);
-  const page = all.slice(q.offset, q.offset + q.limit);
+  const { items: page, total } = await core.store.connections.page({
+    appId: app.id, companyId: ctx.company.id, status: q.status === 'all' ? undefined : q.status, now, offset: q.offset, limit: q.limit,
+  });
   const users = new Map<string, User | undefined>();
   for (const c of page) {
     if (c.principalType === 'user' && !users.has(c.principalId)) users.set(c.principalId, await core.store.users.get(c.principalId));
@@ -240,7 +240,7 @@ export async function listConnectionsFor(core: Core, ctx: AdminContext, appId: s
     scopes: c.scopes, status: connectionStatus(c, now), createdAt: iso(c.createdAt), lastUsedAt: iso(c.lastUsedAt),
     refreshExpiresAt: iso(c.refreshExpiresAt), revokedAt: iso(c.revokedAt),
   }));
-  return { items, total: all.length, offset: q.offset, limit: q.limit };
+  return { items, total, offset: q.offset, limit: q.limit };
 }
 
 /** Revokes one connection: every refresh token of it stops working at once. */

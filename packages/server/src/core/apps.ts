@@ -8,10 +8,12 @@ import { GrantTypes, Refusals, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
-import type { App, AppSecret } from '../storage/types.js';
+import type { App, AppSecret, SecretLimits } from '../storage/types.js';
 
 export const MaxSecretsPerApp = 5;
 export const MaxActiveSecretsPerApp = 2;
+/** Decision 5's limits, as the store keeps them atomically. */
+const secretLimits: SecretLimits = { maxSecrets: MaxSecretsPerApp, maxActive: MaxActiveSecretsPerApp };
 
 const text = (max: number) =>
   z.string({ error: 'is required' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
@@ -49,14 +51,13 @@ export interface CreatedSecret {
   value: string;
 }
 
-/** Creates an app owned by `companyId`, with one active secret, enabled for its own company. */
+/** Creates an app owned by `companyId`, with one active secret, enabled for its own company (one store transaction). */
 export async function createApp(core: Core, companyId: string, input: NewApp): Promise<{ app: App; clientSecret: string }> {
   const fields = NewAppSchema.parse(input);
   const now = core.clock.now();
   const app: App = { id: randomUUID(), companyId, ...fields, createdAt: now, updatedAt: now, lastUsedAt: null };
-  await core.store.apps.create(app);
-  await core.store.apps.grantCompany({ appId: app.id, companyId, enabled: true, createdAt: now, updatedAt: now });
-  const { value } = await addSecret(core, app.id, 'active');
+  const { secret, value } = newSecret(core, app.id, 'active');
+  await core.store.apps.createWithSecret(app, secret);
   return { app, clientSecret: value };
 }
 
@@ -68,29 +69,33 @@ export async function updateApp(core: Core, app: App, changes: AppChanges): Prom
   return updated;
 }
 
-/** Adds a secret (Decision 5: a new secret starts inactive unless created with the app). */
-export async function addSecret(core: Core, appId: string, status: AppSecret['status'] = 'inactive'): Promise<CreatedSecret> {
-  const existing = await core.store.apps.listSecrets(appId);
-  if (existing.length >= MaxSecretsPerApp) {
-    throw new ConcurError(Refusals.tooManySecrets(MaxSecretsPerApp));
-  }
+/** A new secret value and its record (the digest only). */
+function newSecret(core: Core, appId: string, status: AppSecret['status']): CreatedSecret {
   const value = newClientSecret();
   const now = core.clock.now();
-  const secret: AppSecret = { id: randomUUID(), appId, digest: core.serverKeys.digest(value), status, createdAt: now, updatedAt: now };
-  await core.store.apps.addSecret(secret);
-  return { secret, value };
+  return { secret: { id: randomUUID(), appId, digest: core.serverKeys.digest(value), status, createdAt: now, updatedAt: now }, value };
 }
 
-/** Activates or deactivates a secret within the limits of Decision 5. Answers false when it is not found. */
-export async function setSecretStatus(core: Core, appId: string, secretId: string, status: AppSecret['status']): Promise<boolean> {
-  const secrets = await core.store.apps.listSecrets(appId);
-  const target = secrets.find((s) => s.id === secretId);
-  if (!target) return false;
-  if (status === 'active' && target.status !== 'active'
-    && secrets.filter((s) => s.status === 'active').length >= MaxActiveSecretsPerApp) {
-    throw new ConcurError(Refusals.tooManyActiveSecrets(MaxActiveSecretsPerApp));
+/**
+ * Adds a secret (Decision 5: a new secret starts inactive unless created with the app). The
+ * store checks the limit and inserts in one atomic step, so concurrent additions never pass it.
+ */
+export async function addSecret(core: Core, appId: string, status: AppSecret['status'] = 'inactive'): Promise<CreatedSecret> {
+  const created = newSecret(core, appId, status);
+  if (await core.store.apps.addSecret(created.secret, secretLimits) === 'limit') {
+    throw new ConcurError(status === 'active' ? Refusals.tooManyActiveSecrets(MaxActiveSecretsPerApp) : Refusals.tooManySecrets(MaxSecretsPerApp));
   }
-  return core.store.apps.setSecretStatus(appId, secretId, status, core.clock.now());
+  return created;
+}
+
+/**
+ * Activates or deactivates a secret within the limits of Decision 5, atomically in the store.
+ * Answers false when it is not found.
+ */
+export async function setSecretStatus(core: Core, appId: string, secretId: string, status: AppSecret['status']): Promise<boolean> {
+  const outcome = await core.store.apps.setSecretStatus(appId, secretId, status, core.clock.now(), secretLimits);
+  if (outcome === 'limit') throw new ConcurError(Refusals.tooManyActiveSecrets(MaxActiveSecretsPerApp));
+  return outcome === 'set';
 }
 
 /** Lets `companyId` obtain tokens through the app (what a company administrator's connect does). */

@@ -59,11 +59,13 @@ export async function userInfoFor(core: Core, access: AccessContext): Promise<Us
 /** One page of the token's company's users (Identity v4 `Users`); needs `identity.user.core.read`. */
 export async function usersVisibleTo(core: Core, access: AccessContext, page: { startIndex?: number; count?: number }) {
   requireScope(access, 'identity.user.core.read');
-  const users = access.principal.companyId ? await core.store.users.listByCompany(access.principal.companyId) : [];
-  // 1-based (SCIM); at most 1000 a page.
+  // 1-based (SCIM); at most 1000 a page, paged in the store.
   const startIndex = Math.max(1, page.startIndex || 1);
   const count = Math.min(1000, Math.max(0, page.count || 100));
-  return { total: users.length, startIndex, items: users.slice(startIndex - 1, startIndex - 1 + count) };
+  const { items, total } = access.principal.companyId
+    ? await core.store.users.pageByCompany(access.principal.companyId, { offset: Math.min(startIndex - 1, Number.MAX_SAFE_INTEGER), limit: count })
+    : { items: [], total: 0 };
+  return { total, startIndex, items };
 }
 
 /** A user of the token's company (Identity v4 `Users/{id}`); needs `identity.user.core.read`; 404 otherwise. */

@@ -26,6 +26,7 @@ import type { AuditLog } from './audit.js';
 import type { CoreEvents } from './events.js';
 import { ConcurError } from './errors.js';
 import type { CounterState, CounterUpdate, RateLimiter } from './rate-limiter.js';
+import { foldLoginId } from '../storage/login-ids.js';
 
 /** Where an attempt comes in: the token endpoint, or admin sign-in (the console and `POST /admin/api/token`). */
 export type Door = 'token' | 'admin-sign-in';
@@ -280,8 +281,9 @@ export class Protection {
     return UuidPattern.test(clientId) ? clientId.toLowerCase() : this.digest(`client:${clientId}`);
   }
 
+  /** Folded as the stores fold login ids, so every spelling the store takes for one user counts as one. */
   private loginKey(loginId: string): string {
-    return this.digest(`login:${loginId.trim().toLowerCase()}`);
+    return this.digest(`login:${foldLoginId(loginId.trim())}`);
   }
 
   private async apply(checks: Check[]): Promise<CounterState[] | undefined> {

@@ -1,7 +1,7 @@
 /**
  * Fixed-window counters behind the token endpoint's rate limits and failure budgets
  * (DESIGN.md "Lessons": budget failed attempts per client and per address). Two backends:
- * process memory (one node, bounded) and Redis (shared by every node, `redis-rate-limiter.ts`).
+ * process memory (one node, bounded) and Redis (shared by every node, the adapter `storage/redis/rate-limiter.ts`).
  */
 import type { Clock } from './clock.js';
 

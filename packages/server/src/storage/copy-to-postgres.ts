@@ -10,6 +10,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
 import { applyPostgresMigrations, schemaNamePattern } from './postgres/migrations.js';
+import { inTransaction } from './postgres/transaction.js';
 import { StoreFileError } from './sqlite/backup.js';
 
 export interface CopyTarget {
@@ -62,8 +63,7 @@ export async function copySqliteToPostgres(sqliteFile: string, target: CopyTarge
     await applyPostgresMigrations(client, target.schema);
     source.exec('BEGIN'); // one read snapshot for every table
     const tables = (source.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'").all() as { name: string }[]).map((r) => r.name);
-    await client.query('BEGIN');
-    try {
+    return await inTransaction(client, async () => {
       await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera.migrate.${target.schema}`]);
       await client.query(`SET LOCAL search_path TO ${target.schema}`);
       const columns = await targetColumns(client, target.schema);
@@ -80,12 +80,8 @@ export async function copySqliteToPostgres(sqliteFile: string, target: CopyTarge
         const { rows } = await client.query(`SELECT count(*) AS n FROM "${table}"`);
         if (Number(rows[0]?.n) !== expected) throw new Error(`row count of ${table} differs after the copy: ${String(rows[0]?.n)} in PostgreSQL, ${expected} in SQLite`);
       }
-      await client.query('COMMIT');
       return report;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+    });
   } finally {
     if (source.inTransaction) source.exec('COMMIT');
     source.close();

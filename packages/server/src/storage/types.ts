@@ -188,6 +188,33 @@ export interface Page<T> {
   total: number;
 }
 
+/** One page of a listing: skip `offset` rows, answer at most `limit`. */
+export interface PageQuery {
+  offset: number;
+  limit: number;
+}
+
+/** A connection's state at `now`: revoked; else expired (`refreshExpiresAt <= now`); else active. */
+export type ConnectionStatus = 'active' | 'revoked' | 'expired';
+
+export interface ConnectionPageQuery extends PageQuery {
+  appId: string;
+  /** Only the connections of this company. */
+  companyId?: string;
+  /** Only connections in this state at `now`; every state when absent. */
+  status?: ConnectionStatus;
+  now: number;
+}
+
+/** What `AppRepository.addSecret` did: added, or refused because the app already holds its most. */
+export type AddSecretOutcome = 'added' | 'limit';
+
+/**
+ * What `AppRepository.setSecretStatus` did: set; `missing` (no such secret of the app); or
+ * `limit` (an activation refused because the app already has its most active secrets).
+ */
+export type SecretStatusOutcome = 'set' | 'missing' | 'limit';
+
 export interface AppListQuery {
   companyId: string;
   filter?: string;
@@ -195,6 +222,12 @@ export interface AppListQuery {
   order?: 'asc' | 'desc';
   offset?: number;
   limit?: number;
+}
+
+/** The most secrets an app may hold, and the most of them active at once (Decision 5). */
+export interface SecretLimits {
+  maxSecrets: number;
+  maxActive: number;
 }
 
 export interface AuditQuery {
@@ -218,11 +251,17 @@ export interface CompanyRepository {
 }
 
 export interface UserRepository {
-  /** Rejects with `LoginIdTakenError` (storage/errors.ts) when another user has the login id, ignoring case. */
+  /**
+   * Rejects with `LoginIdTakenError` (storage/errors.ts) when another user has the login id,
+   * ignoring case (login ids are compared folded, `foldLoginId` in storage/login-ids.ts).
+   */
   create(user: User): Promise<void>;
   get(id: string): Promise<User | undefined>;
+  /** The user whose login id folds (`foldLoginId`) as `loginId` does. */
   findByLoginId(loginId: string): Promise<User | undefined>;
   listByCompany(companyId: string): Promise<User[]>;
+  /** One page of `listByCompany` (same order, by login id), with the company's user count, paged in SQL. */
+  pageByCompany(companyId: string, page: PageQuery): Promise<Page<User>>;
   /** Records a failed sign-in; locks the user when `lockAfter` is reached. Returns the new count. */
   recordFailedLogin(id: string, now: number, lockAfter: number, lockUntil: number): Promise<number>;
   /** Resets the failure count (a successful sign-in or an unlock). */
@@ -234,12 +273,22 @@ export interface UserRepository {
 
 export interface AppRepository {
   create(app: App): Promise<void>;
+  /**
+   * Creates an app with its first secret, enabled for its own company (a grant created at
+   * `app.createdAt`), in one transaction: all three rows or none.
+   */
+  createWithSecret(app: App, secret: AppSecret): Promise<void>;
   get(id: string): Promise<App | undefined>;
   update(app: App): Promise<void>;
   list(query: AppListQuery): Promise<Page<App>>;
   touchLastUsed(id: string, now: number): Promise<void>;
 
-  addSecret(secret: AppSecret): Promise<void>;
+  /**
+   * Adds a secret unless its app already holds `maxSecrets` (and, for an active one, unless it
+   * already has `maxActive` active), atomically: concurrent additions never end above the limits
+   * (the check and the insert run under the app row's lock).
+   */
+  addSecret(secret: AppSecret, limits: SecretLimits): Promise<AddSecretOutcome>;
   listSecrets(appId: string): Promise<AppSecret[]>;
   /**
    * What client authentication needs, in one query: the app and the ids and digests of its
@@ -252,7 +301,11 @@ export interface AppRepository {
    * for (null) and rows that do not exist answer null.
    */
   tokenStanding(parts: TokenParts): Promise<TokenStanding>;
-  setSecretStatus(appId: string, secretId: string, status: SecretStatus, now: number): Promise<boolean>;
+  /**
+   * Sets a secret's status; an activation only while the app has fewer than `limits.maxActive`
+   * active secrets other than this one, atomically (concurrent activations never end above it).
+   */
+  setSecretStatus(appId: string, secretId: string, status: SecretStatus, now: number, limits: SecretLimits): Promise<SecretStatusOutcome>;
   /** Deletes an inactive secret; false when it is missing or active. */
   deleteInactiveSecret(appId: string, secretId: string): Promise<boolean>;
 
@@ -309,6 +362,8 @@ export interface ConnectionRepository {
   create(connection: Connection): Promise<void>;
   get(id: string): Promise<Connection | undefined>;
   listByApp(appId: string, companyId?: string): Promise<Connection[]>;
+  /** One page of an app's connections, newest first (then by id), with the count of every match, paged in SQL. */
+  page(query: ConnectionPageQuery): Promise<Page<Connection>>;
   addRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(digest: string): Promise<{ token: RefreshToken; connection: Connection } | undefined>;
   /**

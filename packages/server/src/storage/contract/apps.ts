@@ -1,6 +1,6 @@
 /** Storage contract: apps, their listing, secrets and company grants (DESIGN.md "Storage"). */
 import { describe, expect, it } from 'vitest';
-import { aCompany, aConnection, anApp, aSecret, aUser, seedApp, T0, type StoreOf } from './fixtures.js';
+import { aCompany, aConnection, anApp, aSecret, aUser, limits, seedApp, T0, type StoreOf } from './fixtures.js';
 import type { App, AppListQuery } from '../types.js';
 
 export function appsContract(store: StoreOf): void {
@@ -29,6 +29,25 @@ export function appsContract(store: StoreOf): void {
       };
       await store().apps.update(edited);
       expect(await store().apps.get(app.id)).toEqual({ ...edited, companyId: company.id, createdAt: app.createdAt, lastUsedAt: T0 + 50 });
+    });
+
+    it('creates an app with its first secret and its own company\'s grant, all or nothing', async () => {
+      const company = aCompany();
+      await store().companies.create(company);
+      const app = anApp(company.id);
+      const secret = aSecret(app.id);
+      await store().apps.createWithSecret(app, secret);
+      expect(await store().apps.get(app.id)).toEqual(app);
+      expect(await store().apps.listSecrets(app.id)).toEqual([secret]);
+      expect(await store().apps.getCompanyGrant(app.id, company.id)).toEqual({
+        appId: app.id, companyId: company.id, enabled: true, createdAt: app.createdAt, updatedAt: app.createdAt,
+      });
+      // The secret's insert fails (its id is taken): neither the app nor its grant stays.
+      const second = anApp(company.id);
+      await expect(store().apps.createWithSecret(second, { ...aSecret(second.id), id: secret.id })).rejects.toThrow();
+      expect(await store().apps.get(second.id)).toBeUndefined();
+      expect(await store().apps.getCompanyGrant(second.id, company.id)).toBeUndefined();
+      expect((await store().apps.list({ companyId: company.id })).total).toBe(1);
     });
 
     it('records the last use', async () => {
@@ -135,7 +154,7 @@ export function appsContract(store: StoreOf): void {
       const second = aSecret(app.id, { status: 'inactive', createdAt: T0 + 2, updatedAt: T0 + 3 });
       const first = aSecret(app.id, { createdAt: T0 + 1, updatedAt: T0 + 1 });
       const third = aSecret(app.id, { createdAt: T0 + 3 });
-      for (const secret of [second, first, third, aSecret(other.app.id)]) await store().apps.addSecret(secret);
+      for (const secret of [second, first, third, aSecret(other.app.id)]) await store().apps.addSecret(secret, limits);
       expect(await store().apps.listSecrets(app.id)).toEqual([first, second, third]);
       expect((await active(app.id))?.sort()).toEqual([first.digest, third.digest].sort());
       const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
@@ -150,15 +169,61 @@ export function appsContract(store: StoreOf): void {
       const { app } = await seedApp(store());
       const other = await seedApp(store());
       const secret = aSecret(app.id);
-      await store().apps.addSecret(secret);
-      expect(await store().apps.setSecretStatus(other.app.id, secret.id, 'inactive', T0 + 5)).toBe(false);
-      expect(await store().apps.setSecretStatus(app.id, 'no-such-secret', 'inactive', T0 + 5)).toBe(false);
+      await store().apps.addSecret(secret, limits);
+      expect(await store().apps.setSecretStatus(other.app.id, secret.id, 'inactive', T0 + 5, limits)).toBe('missing');
+      expect(await store().apps.setSecretStatus(app.id, 'no-such-secret', 'inactive', T0 + 5, limits)).toBe('missing');
       expect(await active(app.id)).toEqual([secret.digest]);
-      expect(await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 5)).toBe(true);
+      expect(await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 5, limits)).toBe('set');
       expect(await store().apps.listSecrets(app.id)).toEqual([{ ...secret, status: 'inactive', updatedAt: T0 + 5 }]);
       expect(await active(app.id)).toEqual([]);
-      expect(await store().apps.setSecretStatus(app.id, secret.id, 'active', T0 + 6)).toBe(true);
+      expect(await store().apps.setSecretStatus(app.id, secret.id, 'active', T0 + 6, limits)).toBe('set');
       expect(await active(app.id)).toEqual([secret.digest]);
+    });
+
+    it('keeps Decision 5\'s limits: at most maxSecrets secrets, at most maxActive of them active', async () => {
+      const { app } = await seedApp(store());
+      const [first, second, ...rest] = [1, 2, 3, 4, 5].map((n) => aSecret(app.id, { status: n <= 2 ? 'active' : 'inactive', createdAt: T0 + n }));
+      expect(await store().apps.addSecret(aSecret(app.id, { status: 'active' }), { maxSecrets: 5, maxActive: 0 })).toBe('limit');
+      for (const secret of [first!, second!]) expect(await store().apps.addSecret(secret, limits)).toBe('added');
+      expect(await store().apps.addSecret(aSecret(app.id), limits)).toBe('limit');
+      for (const secret of rest) expect(await store().apps.addSecret(secret, limits)).toBe('added');
+      expect(await store().apps.addSecret(aSecret(app.id, { status: 'inactive' }), limits)).toBe('limit');
+      expect(await store().apps.listSecrets(app.id)).toEqual([first, second, ...rest]);
+      expect(await store().apps.setSecretStatus(app.id, rest[0]!.id, 'active', T0 + 9, limits)).toBe('limit');
+      expect(await store().apps.setSecretStatus(app.id, first!.id, 'active', T0 + 9, limits)).toBe('set');
+      expect(await store().apps.setSecretStatus(app.id, first!.id, 'inactive', T0 + 10, limits)).toBe('set');
+      expect(await store().apps.setSecretStatus(app.id, rest[0]!.id, 'active', T0 + 11, limits)).toBe('set');
+      expect((await active(app.id))?.sort()).toEqual([second!.digest, rest[0]!.digest].sort());
+    });
+
+    it('20 concurrent additions to an app holding 4 secrets: one is added, never more than the limit (5 apps at once)', async () => {
+      const apps = await Promise.all([1, 2, 3, 4, 5].map(async () => (await seedApp(store())).app));
+      for (const app of apps) {
+        for (let n = 0; n < 4; n++) await store().apps.addSecret(aSecret(app.id, { status: 'inactive', createdAt: T0 + n }), limits);
+      }
+      const race = (appId: string) => Array.from({ length: 20 }, () => store().apps.addSecret(aSecret(appId, { status: 'inactive' }), limits));
+      const outcomes = await Promise.all(apps.map((app) => Promise.all(race(app.id))));
+      for (const [i, app] of apps.entries()) {
+        expect(outcomes[i]!.filter((o) => o === 'added'), `app ${i}`).toHaveLength(1);
+        expect(await store().apps.listSecrets(app.id), `app ${i}`).toHaveLength(5);
+      }
+    });
+
+    it('10 concurrent activations of 5 inactive secrets: never more than 2 active', async () => {
+      const { app } = await seedApp(store());
+      const secrets = [1, 2, 3, 4, 5].map((n) => aSecret(app.id, { status: 'inactive', createdAt: T0 + n }));
+      for (const secret of secrets) await store().apps.addSecret(secret, limits);
+      const outcomes = await Promise.all([...secrets, ...secrets].map((s) => store().apps.setSecretStatus(app.id, s.id, 'active', T0 + 9, limits)));
+      expect(await active(app.id)).toHaveLength(2);
+      expect(outcomes.filter((o) => o === 'limit').length).toBeGreaterThanOrEqual(6);
+      expect(outcomes.every((o) => o === 'set' || o === 'limit')).toBe(true);
+    });
+
+    it('10 concurrent additions of active secrets: never more than 2 active', async () => {
+      const { app } = await seedApp(store());
+      const outcomes = await Promise.all(Array.from({ length: 10 }, () => store().apps.addSecret(aSecret(app.id, { status: 'active' }), limits)));
+      expect(outcomes.filter((o) => o === 'added')).toHaveLength(2);
+      expect(await active(app.id)).toHaveLength(2);
     });
 
     it('deletes only an inactive secret of the app', async () => {
@@ -166,8 +231,8 @@ export function appsContract(store: StoreOf): void {
       const other = await seedApp(store());
       const active = aSecret(app.id);
       const inactive = aSecret(app.id, { status: 'inactive', createdAt: T0 + 1 });
-      await store().apps.addSecret(active);
-      await store().apps.addSecret(inactive);
+      await store().apps.addSecret(active, limits);
+      await store().apps.addSecret(inactive, limits);
       expect(await store().apps.deleteInactiveSecret(app.id, active.id)).toBe(false);
       expect(await store().apps.deleteInactiveSecret(other.app.id, inactive.id)).toBe(false);
       expect(await store().apps.deleteInactiveSecret(app.id, 'no-such-secret')).toBe(false);
@@ -214,7 +279,7 @@ export function appsContract(store: StoreOf): void {
       const connection = aConnection(app.id, company.id, { principalId: user.id });
       await store().connections.create(connection);
       const secret = aSecret(app.id);
-      await store().apps.addSecret(secret);
+      await store().apps.addSecret(secret, limits);
       const parts = { appId: app.id, companyId: company.id, userId: user.id, connectionId: connection.id, secretId: secret.id };
       expect(await store().apps.tokenStanding(parts)).toEqual({
         appEnabled: true, companyEnabled: true, companyGrantEnabled: true, userStatus: 'active', connectionRevoked: false, secretStatus: 'active',
@@ -225,7 +290,7 @@ export function appsContract(store: StoreOf): void {
       await store().apps.setCompanyGrant(app.id, company.id, false, T0 + 1);
       await store().users.setStatus(user.id, 'disabled', T0 + 1);
       await store().connections.revoke(connection.id, T0 + 1);
-      await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 1);
+      await store().apps.setSecretStatus(app.id, secret.id, 'inactive', T0 + 1, limits);
       expect(await store().apps.tokenStanding(parts)).toEqual({
         appEnabled: false, companyEnabled: false, companyGrantEnabled: false, userStatus: 'disabled', connectionRevoked: true, secretStatus: 'inactive',
       });
@@ -245,7 +310,7 @@ export function appsContract(store: StoreOf): void {
       const foreignConnection = aConnection(other.app.id, other.company.id);
       await store().connections.create(foreignConnection);
       const foreignSecret = aSecret(other.app.id);
-      await store().apps.addSecret(foreignSecret);
+      await store().apps.addSecret(foreignSecret, limits);
       expect(await store().apps.tokenStanding({
         appId: app.id, companyId: company.id, userId: foreignUser.id, connectionId: foreignConnection.id, secretId: foreignSecret.id,
       })).toEqual({

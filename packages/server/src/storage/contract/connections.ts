@@ -36,6 +36,36 @@ export function connectionsContract(store: StoreOf): void {
       expect(await store().connections.listByApp(app.id, guest.id)).toEqual([guests]);
       expect(await store().connections.listByApp('no-such-app')).toEqual([]);
     });
+
+    it('pages an app\'s connections newest first (ties by id), by company and state at a time, with the total of every match', async () => {
+      const { company, app } = await seedApp(store());
+      const guest = aCompany();
+      await store().companies.create(guest);
+      const now = T0 + 10 * DAY;
+      // 9 of the company: 3 active, 3 expired, 3 revoked (one revoked is also past its expiry); two share a creation time.
+      const mine = [
+        ...[1, 2, 3].map((n) => aConnection(app.id, company.id, { createdAt: T0 + n })),
+        ...[4, 5, 6].map((n) => aConnection(app.id, company.id, { createdAt: T0 + n, refreshExpiresAt: now - n })),
+        ...[7, 8].map((n) => aConnection(app.id, company.id, { createdAt: T0 + n, revokedAt: T0 + 20 })),
+        aConnection(app.id, company.id, { id: '00000000-0000-4000-8000-000000000000', createdAt: T0 + 8, revokedAt: T0 + 20, refreshExpiresAt: now }),
+      ];
+      for (const c of [...mine, aConnection(app.id, guest.id, { createdAt: T0 + 50 })]) await store().connections.create(c);
+      const newestFirst = [...mine].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+      const page = (query: Partial<Parameters<ReturnType<StoreOf>['connections']['page']>[0]>) =>
+        store().connections.page({ appId: app.id, companyId: company.id, now, offset: 0, limit: 50, ...query });
+
+      expect(await page({})).toEqual({ items: newestFirst, total: 9 });
+      expect(await page({ offset: 2, limit: 4 })).toEqual({ items: newestFirst.slice(2, 6), total: 9 });
+      expect(await page({ offset: 8, limit: 4 })).toEqual({ items: newestFirst.slice(8), total: 9 });
+      expect(await page({ offset: 9, limit: 4 })).toEqual({ items: [], total: 9 });
+      expect((await page({ companyId: undefined })).total).toBe(10);
+      expect(await page({ status: 'active' })).toEqual({ items: newestFirst.filter((c) => c.revokedAt === null && c.refreshExpiresAt > now), total: 3 });
+      expect(await page({ status: 'expired', limit: 2 })).toEqual({ items: [mine[5], mine[4]], total: 3 });
+      expect(await page({ status: 'revoked', offset: 1, limit: 1 })).toEqual({ items: [newestFirst[1]], total: 3 });
+      // The state is taken at `now`: ten years later, the active ones have expired too.
+      expect((await page({ status: 'expired', now: now + 365 * 10 * DAY })).total).toBe(6);
+      expect(await page({ appId: 'no-such-app' })).toEqual({ items: [], total: 0 });
+    });
   });
 
   describe('refresh tokens', () => {

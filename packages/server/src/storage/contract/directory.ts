@@ -89,6 +89,62 @@ export function usersContract(store: StoreOf): void {
       await expect(store().users.create(aUser(companyId, { id: winner!.id, loginId: 'someone-else' }))).rejects.not.toBeInstanceOf(LoginIdTakenError);
     });
 
+    it('folds non-ASCII case alike on every store: Ü/ü, ß/SS, Σ/σ/ς and a decomposed ü are one login id', async () => {
+      const companyId = await withCompany();
+      const jurgen = aUser(companyId, { loginId: 'JÜRGEN@münchen.example' });
+      await store().users.create(jurgen);
+      for (const spelling of ['jürgen@MÜNCHEN.example', 'ju\u0308rgen@mu\u0308nchen.example', 'Jürgen@München.Example']) {
+        expect(await store().users.findByLoginId(spelling), spelling).toEqual(jurgen);
+      }
+      await expect(store().users.create(aUser(companyId, { loginId: 'jürgen@münchen.example' }))).rejects.toBeInstanceOf(LoginIdTakenError);
+
+      const strasse = aUser(companyId, { loginId: 'straße' });
+      await store().users.create(strasse);
+      expect(await store().users.findByLoginId('STRASSE')).toEqual(strasse);
+      await expect(store().users.create(aUser(companyId, { loginId: 'Strasse' }))).rejects.toBeInstanceOf(LoginIdTakenError);
+
+      const odysseas = aUser(companyId, { loginId: 'ΟΔΥΣΣΕΑΣ' });
+      await store().users.create(odysseas);
+      for (const spelling of ['οδυσσεας', 'οδυσσεασ', 'Οδυσσέας'.normalize('NFD').replace(/\u0301/g, '')]) {
+        expect(await store().users.findByLoginId(spelling), spelling).toEqual(odysseas);
+      }
+      await expect(store().users.create(aUser(companyId, { loginId: 'οδυσσεας' }))).rejects.toBeInstanceOf(LoginIdTakenError);
+      // The login id is kept as it was entered.
+      expect((await store().users.get(odysseas.id))?.loginId).toBe('ΟΔΥΣΣΕΑΣ');
+    });
+
+    it('applies no Turkish (locale) mapping: I, i and ı are one login id, the dotted İ another', async () => {
+      const companyId = await withCompany();
+      const plain = aUser(companyId, { loginId: 'ISIL' });
+      const dotted = aUser(companyId, { loginId: 'İSİL' });
+      await store().users.create(plain);
+      await store().users.create(dotted);
+      expect(await store().users.findByLoginId('isil')).toEqual(plain);
+      expect(await store().users.findByLoginId('ısıl')).toEqual(plain);
+      expect(await store().users.findByLoginId('i\u0307si\u0307l')).toEqual(dotted);
+      await expect(store().users.create(aUser(companyId, { loginId: 'ısıl' }))).rejects.toBeInstanceOf(LoginIdTakenError);
+    });
+
+    it('pages the users of one company in login id order, with the company\'s total', async () => {
+      const companyId = await withCompany();
+      const other = await withCompany();
+      const loginIds = Array.from({ length: 12 }, (_, i) => `user-${String(i).padStart(2, '0')}`);
+      for (const loginId of [...loginIds].reverse()) await store().users.create(aUser(companyId, { loginId }));
+      await store().users.create(aUser(other, { loginId: 'user-elsewhere' }));
+      const page = async (offset: number, limit: number) => {
+        const { items, total } = await store().users.pageByCompany(companyId, { offset, limit });
+        return { loginIds: items.map((u) => u.loginId), total };
+      };
+      expect(await page(0, 5)).toEqual({ loginIds: loginIds.slice(0, 5), total: 12 });
+      expect(await page(5, 5)).toEqual({ loginIds: loginIds.slice(5, 10), total: 12 });
+      expect(await page(10, 5)).toEqual({ loginIds: loginIds.slice(10), total: 12 });
+      expect(await page(12, 5)).toEqual({ loginIds: [], total: 12 });
+      expect(await page(0, 0)).toEqual({ loginIds: [], total: 12 });
+      expect((await store().users.pageByCompany(companyId, { offset: 0, limit: 100 })).items)
+        .toEqual(await store().users.listByCompany(companyId));
+      expect(await store().users.pageByCompany('no-such-company', { offset: 0, limit: 5 })).toEqual({ items: [], total: 0 });
+    });
+
     it('lists the users of one company by login id', async () => {
       const companyId = await withCompany();
       const other = await withCompany();

@@ -12,6 +12,9 @@ export const T0 = Date.UTC(2030, 0, 1);
 export const MINUTE = 60_000;
 export const DAY = 24 * 60 * MINUTE;
 
+/** Decision 5's secret limits, as core passes them. */
+export const limits = { maxSecrets: 5, maxActive: 2 };
+
 /** Answers the open store of the running test. */
 export type StoreOf = () => Store;
 

@@ -3,9 +3,16 @@
  * edit an applied one. Entry `i` is version `i + 1` in the `tessera_migrations` table.
  *
  * Types mirror the SQLite schema: times are `bigint` epoch milliseconds, lists and objects are
- * `jsonb`, flags are `boolean`. Login ids are unique ignoring case (`lower(login_id)`).
+ * `jsonb`, flags are `boolean`. Login ids are unique ignoring case (`login_id_folded`, folded in
+ * JavaScript by storage/login-ids.ts, as in SQLite).
  */
-export const postgresMigrations: readonly string[] = [
+import { foldedLoginIdClashes, foldLoginId } from '../login-ids.js';
+import { inTransaction } from './transaction.js';
+
+/** A schema change: SQL, or work that needs JavaScript (run inside the migrations' transaction). */
+export type PostgresMigration = string | ((session: MigrationSession) => Promise<void>);
+
+export const postgresMigrations: readonly PostgresMigration[] = [
   /* 1: the initial schema */ `
   CREATE TABLE companies (
     id text PRIMARY KEY,
@@ -145,6 +152,18 @@ export const postgresMigrations: readonly string[] = [
   ALTER TABLE connections ADD COLUMN last_presented text;
   ALTER TABLE connections ADD COLUMN withdrawn_before bigint;
   `,
+  /* 5: login ids unique folded the same way on both stores (issue 11; storage/login-ids.ts) */ async (session) => {
+    await session.query("ALTER TABLE users ADD COLUMN login_id_folded text NOT NULL DEFAULT ''");
+    const users = (await session.query('SELECT id, login_id FROM users')).rows.map((r) => ({ id: String(r.id), loginId: String(r.login_id) }));
+    await session.query(`UPDATE users SET login_id_folded = f.folded FROM jsonb_to_recordset($1::jsonb) AS f(id text, folded text)
+      WHERE users.id = f.id`, [JSON.stringify(users.map((u) => ({ id: u.id, folded: foldLoginId(u.loginId) })))]);
+    const clash = foldedLoginIdClashes(users);
+    if (clash) throw new Error(clash);
+    // No default once filled: a node of the previous version (which does not fold) cannot create users
+    // during a rolling upgrade, rather than create ones the folded index would not find.
+    await session.query(`ALTER TABLE users ALTER COLUMN login_id_folded DROP DEFAULT;
+      DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded)`);
+  },
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */
@@ -163,22 +182,19 @@ export interface MigrationSession {
 export async function applyPostgresMigrations(session: MigrationSession, schema: string): Promise<number[]> {
   if (!schemaNamePattern.test(schema)) throw new RangeError(`invalid PostgreSQL schema name ${JSON.stringify(schema)}`);
   const applied: number[] = [];
-  await session.query('BEGIN');
-  try {
+  await inTransaction(session, async () => {
     await session.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera.migrate.${schema}`]);
     await session.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
     await session.query(`SET LOCAL search_path TO ${schema}`);
     await session.query('CREATE TABLE IF NOT EXISTS tessera_migrations (version integer PRIMARY KEY, applied_at bigint NOT NULL)');
     const { rows } = await session.query('SELECT coalesce(max(version), 0) AS version FROM tessera_migrations');
     for (let version = Number(rows[0]?.version ?? 0); version < postgresMigrations.length; version++) {
-      await session.query(postgresMigrations[version]!);
+      const migration = postgresMigrations[version]!;
+      if (typeof migration === 'string') await session.query(migration);
+      else await migration(session);
       await session.query('INSERT INTO tessera_migrations (version, applied_at) VALUES ($1, $2)', [version + 1, Date.now()]);
       applied.push(version + 1);
     }
-    await session.query('COMMIT');
-  } catch (error) {
-    await session.query('ROLLBACK');
-    throw error;
-  }
+  });
   return applied;
 }

@@ -6,16 +6,18 @@
  */
 import type pg from 'pg';
 import { LoginIdTakenError } from '../errors.js';
+import { foldLoginId } from '../login-ids.js';
 import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
+import { inTransaction } from './transaction.js';
 import {
   auditRecord, jsonb, num, toApp, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
   toSecret, toSession, toUser, type Row,
 } from './rows.js';
 import type {
-  AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding,
-  User, UserStatus,
+  AddSecretOutcome, AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
+  ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
+  SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
 
 export interface PostgresStoreOptions {
@@ -62,6 +64,11 @@ const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
   createdAt: 'created_at', updatedAt: 'updated_at', lastUsedAt: 'last_used_at',
 };
 
+
+
+/** What a statement inside a transaction runs on: the transaction's own connection. */
+type Query = (text: string, params?: unknown[]) => Promise<pg.QueryResult<Row>>;
+
 /** `%filter%` for LIKE, with the wildcards of the filter itself taken literally. */
 const containsPattern = (filter: string): string => `%${filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
@@ -78,6 +85,12 @@ class Conditions {
     return this;
   }
 
+  /** Adds a condition without parameters. */
+  always(clause: string): this {
+    this.clauses.push(clause);
+    return this;
+  }
+
   get sql(): string {
     return this.clauses.length === 0 ? 'TRUE' : this.clauses.join(' AND ');
   }
@@ -88,6 +101,13 @@ class Conditions {
     return `$${this.params.length}`;
   }
 }
+
+/** Which connections are in each state at `now` (`ConnectionStatus`). */
+const connectionStates: Record<ConnectionStatus, (where: Conditions, now: number) => Conditions> = {
+  active: (where, now) => where.add('revoked_at IS NULL AND refresh_expires_at > $?', now),
+  expired: (where, now) => where.add('revoked_at IS NULL AND refresh_expires_at <= $?', now),
+  revoked: (where) => where.always('revoked_at IS NOT NULL'),
+};
 
 class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -109,6 +129,25 @@ class PostgresStore implements Store {
     return (await this.pool.query(text, params)).rowCount ?? 0;
   }
 
+  /** Runs `work` in one transaction on one connection of the pool: committed when it answers, rolled back when it throws. */
+  private async transaction<T>(work: (query: Query) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await inTransaction(client, () => work((text, params) => client.query<Row>(text, params)));
+    } finally {
+      client.release();
+    }
+  }
+
+  /**
+   * Locks the app's row until the transaction ends: the secret limits are checked and kept under
+   * it, so concurrent changes to one app's secrets take turns. Each later statement (READ
+   * COMMITTED) sees what the previous holder committed.
+   */
+  private static async lockApp(query: Query, appId: string): Promise<void> {
+    await query('SELECT 1 FROM apps WHERE id = $1 FOR UPDATE', [appId]);
+  }
+
   readonly companies = {
     create: async (c: Company) => {
       await this.run('INSERT INTO companies (id, name, geolocation, domain, enabled, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
@@ -127,9 +166,9 @@ class PostgresStore implements Store {
   readonly users = {
     create: async (u: User) => {
       try {
-        await this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
-          failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, jsonb(u.roles), u.status,
+        await this.run(`INSERT INTO users (id, company_id, login_id, login_id_folded, email, display_name, password_hash, roles, status,
+          failed_logins, locked_until, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+        [u.id, u.companyId, u.loginId, foldLoginId(u.loginId), u.email, u.displayName, u.passwordHash, jsonb(u.roles), u.status,
           u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt]);
       } catch (error) {
         // 23505 unique_violation, on the login id's unique index (not the primary key).
@@ -143,11 +182,17 @@ class PostgresStore implements Store {
       return r && toUser(r);
     },
     findByLoginId: async (loginId: string) => {
-      const r = await this.one('SELECT * FROM users WHERE lower(login_id) = lower($1)', [loginId]);
+      const r = await this.one('SELECT * FROM users WHERE login_id_folded = $1', [foldLoginId(loginId)]);
       return r && toUser(r);
     },
     listByCompany: async (companyId: string) =>
       (await this.all('SELECT * FROM users WHERE company_id = $1 ORDER BY login_id COLLATE "C"', [companyId])).map(toUser),
+    pageByCompany: async (companyId: string, page: PageQuery): Promise<Page<User>> => {
+      const total = num((await this.one('SELECT count(*) AS n FROM users WHERE company_id = $1', [companyId]))!.n);
+      const rows = await this.all('SELECT * FROM users WHERE company_id = $1 ORDER BY login_id COLLATE "C" LIMIT $2 OFFSET $3',
+        [companyId, page.limit, page.offset]);
+      return { items: rows.map(toUser), total };
+    },
     recordFailedLogin: async (id: string, now: number, lockAfter: number, lockUntil: number) => {
       const r = await this.one(`UPDATE users SET failed_logins = failed_logins + 1, updated_at = $2,
           status = CASE WHEN failed_logins + 1 >= $3 AND status <> 'disabled' THEN 'locked' ELSE status END,
@@ -169,10 +214,15 @@ class PostgresStore implements Store {
 
   readonly apps = {
     create: async (a: App) => {
-      await this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
-        enabled, created_at, updated_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [a.id, a.companyId, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes),
-        jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt]);
+      await PostgresStore.insertApp((text, params) => this.pool.query<Row>(text, params), a);
+    },
+    createWithSecret: async (a: App, s: AppSecret) => {
+      await this.transaction(async (query) => {
+        await PostgresStore.insertApp(query, a);
+        await PostgresStore.insertGrant(query, { appId: a.id, companyId: a.companyId, enabled: true, createdAt: a.createdAt, updatedAt: a.createdAt });
+        await query('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
+          [s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt]);
+      });
     },
     get: async (id: string) => {
       const r = await this.one('SELECT * FROM apps WHERE id = $1', [id]);
@@ -199,10 +249,15 @@ class PostgresStore implements Store {
     touchLastUsed: async (id: string, now: number) => {
       await this.run('UPDATE apps SET last_used_at = $2 WHERE id = $1', [id, now]);
     },
-    addSecret: async (s: AppSecret) => {
-      await this.run('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)',
-        [s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt]);
-    },
+    addSecret: async (s: AppSecret, limits: SecretLimits): Promise<AddSecretOutcome> =>
+      this.transaction(async (query) => {
+        await PostgresStore.lockApp(query, s.appId);
+        const added = await query(`INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at)
+          SELECT $1, $2, $3, $4, $5, $6 WHERE (SELECT count(*) FROM app_secrets WHERE app_id = $2) < $7
+            AND ($4 <> 'active' OR (SELECT count(*) FROM app_secrets WHERE app_id = $2 AND status = 'active') < $8)`,
+        [s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt, limits.maxSecrets, limits.maxActive]);
+        return added.rowCount === 1 ? 'added' : 'limit';
+      }),
     listSecrets: async (appId: string) =>
       (await this.all('SELECT * FROM app_secrets WHERE app_id = $1 ORDER BY created_at, id COLLATE "C"', [appId])).map(toSecret),
     getClient: async (id: string) => {
@@ -227,15 +282,20 @@ class PostgresStore implements Store {
         secretStatus: text(r.secret_status) as SecretStatus | null,
       };
     },
-    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
-      (await this.run('UPDATE app_secrets SET status = $3, updated_at = $4 WHERE app_id = $1 AND id = $2',
-        [appId, secretId, status, now])) === 1,
+    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number, limits: SecretLimits) =>
+      this.transaction(async (query): Promise<SecretStatusOutcome> => {
+        await PostgresStore.lockApp(query, appId);
+        const set = await query(`UPDATE app_secrets SET status = $3, updated_at = $4 WHERE app_id = $1 AND id = $2
+          AND ($3 <> 'active' OR status = 'active'
+            OR (SELECT count(*) FROM app_secrets WHERE app_id = $1 AND status = 'active') < $5)`,
+        [appId, secretId, status, now, limits.maxActive]);
+        if (set.rowCount === 1) return 'set';
+        return (await query('SELECT 1 FROM app_secrets WHERE app_id = $1 AND id = $2', [appId, secretId])).rowCount ? 'limit' : 'missing';
+      }),
     deleteInactiveSecret: async (appId: string, secretId: string) =>
       (await this.run("DELETE FROM app_secrets WHERE app_id = $1 AND id = $2 AND status = 'inactive'", [appId, secretId])) === 1,
     grantCompany: async (g: AppCompanyGrant) => {
-      await this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
-        ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
-      [g.appId, g.companyId, g.enabled, g.createdAt, g.updatedAt]);
+      await PostgresStore.insertGrant((text, params) => this.pool.query<Row>(text, params), g);
     },
     getCompanyGrant: async (appId: string, companyId: string) => {
       const r = await this.one('SELECT * FROM app_companies WHERE app_id = $1 AND company_id = $2', [appId, companyId]);
@@ -288,6 +348,14 @@ class PostgresStore implements Store {
       const where = new Conditions().add('app_id = $?', appId).add('company_id = $?', companyId);
       return (await this.all(`SELECT * FROM connections WHERE ${where.sql} ORDER BY created_at DESC, id COLLATE "C"`,
         where.params)).map(toConnection);
+    },
+    page: async (q: ConnectionPageQuery): Promise<Page<Connection>> => {
+      const where = new Conditions().add('app_id = $?', q.appId).add('company_id = $?', q.companyId);
+      if (q.status) connectionStates[q.status](where, q.now);
+      const total = num((await this.one(`SELECT count(*) AS n FROM connections WHERE ${where.sql}`, where.params))!.n);
+      const rows = await this.all(`SELECT * FROM connections WHERE ${where.sql} ORDER BY created_at DESC, id COLLATE "C"
+        LIMIT ${where.next(q.limit)} OFFSET ${where.next(q.offset)}`, where.params);
+      return { items: rows.map(toConnection), total };
     },
     addRefreshToken: async (t: RefreshToken) => {
       await this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES ($1, $2, $3, $4)',
@@ -404,6 +472,20 @@ class PostgresStore implements Store {
     deleteExpired: async (now: number, idleSince: number) =>
       this.run('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [now, idleSince]),
   };
+
+  private static async insertApp(query: Query, a: App): Promise<void> {
+    await query(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
+      enabled, created_at, updated_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+    [a.id, a.companyId, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes),
+      jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt]);
+  }
+
+  /** Grants a company the app, or switches an existing grant (keeping its creation time). */
+  private static async insertGrant(query: Query, g: AppCompanyGrant): Promise<void> {
+    await query(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+    [g.appId, g.companyId, g.enabled, g.createdAt, g.updatedAt]);
+  }
 
   async close(): Promise<void> {
     await this.pool.end();

@@ -1,5 +1,11 @@
 /** Versioned SQLite schema. Append a new entry for every change; never edit an applied one. */
-export const sqliteMigrations: readonly string[] = [
+import type BetterSqlite3 from 'better-sqlite3';
+import { foldedLoginIdClashes, foldLoginId } from '../login-ids.js';
+
+/** A schema change: SQL, or work that needs JavaScript (run inside the migration's transaction). */
+export type SqliteMigration = string | ((db: BetterSqlite3.Database) => void);
+
+export const sqliteMigrations: readonly SqliteMigration[] = [
   /* 1: the initial schema */ `
   CREATE TABLE companies (
     id TEXT PRIMARY KEY,
@@ -139,4 +145,13 @@ export const sqliteMigrations: readonly string[] = [
   ALTER TABLE connections ADD COLUMN last_presented TEXT;
   ALTER TABLE connections ADD COLUMN withdrawn_before INTEGER;
   `,
+  /* 5: login ids unique folded the same way on both stores (issue 11; storage/login-ids.ts) */ (db) => {
+    db.exec("ALTER TABLE users ADD COLUMN login_id_folded TEXT NOT NULL DEFAULT ''");
+    const users = db.prepare('SELECT id, login_id FROM users').all() as { id: string; login_id: string }[];
+    const update = db.prepare('UPDATE users SET login_id_folded = ? WHERE id = ?');
+    for (const user of users) update.run(foldLoginId(user.login_id), user.id);
+    const clash = foldedLoginIdClashes(users.map((u) => ({ id: u.id, loginId: u.login_id })));
+    if (clash) throw new Error(clash);
+    db.exec('DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded);');
+  },
 ];

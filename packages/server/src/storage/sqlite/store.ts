@@ -7,13 +7,14 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ensurePrivateFile, restrictToOwner } from '../../data-dir.js';
 import { LoginIdTakenError } from '../errors.js';
+import { foldLoginId } from '../login-ids.js';
 import { ProcessLocks } from '../process-locks.js';
 import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
-  AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection, Page,
-  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretStatus, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding,
-  User, UserStatus,
+  AddSecretOutcome, AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
+  ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
+  SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
 
 type Row = Record<string, unknown>;
@@ -86,6 +87,13 @@ const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
   updatedAt: 'updated_at', lastUsedAt: 'last_used_at',
 };
 
+/** Which connections are in each state at `@now` (`ConnectionStatus`). */
+const connectionStates: Record<ConnectionStatus, string> = {
+  active: 'revoked_at IS NULL AND refresh_expires_at > @now',
+  expired: 'revoked_at IS NULL AND refresh_expires_at <= @now',
+  revoked: 'revoked_at IS NOT NULL',
+};
+
 /**
  * Applies pending migrations one transaction each. The version is read again under the write
  * lock, so a process that opens a new file while another is migrating it applies nothing twice.
@@ -96,7 +104,9 @@ function migrate(db: Database): void {
     db.transaction(() => {
       const current = version();
       if (current >= sqliteMigrations.length) return;
-      db.exec(sqliteMigrations[current]!);
+      const migration = sqliteMigrations[current]!;
+      if (typeof migration === 'string') db.exec(migration);
+      else migration(db);
       db.pragma(`user_version = ${current + 1}`);
     }).immediate();
   }
@@ -186,9 +196,9 @@ class SqliteStore implements Store {
   readonly users = {
     create: async (u: User) => {
       try {
-        this.run(`INSERT INTO users (id, company_id, login_id, email, display_name, password_hash, roles, status,
-          failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        u.id, u.companyId, u.loginId, u.email, u.displayName, u.passwordHash, json(u.roles), u.status,
+        this.run(`INSERT INTO users (id, company_id, login_id, login_id_folded, email, display_name, password_hash, roles, status,
+          failed_logins, locked_until, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        u.id, u.companyId, u.loginId, foldLoginId(u.loginId), u.email, u.displayName, u.passwordHash, json(u.roles), u.status,
         u.failedLogins, u.lockedUntil, u.createdAt, u.updatedAt);
       } catch (error) {
         const { code, message } = error as { code?: string; message?: string };
@@ -201,11 +211,17 @@ class SqliteStore implements Store {
       return r && toUser(r);
     },
     findByLoginId: async (loginId: string) => {
-      const r = this.one('SELECT * FROM users WHERE login_id = ? COLLATE NOCASE', loginId);
+      const r = this.one('SELECT * FROM users WHERE login_id_folded = ?', foldLoginId(loginId));
       return r && toUser(r);
     },
     listByCompany: async (companyId: string) =>
       this.all('SELECT * FROM users WHERE company_id = ? ORDER BY login_id', companyId).map(toUser),
+    pageByCompany: async (companyId: string, page: PageQuery): Promise<Page<User>> => {
+      const total = num(this.one('SELECT count(*) AS n FROM users WHERE company_id = ?', companyId)!.n);
+      const items = this.all('SELECT * FROM users WHERE company_id = ? ORDER BY login_id LIMIT ? OFFSET ?',
+        companyId, page.limit, page.offset).map(toUser);
+      return { items, total };
+    },
     recordFailedLogin: async (id: string, now: number, lockAfter: number, lockUntil: number) => {
       const r = this.one(`UPDATE users SET failed_logins = failed_logins + 1, updated_at = ?,
           status = CASE WHEN failed_logins + 1 >= ? AND status <> 'disabled' THEN 'locked' ELSE status END,
@@ -226,11 +242,14 @@ class SqliteStore implements Store {
   };
 
   readonly apps = {
-    create: async (a: App) => {
-      this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
-        enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      a.id, a.companyId, a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes),
-      json(a.redirectUris), a.enabled ? 1 : 0, a.createdAt, a.updatedAt, a.lastUsedAt);
+    create: async (a: App) => this.insertApp(a),
+    createWithSecret: async (a: App, s: AppSecret) => {
+      this.db.transaction(() => {
+        this.insertApp(a);
+        this.insertGrant({ appId: a.id, companyId: a.companyId, enabled: true, createdAt: a.createdAt, updatedAt: a.createdAt });
+        this.run('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+          s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt);
+      }).immediate();
     },
     get: async (id: string) => {
       const r = this.one('SELECT * FROM apps WHERE id = ?', id);
@@ -255,10 +274,13 @@ class SqliteStore implements Store {
     touchLastUsed: async (id: string, now: number) => {
       this.run('UPDATE apps SET last_used_at = ? WHERE id = ?', now, id);
     },
-    addSecret: async (s: AppSecret) => {
-      this.run('INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
-        s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt);
-    },
+    // The write lock is taken first (IMMEDIATE), so the counts read are the ones the insert sees.
+    addSecret: async (s: AppSecret, limits: SecretLimits): Promise<AddSecretOutcome> =>
+      this.db.transaction(() => this.run(`INSERT INTO app_secrets (id, app_id, digest, status, created_at, updated_at)
+          SELECT ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM app_secrets WHERE app_id = ?) < ?
+            AND (? <> 'active' OR (SELECT count(*) FROM app_secrets WHERE app_id = ? AND status = 'active') < ?)`,
+      s.id, s.appId, s.digest, s.status, s.createdAt, s.updatedAt, s.appId, limits.maxSecrets,
+      s.status, s.appId, limits.maxActive)).immediate() === 1 ? 'added' : 'limit',
     listSecrets: async (appId: string) =>
       this.all('SELECT * FROM app_secrets WHERE app_id = ? ORDER BY created_at, id', appId).map(toSecret),
     getClient: async (id: string) => {
@@ -282,15 +304,18 @@ class SqliteStore implements Store {
         secretStatus: strOrNull(r.secret_status) as SecretStatus | null,
       };
     },
-    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number) =>
-      this.run('UPDATE app_secrets SET status = ?, updated_at = ? WHERE app_id = ? AND id = ?', status, now, appId, secretId) === 1,
+    setSecretStatus: async (appId: string, secretId: string, status: SecretStatus, now: number, limits: SecretLimits) =>
+      this.db.transaction((): SecretStatusOutcome => {
+        const set = this.run(`UPDATE app_secrets SET status = ?, updated_at = ? WHERE app_id = ? AND id = ?
+          AND (? <> 'active' OR status = 'active'
+            OR (SELECT count(*) FROM app_secrets WHERE app_id = ? AND status = 'active') < ?)`,
+        status, now, appId, secretId, status, appId, limits.maxActive);
+        if (set === 1) return 'set';
+        return this.one('SELECT 1 FROM app_secrets WHERE app_id = ? AND id = ?', appId, secretId) ? 'limit' : 'missing';
+      }).immediate(),
     deleteInactiveSecret: async (appId: string, secretId: string) =>
       this.run("DELETE FROM app_secrets WHERE app_id = ? AND id = ? AND status = 'inactive'", appId, secretId) === 1,
-    grantCompany: async (g: AppCompanyGrant) => {
-      this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
-      g.appId, g.companyId, g.enabled ? 1 : 0, g.createdAt, g.updatedAt);
-    },
+    grantCompany: async (g: AppCompanyGrant) => this.insertGrant(g),
     getCompanyGrant: async (appId: string, companyId: string) => {
       const r = this.one('SELECT * FROM app_companies WHERE app_id = ? AND company_id = ?', appId, companyId);
       return r && toGrant(r);
@@ -339,6 +364,14 @@ class SqliteStore implements Store {
     listByApp: async (appId: string, companyId?: string) =>
       this.all('SELECT * FROM connections WHERE app_id = ? AND (? IS NULL OR company_id = ?) ORDER BY created_at DESC, id',
         appId, companyId ?? null, companyId ?? null).map(toConnection),
+    page: async (q: ConnectionPageQuery): Promise<Page<Connection>> => {
+      const where = `app_id = @app AND (@company IS NULL OR company_id = @company) AND ${q.status ? connectionStates[q.status] : 'TRUE'}`;
+      const params = { app: q.appId, company: q.companyId ?? null, now: q.now };
+      const total = num(this.one(`SELECT count(*) AS n FROM connections WHERE ${where}`, params)!.n);
+      const items = this.all(`SELECT * FROM connections WHERE ${where} ORDER BY created_at DESC, id LIMIT @limit OFFSET @offset`,
+        { ...params, limit: q.limit, offset: q.offset }).map(toConnection);
+      return { items, total };
+    },
     addRefreshToken: async (t: RefreshToken) => this.insertRefreshToken(t),
     findRefreshToken: async (digest: string) => {
       const r = this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
@@ -381,6 +414,20 @@ class SqliteStore implements Store {
       this.run(`DELETE FROM refresh_tokens WHERE digest IN (SELECT digest FROM refresh_tokens
         WHERE superseded_at IS NOT NULL AND superseded_at < ? LIMIT ?)`, before, limit),
   };
+
+  private insertApp(a: App): void {
+    this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
+      enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    a.id, a.companyId, a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes),
+    json(a.redirectUris), a.enabled ? 1 : 0, a.createdAt, a.updatedAt, a.lastUsedAt);
+  }
+
+  /** Grants a company the app, or switches an existing grant (keeping its creation time). */
+  private insertGrant(g: AppCompanyGrant): void {
+    this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
+    g.appId, g.companyId, g.enabled ? 1 : 0, g.createdAt, g.updatedAt);
+  }
 
   private insertRefreshToken(t: RefreshToken): void {
     this.run('INSERT INTO refresh_tokens (digest, connection_id, created_at, superseded_at) VALUES (?, ?, ?, ?)',

@@ -7,7 +7,7 @@
  * Redis Cluster.
  */
 import type { Redis } from 'ioredis';
-import type { CounterState, CounterUpdate, RateLimiter } from './rate-limiter.js';
+import type { CounterState, CounterUpdate, RateLimiter } from '../../core/rate-limiter.js';
 
 /** KEYS: the counters. ARGV: per key, the window (ms) and the amount to add (0 reads only). */
 const updateScript = `

@@ -3,6 +3,7 @@
  * key and signing keys, and wires the HTTP surfaces onto a Fastify app.
  */
 import { join } from 'node:path';
+import { GrantTypes } from 'tessera-protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { Settings } from './config.js';
@@ -125,6 +126,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   const events = new CoreEvents();
   const core: Core = {
     settings, clock, store, serverKeys, keys, audit, events,
+    grantTypes: [...GrantTypes, ...(options.grants ?? []).map((grant) => grant.grantType)],
     tokens: new TokenIssuer(keys, clock, settings),
     standings: new TokenStandings(store.apps, clock, settings.tokenStatusCacheSeconds),
     protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events, (id) => store.apps.get(id)),

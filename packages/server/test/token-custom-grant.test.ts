@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConcurError, createCompany, createServer, grantedScopes, loadSettings, type Grant } from 'tessera-server';
-import { defaultScopes, makeApp, makeRequestToken, postToken, startTestServer, type TestServer } from './helpers.js';
+import { allGrants, defaultScopes, makeApp, makeRequestToken, postToken, startTestServer, type TestServer } from './helpers.js';
 import { expectConcurError, refreshForm, send } from './e2e-helpers.js';
 
 const exampleGrantType = 'urn:example:grant';
@@ -75,12 +75,18 @@ describe('a grant registered through createServer', () => {
 
   beforeAll(async () => {
     t = await startTestServer({ grants: [exampleGrant, ...misbehaving] });
-    app = await makeApp(t);
+    // A registered grant is one an app may be allowed, like the protocol's own.
+    app = await makeApp(t, { grants: [...allGrants, ...allGrantTypes] });
     notAllowed = await makeApp(t, { name: 'Without the example grant' });
-    // The admin API offers the protocol's grant types; an embedder allows its own through the store.
-    await t.server.core.store.apps.update({ ...app.app, grants: [...app.app.grants, ...allGrantTypes] });
   });
   afterAll(async () => t?.close());
+
+  it('an app may be allowed a registered grant, never one the server does not serve', async () => {
+    expect(app.app.grants).toContain(exampleGrantType);
+    await expect(makeApp(t, { grants: ['password', 'urn:example:unregistered'] })).rejects.toMatchObject({
+      code: 400, fields: [{ field: 'grants', message: expect.stringContaining(exampleGrantType) }],
+    });
+  });
 
   it('issues a company token end to end: usable on a protected API, refreshable, audited, in discovery', async () => {
     const res = await postToken(t.url, exampleForm(app, { scope: 'openid company.read' }));

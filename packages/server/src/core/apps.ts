@@ -4,10 +4,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { GrantTypes, Refusals, ScopePattern } from 'tessera-protocol';
+import { Refusals, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
+import { invalidField } from './validation.js';
 import type { App, AppSecret, SecretLimits } from '../storage/types.js';
 
 export const MaxSecretsPerApp = 5;
@@ -23,7 +24,8 @@ const appFields = {
   description: text(2000),
   stage: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }),
   appType: z.enum(['ws-client', 'ics-client'], { error: 'must be ws-client or ics-client' }),
-  grants: z.array(z.enum(GrantTypes, { error: `must be among ${GrantTypes.join(', ')}` }), { error: 'choose at least one grant' })
+  // Checked against the server's grant types (the protocol's and any extra grants) by assertKnownGrants.
+  grants: z.array(z.string().trim().min(1).max(200), { error: 'choose at least one grant' })
     .min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
   scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name'), { error: 'at least one scope is required' })
     .min(1, 'at least one scope is required').max(500, 'at most 500 scopes').transform((s) => [...new Set(s)]),
@@ -52,8 +54,15 @@ export interface CreatedSecret {
 }
 
 /** Creates an app owned by `companyId`, with one active secret, enabled for its own company (one store transaction). */
+/** 400 unless every grant is one this server serves or may serve (`core.grantTypes`). */
+function assertKnownGrants(core: Core, grants: readonly string[] | undefined): void {
+  const unknown = grants?.find((grant) => !core.grantTypes.includes(grant));
+  if (unknown !== undefined) throw invalidField('grants', `must be among ${core.grantTypes.join(', ')}`);
+}
+
 export async function createApp(core: Core, companyId: string, input: NewApp): Promise<{ app: App; clientSecret: string }> {
   const fields = NewAppSchema.parse(input);
+  assertKnownGrants(core, fields.grants);
   const now = core.clock.now();
   const app: App = { id: randomUUID(), companyId, ...fields, createdAt: now, updatedAt: now, lastUsedAt: null };
   const { secret, value } = newSecret(core, app.id, 'active');
@@ -63,6 +72,7 @@ export async function createApp(core: Core, companyId: string, input: NewApp): P
 
 export async function updateApp(core: Core, app: App, changes: AppChanges): Promise<App> {
   const fields = AppChangesSchema.parse(changes);
+  assertKnownGrants(core, fields.grants);
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   const updated: App = { ...app, ...defined, updatedAt: core.clock.now() };
   await core.store.apps.update(updated);

@@ -14,6 +14,8 @@ import type { TokenIssuer } from './tokens.js';
 
 export interface Core {
   readonly settings: Settings;
+  /** The grant types an app may be allowed: the protocol's, and the server's extra grants. */
+  readonly grantTypes: readonly string[];
   readonly clock: Clock;
   readonly store: Store;
   readonly serverKeys: ServerKeys;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, createServer, loadSettings, type TesseraServer } from 'tessera-server';
-import { makeApp, startTestServer, type TestServer } from './helpers.js';
+import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -114,6 +114,33 @@ describe('item 10: concurrency and aborted requests', () => {
     expect(t.logs.filter((line) => (line.level as number) >= 50 || line.msg === 'malformed HTTP request')).toEqual([]);
     const audit = await t.server.core.store.audit.query({ action: 'token.refused', limit: 100 });
     expect(audit.items.filter((event) => event.correlationId === correlationId || event.code === 500)).toEqual([]);
+  });
+});
+
+describe('item 10: a store connection reset is an outage, not a client abort', () => {
+  it('a store call failing with ECONNRESET answers 500, logs at error level and audits the 500', async () => {
+    const t = await startTestServer();
+    cleanups.push(() => t.close());
+    const app = await makeApp(t);
+    // The real store, with one call failing the way a PostgreSQL socket reset does.
+    const apps = t.server.core.store.apps;
+    const getClient = apps.getClient.bind(apps);
+    apps.getClient = async () => {
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    };
+    cleanups.push(() => { apps.getClient = getClient; });
+    const correlationId = `store-reset-${Date.now()}`;
+    const answer = await postToken(t.url, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret },
+      { headers: { 'concur-correlationid': correlationId } });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ code: 500 });
+    await t.server.core.audit.flush();
+
+    const own = t.logs.filter((line) => line.correlationId === correlationId);
+    expect(own.some((line) => line.level === 50 && line.msg === 'request failed')).toBe(true);
+    expect(own.some((line) => line.msg === 'request aborted by the client')).toBe(false);
+    const audit = await t.server.core.store.audit.query({ action: 'token.refused', limit: 100 });
+    expect(audit.items.filter((event) => event.correlationId === correlationId).map((event) => event.code)).toEqual([500]);
   });
 });
 

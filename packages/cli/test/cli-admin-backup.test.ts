@@ -96,6 +96,26 @@ describe('tessera admin backup / restore', () => {
     expect(readdirSync(dirB)).toEqual(expect.arrayContaining(['tessera.db', keptAside.split('/').pop()]));
   });
 
+  it('a second serve on the data dir of a running one fails without losing the guard: restore still refuses', async () => {
+    const h = home();
+    const dirA = dir();
+    const a = await service(dirA);
+    const backupFile = join(dir(), 'guard.db');
+    expect((await cli(h, ['admin', 'backup', '--data-dir', dirA, '--to', backupFile])).code).toBe(0);
+
+    // Same data dir, same port: it must neither run nor leave the pid file naming a dead process.
+    const second = await cli(h, ['serve', '--data-dir', dirA, '--port', new URL(a.url).port, '--no-seed'], { env: { TESSERA_LOG_LEVEL: 'silent' } });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(`a Tessera server (process ${process.pid}) is already running on data dir ${dirA}`);
+    expect(readFileSync(join(dirA, 'tessera.pid'), 'utf8').trim()).toBe(String(process.pid));
+
+    const underService = await cli(h, ['admin', 'restore', '--data-dir', dirA, '--from', backupFile]);
+    expect(underService.code).toBe(2);
+    expect(underService.stderr).toContain(`a Tessera server (process ${process.pid}) is running on ${dirA}: stop it first`);
+    await a.close();
+    expect(existsSync(join(dirA, 'tessera.pid'))).toBe(false);
+  });
+
   it('--include-key writes the key beside the backup, and restore installs it on a data dir without one', async () => {
     const h = home();
     const dirA = dir();

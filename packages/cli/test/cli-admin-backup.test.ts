@@ -6,7 +6,7 @@
  * it keeps the store it replaces. PostgreSQL is pointed to pg_dump.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binPath, cli, tempHome } from './run-cli.js';
@@ -122,6 +122,9 @@ describe('tessera admin backup / restore', () => {
     const a = await service(dirA);
     const seed = await seedService(a, 1);
     const backupFile = join(dir(), 'with-key.db');
+    // A key file left there readable by everyone (0644) is replaced by a 0600 one.
+    writeFileSync(`${backupFile}.key`, 'an older key\n', { mode: 0o644 });
+    chmodSync(`${backupFile}.key`, 0o644);
     const backup = await cli(h, ['admin', 'backup', '--data-dir', dirA, '--to', backupFile, '--include-key', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     expect(JSON.parse(backup.stdout).keyFile).toBe(`${backupFile}.key`);

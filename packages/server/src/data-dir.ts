@@ -4,8 +4,8 @@
  * whether or not the directory existed before: it holds password hashes, the audit trail and keys.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 /** Mode of every file Tessera keeps in the data dir. */
 export const PrivateFileMode = 0o600;
@@ -31,10 +31,21 @@ export function ensurePrivateFile(file: string): void {
   chmodSync(file, PrivateFileMode);
 }
 
-/** Writes `file` (0600 whatever the umask, also when it existed before). */
+/**
+ * Writes `file` (0600 whatever the umask, also when it existed before with a wider mode). The
+ * content goes to a new 0600 file beside it, renamed over `file`: never, not even for a moment,
+ * is the new content in a file others may read.
+ */
 export function writePrivateFile(file: string, content: string): void {
-  writeFileSync(file, content, { mode: PrivateFileMode });
-  chmodSync(file, PrivateFileMode);
+  const temporary = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    writeFileSync(temporary, content, { mode: PrivateFileMode, flag: 'wx' });
+    chmodSync(temporary, PrivateFileMode);
+    renameSync(temporary, file);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
 }
 
 /**

@@ -109,6 +109,9 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     // Nodes sharing a database must share the key behind its digests and encrypted keys.
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
   }
+  if (!settings.databaseUrl || !settings.secretKey) {
+    ensureDataDir(settings.dataDir, (message) => loggers.node.warn({ dataDir: settings.dataDir }, message));
+  }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
   const limiter = await openRateLimiter(settings, clock);
   const opened = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {

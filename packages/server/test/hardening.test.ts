@@ -4,7 +4,7 @@
  * that hangs up mid-request is logged as such (no stack, no 500 audit); HSTS on every HTTPS answer
  * and none over HTTP; and a malformed request's log line names its correlation id once.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -65,6 +65,36 @@ describe('item 9: files in the data dir are 0600, the dir 0700, whatever the uma
     } finally {
       process.umask(umask);
     }
+  });
+});
+
+describe('item 9: a data dir that also holds others\' files is not narrowed', () => {
+  it('leaves the directory mode alone and warns; Tessera\'s own files in it are still 0600', async () => {
+    const dataDir = preexistingDataDir();
+    writeFileSync(join(dataDir, 'notes.txt'), 'the user\'s own file');
+    chmodSync(join(dataDir, 'notes.txt'), 0o644);
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const umask = process.umask(0o022);
+    try {
+      const server = await createServer(loadSettings({ port: 0, dataDir, seedDemo: false }, {}), { logDestination: sink });
+      cleanups.push(() => server.close());
+      await server.listen();
+      await createCompany(server.core, { name: 'Writes the WAL' });
+    } finally {
+      process.umask(umask);
+    }
+    expect(modeOf(dataDir).toString(8)).toBe('755');
+    expect(modeOf(join(dataDir, 'notes.txt')).toString(8)).toBe('644');
+    for (const file of readdirSync(dataDir).filter((f) => f !== 'notes.txt')) expect(modeOf(join(dataDir, file)).toString(8), file).toBe('600');
+    const warnings = logs.filter((line) => line.level === 40 && String(line.msg).includes('not Tessera\'s'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ dataDir });
   });
 });
 

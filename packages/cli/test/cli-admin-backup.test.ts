@@ -6,7 +6,7 @@
  * it keeps the store it replaces. PostgreSQL is pointed to pg_dump.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, copyFileSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { binPath, cli, tempHome } from './run-cli.js';
@@ -96,12 +96,35 @@ describe('tessera admin backup / restore', () => {
     expect(readdirSync(dirB)).toEqual(expect.arrayContaining(['tessera.db', keptAside.split('/').pop()]));
   });
 
+  it('a second serve on the data dir of a running one fails without losing the guard: restore still refuses', async () => {
+    const h = home();
+    const dirA = dir();
+    const a = await service(dirA);
+    const backupFile = join(dir(), 'guard.db');
+    expect((await cli(h, ['admin', 'backup', '--data-dir', dirA, '--to', backupFile])).code).toBe(0);
+
+    // Same data dir, same port: it must neither run nor leave the pid file naming a dead process.
+    const second = await cli(h, ['serve', '--data-dir', dirA, '--port', new URL(a.url).port, '--no-seed'], { env: { TESSERA_LOG_LEVEL: 'silent' } });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain(`a Tessera server (process ${process.pid}) is already running on data dir ${dirA}`);
+    expect(readFileSync(join(dirA, 'tessera.pid'), 'utf8').trim()).toBe(String(process.pid));
+
+    const underService = await cli(h, ['admin', 'restore', '--data-dir', dirA, '--from', backupFile]);
+    expect(underService.code).toBe(2);
+    expect(underService.stderr).toContain(`a Tessera server (process ${process.pid}) is running on ${dirA}: stop it first`);
+    await a.close();
+    expect(existsSync(join(dirA, 'tessera.pid'))).toBe(false);
+  });
+
   it('--include-key writes the key beside the backup, and restore installs it on a data dir without one', async () => {
     const h = home();
     const dirA = dir();
     const a = await service(dirA);
     const seed = await seedService(a, 1);
     const backupFile = join(dir(), 'with-key.db');
+    // A key file left there readable by everyone (0644) is replaced by a 0600 one.
+    writeFileSync(`${backupFile}.key`, 'an older key\n', { mode: 0o644 });
+    chmodSync(`${backupFile}.key`, 0o644);
     const backup = await cli(h, ['admin', 'backup', '--data-dir', dirA, '--to', backupFile, '--include-key', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     expect(JSON.parse(backup.stdout).keyFile).toBe(`${backupFile}.key`);

@@ -83,7 +83,8 @@ describe.skipIf(skip)('tessera admin migrate', () => {
     await postgres.close();
 
     // Into a schema that holds data now: refused, nothing changed.
-    const again = await cli(h, ['admin', 'migrate', '--data-dir', dir, '--to', testDatabaseUrl, '--schema', target]);
+    // The target from the environment (a password kept out of argv): it reaches the same refusal.
+    const again = await cli(h, ['admin', 'migrate', '--data-dir', dir, '--schema', target], { env: { TESSERA_MIGRATE_TO: testDatabaseUrl } });
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`schema ${target} already holds data`);
   });
@@ -95,5 +96,11 @@ describe.skipIf(skip)('tessera admin migrate', () => {
     expect(empty.stderr).toContain('no embedded store in');
     const wrong = await cli(h, ['admin', 'migrate', '--data-dir', dataDir(), '--to', 'mysql://x']);
     expect(wrong.code).toBe(2);
+    const wrongOnStdin = await cli(h, ['admin', 'migrate', '--data-dir', dataDir(), '--to-stdin'], { input: 'mysql://x\n' });
+    expect(wrongOnStdin.code).toBe(2);
+    expect(wrongOnStdin.stderr).toContain('--to must be a postgres:// URL');
+    const none = await cli(h, ['admin', 'migrate', '--data-dir', dataDir()], { env: { TESSERA_MIGRATE_TO: undefined } });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no target');
   });
 });

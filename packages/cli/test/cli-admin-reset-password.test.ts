@@ -7,7 +7,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from 'tessera-server';
+import { openSqliteStore, type SettingsInput } from 'tessera-server';
 import { makeAdmin, makeTenant } from '../../server/test/admin-helpers.js';
 import { makeApp, makeUser, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';
@@ -23,19 +23,20 @@ const oldPassword = 'the old password';
  * A test server with a user and an app. `localStore`: on an SQLite store in a folder of its own
  * (whatever TESSERA_TEST_STORE says), which the CLI opens with --data-dir as `dataDir`.
  */
-async function setUp({ localStore = false } = {}) {
+async function setUp({ localStore = false, settings = {} }: { localStore?: boolean; settings?: SettingsInput } = {}) {
   const { home, remove } = tempHome();
   cleanups.push(remove);
   const storeDir = `${home}-store`;
   mkdirSync(storeDir, { recursive: true });
   cleanups.push(() => rmSync(storeDir, { recursive: true, force: true }));
   // The server key lives in the same folder, so the CLI reads what the server wrote.
-  const t = await startTestServer(localStore ? { store: await openSqliteStore(join(storeDir, 'tessera.db')), settings: { dataDir: storeDir } } : {});
+  const t = await startTestServer(localStore ? { store: await openSqliteStore(join(storeDir, 'tessera.db')), settings: { ...settings, dataDir: storeDir } } : { settings });
   cleanups.push(() => t.close());
   const app = await makeApp(t);
   const user = await makeUser(t, 'worker', oldPassword);
-  const grant = (password: string) => postToken(t.url, {
-    grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'worker', password,
+  const grant = async (password: string) => ({
+    ...await postToken(t.url, { grant_type: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: 'worker', password }),
+    clientId: app.clientId, clientSecret: app.clientSecret,
   });
   return { t, home, user, grant, dataDir: localStore ? storeDir : t.dataDir };
 }
@@ -78,6 +79,29 @@ describe('tessera admin users reset-password', () => {
 
     const unknown = await cli(home, ['admin', 'users', 'reset-password', '--data-dir', dataDir, '--login-id', 'nobody', '--generate']);
     expect(unknown.code).toBe(2);
+  });
+
+  it('ends the user\'s app connections: refresh and access tokens obtained before the reset stop working', async () => {
+    const { t, home, user, grant } = await setUp({ settings: { tokenStatusCacheSeconds: 0 } });
+    const before = await grant(oldPassword);
+    expect(before.status).toBe(200);
+    const second = await grant(oldPassword);
+    expect((await fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${before.body.access_token}` } })).status).toBe(200);
+    await makeAdmin(t, 'revoking-admin', t.companyId, 'admin password 1');
+    expect((await cli(home, ['admin', '--server', t.url, 'login', '--login-id', 'revoking-admin', '--password-stdin'], { input: 'admin password 1' })).code).toBe(0);
+
+    const reset = await cli(home, ['admin', '--server', t.url, '--json', 'users', 'reset-password', '--login-id', 'worker', '--password-stdin'], { input: 'a fresh password' });
+    expect(reset.code, reset.stderr).toBe(0);
+    for (const answer of [before, second]) {
+      const refresh = await postToken(t.url, {
+        grant_type: 'refresh_token', client_id: answer.clientId, client_secret: answer.clientSecret, refresh_token: answer.body.refresh_token,
+      });
+      expect(refresh.body.code, JSON.stringify(refresh.body)).toBe(108);
+    }
+    expect((await fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${before.body.access_token}` } })).status).toBe(401);
+    const [event] = await auditOf(t, user.id);
+    expect(event).toMatchObject({ detail: { loginId: 'worker', revokedConnections: 2 } });
+    expect((await grant('a fresh password')).status).toBe(200);
   });
 
   it('with --server through the admin API: the lockout lifts; only for users of the administrator\'s company', async () => {

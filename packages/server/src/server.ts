@@ -38,7 +38,7 @@ import { registerTokenRoutes } from './http/token-routes.js';
 import { hstsHeaders, installHsts } from './http/transport-security.js';
 import { Metrics, serveMetrics, type MetricsListener } from './http/metrics.js';
 import { createLoggers, type Loggers } from './logger.js';
-import { markServing } from './running-server.js';
+import { assertNotServedByOther, markServing } from './running-server.js';
 import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
 import { timeStore, type StoreTimer } from './storage/timed-store.js';
 import type { Store } from './storage/types.js';
@@ -110,6 +110,9 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     // Nodes sharing a database must share the key behind its digests and encrypted keys.
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
   }
+  if (!settings.databaseUrl || !settings.secretKey) {
+    ensureDataDir(settings.dataDir, (message) => loggers.node.warn({ dataDir: settings.dataDir }, message));
+  }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
   const limiter = await openRateLimiter(settings, clock);
   const opened = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
@@ -178,6 +181,9 @@ async function openRateLimiter(settings: Settings, clock: Clock): Promise<RateLi
 }
 
 export async function createServer(settings: Settings, options: ServerOptions = {}): Promise<TesseraServer> {
+  // A second server on a data dir another process serves is refused before it opens anything.
+  const embedded = !settings.databaseUrl && !options.store;
+  if (embedded) assertNotServedByOther(settings.dataDir);
   const tls = await loadTls(settings);
   const grants = builtInGrants(options.grants);
   // Metrics only when asked for: without them no request or store operation is timed.
@@ -185,8 +191,6 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   const handle = await createCore(settings, { backgroundCheckpoints: true, ...(metrics ? { storeTimer: metrics.storeTimer } : {}), ...options });
   const { core, loggers } = handle;
   metrics?.observe(core);
-  // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
-  const unmarkServing = settings.databaseUrl || options.store ? undefined : markServing(settings.dataDir);
 
   const timeouts = socketTimeouts(settings);
   const app = Fastify({
@@ -221,6 +225,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerAdminConsoleRoutes(app);
   const maintenance = startMaintenance(core);
   let metricsListener: MetricsListener | undefined;
+  let unmarkServing: (() => void) | undefined;
 
   return {
     app,
@@ -231,6 +236,16 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     },
     async listen() {
       await app.listen({ host: settings.host, port: settings.port });
+      // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
+      // Marked only once listening: a start that fails (port taken) leaves a live server's mark alone.
+      if (embedded) {
+        try {
+          unmarkServing ??= markServing(settings.dataDir);
+        } catch (error) {
+          await app.close();
+          throw error;
+        }
+      }
       if (metrics && settings.metricsPort !== undefined) {
         metricsListener = await serveMetrics(metrics, { host: settings.metricsHost, port: settings.metricsPort, token: settings.metricsToken });
       }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Settings } from './config.js';
 import { ServerKeys } from './core/secrets.js';
-import { ensureDataDir } from './data-dir.js';
+import { ensureDataDir, writePrivateFile } from './data-dir.js';
 import { servingPid } from './running-server.js';
 import { backupSqliteStore, inspectSqliteStore, replaceSqliteStore, StoreFileError, type StoreFileSummary } from './storage/sqlite/backup.js';
 
@@ -53,7 +53,7 @@ export async function backupStore(settings: Settings, toFile: string, options: {
   const { sealedSigningKeys: _sealed, ...summary } = await backupSqliteStore(storeFile(settings), toFile);
   const report: BackupReport = { file: toFile, ...summary };
   if (key) {
-    writeFileSync(backupKeyFile(toFile), `${key}\n`, { mode: 0o600 });
+    writePrivateFile(backupKeyFile(toFile), `${key}\n`);
     report.keyFile = backupKeyFile(toFile);
   }
   return report;

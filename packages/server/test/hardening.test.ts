@@ -4,7 +4,7 @@
  * that hangs up mid-request is logged as such (no stack, no 500 audit); HSTS on every HTTPS answer
  * and none over HTTP; and a malformed request's log line names its correlation id once.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, createServer, loadSettings, type TesseraServer } from 'tessera-server';
-import { makeApp, startTestServer, type TestServer } from './helpers.js';
+import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -68,6 +68,36 @@ describe('item 9: files in the data dir are 0600, the dir 0700, whatever the uma
   });
 });
 
+describe('item 9: a data dir that also holds others\' files is not narrowed', () => {
+  it('leaves the directory mode alone and warns; Tessera\'s own files in it are still 0600', async () => {
+    const dataDir = preexistingDataDir();
+    writeFileSync(join(dataDir, 'notes.txt'), 'the user\'s own file');
+    chmodSync(join(dataDir, 'notes.txt'), 0o644);
+    const logs: Record<string, unknown>[] = [];
+    const sink = new Writable({
+      write: (chunk, _encoding, done) => {
+        for (const line of String(chunk).split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+        done();
+      },
+    });
+    const umask = process.umask(0o022);
+    try {
+      const server = await createServer(loadSettings({ port: 0, dataDir, seedDemo: false }, {}), { logDestination: sink });
+      cleanups.push(() => server.close());
+      await server.listen();
+      await createCompany(server.core, { name: 'Writes the WAL' });
+    } finally {
+      process.umask(umask);
+    }
+    expect(modeOf(dataDir).toString(8)).toBe('755');
+    expect(modeOf(join(dataDir, 'notes.txt')).toString(8)).toBe('644');
+    for (const file of readdirSync(dataDir).filter((f) => f !== 'notes.txt')) expect(modeOf(join(dataDir, file)).toString(8), file).toBe('600');
+    const warnings = logs.filter((line) => line.level === 40 && String(line.msg).includes('not Tessera\'s'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ dataDir });
+  });
+});
+
 describe('item 10: concurrency and aborted requests', () => {
   let t: TestServer;
   beforeAll(async () => {
@@ -114,6 +144,33 @@ describe('item 10: concurrency and aborted requests', () => {
     expect(t.logs.filter((line) => (line.level as number) >= 50 || line.msg === 'malformed HTTP request')).toEqual([]);
     const audit = await t.server.core.store.audit.query({ action: 'token.refused', limit: 100 });
     expect(audit.items.filter((event) => event.correlationId === correlationId || event.code === 500)).toEqual([]);
+  });
+});
+
+describe('item 10: a store connection reset is an outage, not a client abort', () => {
+  it('a store call failing with ECONNRESET answers 500, logs at error level and audits the 500', async () => {
+    const t = await startTestServer();
+    cleanups.push(() => t.close());
+    const app = await makeApp(t);
+    // The real store, with one call failing the way a PostgreSQL socket reset does.
+    const apps = t.server.core.store.apps;
+    const getClient = apps.getClient.bind(apps);
+    apps.getClient = async () => {
+      throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET', errno: -104, syscall: 'read' });
+    };
+    cleanups.push(() => { apps.getClient = getClient; });
+    const correlationId = `store-reset-${Date.now()}`;
+    const answer = await postToken(t.url, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret },
+      { headers: { 'concur-correlationid': correlationId } });
+    expect(answer.status).toBe(500);
+    expect(answer.body).toMatchObject({ code: 500 });
+    await t.server.core.audit.flush();
+
+    const own = t.logs.filter((line) => line.correlationId === correlationId);
+    expect(own.some((line) => line.level === 50 && line.msg === 'request failed')).toBe(true);
+    expect(own.some((line) => line.msg === 'request aborted by the client')).toBe(false);
+    const audit = await t.server.core.store.audit.query({ action: 'token.refused', limit: 100 });
+    expect(audit.items.filter((event) => event.correlationId === correlationId).map((event) => event.code)).toEqual([500]);
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminClient } from './admin-helpers.js';
 import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 
 /** The value of one series in Prometheus text format, or undefined when absent. */
@@ -26,7 +27,7 @@ describe('GET /metrics on the metrics listener', () => {
   let wrongSecretCode: number;
 
   beforeAll(async () => {
-    t = await startTestServer({ settings: { metricsPort: 0, failureBudgetPerClient: 2 } });
+    t = await startTestServer({ settings: { metricsPort: 0, failureBudgetPerClient: 2, adminSignInRatePerAddress: 2, passwordHashConcurrency: 1 } });
     app = await makeApp(t);
     const bob = await makeUser(t, `bob-${randomUUID()}@example.com`, 'correct horse battery');
     userId = bob.id;
@@ -48,6 +49,10 @@ describe('GET /metrics on the metrics listener', () => {
     }
     wrongSecretCode = codes[0]!;
     expect(codes).toEqual([wrongSecretCode, wrongSecretCode, 429]);
+    // The console's sign-in trips its own per-address limit: counted under door="admin-sign-in".
+    const signIns: number[] = [];
+    for (let i = 0; i < 3; i++) signIns.push((await new AdminClient(t.url).useBearer('nobody-here', 'wrong password')).status);
+    expect(signIns).toEqual([400, 400, 429]);
     expect((await fetch(`${t.url}/profile/identity/v4/Users/${userId}`)).status).toBe(401);
     expect((await fetch(`${t.url}/no-such-page-${userId}`)).status).toBe(404);
     const response = await fetch(t.server.metricsUrl!);
@@ -71,8 +76,25 @@ describe('GET /metrics on the metrics listener', () => {
     expect(text).not.toContain('x-made-up');
   });
 
-  it('counts the moment a limit trips', () => {
-    expect(sample(text, 'tessera_rate_limit_trips_total', { limit: 'failures-per-client' })).toBe(1);
+  it('counts the moment a limit trips, by door: the token endpoint apart from the console sign-in', () => {
+    expect(sample(text, 'tessera_rate_limit_trips_total', { limit: 'failures-per-client', door: 'token' })).toBe(1);
+    expect(sample(text, 'tessera_rate_limit_trips_total', { limit: 'requests-per-address', door: 'admin-sign-in' })).toBe(1);
+    expect(sample(text, 'tessera_rate_limit_trips_total', { limit: 'requests-per-address', door: 'token' })).toBeUndefined();
+  });
+
+  it('shows the password hashing gate: hashes running and waiting now', async () => {
+    expect(sample(text, 'tessera_password_hashing_active')).toBe(0);
+    expect(sample(text, 'tessera_password_hashing_queued')).toBe(0);
+    // One turn (passwordHashConcurrency 1): one hash runs, the next waits, while the scrape reads.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    const gate = t.server.core.passwordHashing;
+    const hashes = [gate.run(() => held), gate.run(() => held)];
+    const during = await (await fetch(t.server.metricsUrl!)).text();
+    release();
+    await Promise.all(hashes);
+    expect(sample(during, 'tessera_password_hashing_active')).toBe(1);
+    expect(sample(during, 'tessera_password_hashing_queued')).toBe(1);
   });
 
   it('times requests by route pattern, never by raw path or client id', () => {

@@ -9,6 +9,7 @@ import { connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadSettings } from 'tessera-server';
 import { startTestServer, type TestServer } from './helpers.js';
+import { connectionKey } from '../src/http/connection-ceiling.js';
 
 /** A raw connection to the test server, optionally from another loopback address. */
 function open(t: TestServer, localAddress?: string): Promise<Socket> {
@@ -123,5 +124,21 @@ describe('socket limits', () => {
     });
     expect(loadSettings({}, { TESSERA_MAX_CONNECTIONS_PER_ADDRESS: '0' }).maxConnectionsPerAddress).toBe(0);
     expect(() => loadSettings({ headersTimeoutSeconds: 40 }, {})).toThrow(/headersTimeoutSeconds/);
+  });
+});
+
+describe('connectionKey: what the per-address ceiling counts together', () => {
+  it('an IPv6 address by its /64 (every spelling alike), IPv4 and IPv4-mapped addresses exactly', () => {
+    const prefix = '2001:db8:85a3:1::/64';
+    for (const address of ['2001:db8:85a3:1::1', '2001:0db8:85a3:0001:ffff:ffff:ffff:ffff', '2001:DB8:85A3:1:0:0:0:2', '2001:db8:85a3:1::1%eth0', '2001:db8:85a3:1::1.2.3.4']) {
+      expect(connectionKey(address), address).toBe(prefix);
+    }
+    expect(connectionKey('2001:db8:85a3:2::1')).toBe('2001:db8:85a3:2::/64');
+    expect(connectionKey('::1')).toBe('0:0:0:0::/64');
+    expect(connectionKey('fe80::1')).toBe('fe80:0:0:0::/64');
+    expect(connectionKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(connectionKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(connectionKey('203.0.113.8')).not.toBe(connectionKey('203.0.113.7'));
+    expect(connectionKey('unknown')).toBe('unknown');
   });
 });

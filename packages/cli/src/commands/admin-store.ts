@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Settings } from 'tessera-server';
 import { ExitCode } from '../exit-codes.js';
-import { CommandError, printRecord } from '../output.js';
+import { CommandError, printRecord, readStdin } from '../output.js';
 import type { AdminOptions } from './admin.js';
 
 /** The settings of the local store the command names; refused with `--server` (these work on files and databases). */
@@ -28,6 +28,17 @@ async function refusalsAsUsage<T>(work: () => Promise<T>): Promise<T> {
     if ((error as Error).name === 'StoreFileError') throw new CommandError((error as Error).message, ExitCode.Usage);
     throw error;
   }
+}
+
+/**
+ * The PostgreSQL URL to migrate to: `--to`, else standard input (`--to-stdin`), else
+ * `TESSERA_MIGRATE_TO`. The last two keep a password in the URL out of `ps` and shell history.
+ */
+async function migrationTarget(options: { to?: string; toStdin?: boolean }): Promise<string> {
+  if (options.to && options.toStdin) throw new CommandError('give the target with --to or --to-stdin, not both', ExitCode.Usage);
+  const to = options.to ?? (options.toStdin ? (await readStdin()).trim() : process.env.TESSERA_MIGRATE_TO?.trim());
+  if (!to) throw new CommandError('no target: --to URL, --to-stdin or TESSERA_MIGRATE_TO (postgres://…)', ExitCode.Usage);
+  return to;
 }
 
 const rowsLine = (rows: Record<string, number>) => Object.entries(rows).map(([table, n]) => `${table}=${n}`).join(' ');
@@ -64,16 +75,19 @@ export function registerAdminStoreCommands(admin: Command): void {
   admin
     .command('migrate')
     .description('copy the embedded store of --data-dir into an empty PostgreSQL schema (the service must be stopped); same server key afterwards')
-    .requiredOption('--to <url>', 'the PostgreSQL database, postgres://user:password@host:5432/database')
+    .option('--to <url>', 'the PostgreSQL database, postgres://user@host:5432/database (a password here is visible in `ps`: prefer PGPASSWORD, ~/.pgpass, TESSERA_MIGRATE_TO or --to-stdin)')
+    .option('--to-stdin', 'read the PostgreSQL URL from standard input')
     .option('--schema <name>', 'the schema to create the tables in (TESSERA_DATABASE_SCHEMA, default public); it must hold no Tessera rows')
-    .action(async (options: { to: string; schema?: string }, command: Command) => {
+    .addHelpText('after', '\nThe target comes from --to, --to-stdin or TESSERA_MIGRATE_TO (in that order); PGPASSWORD and ~/.pgpass supply a password the URL leaves out.')
+    .action(async (options: { to?: string; toStdin?: boolean; schema?: string }, command: Command) => {
       if (command.optsWithGlobals<AdminOptions>().databaseUrl) {
         throw new CommandError('tessera admin migrate copies the embedded store of --data-dir; name the PostgreSQL target with --to, not --database-url', ExitCode.Usage);
       }
-      if (!/^postgres(ql)?:\/\/\S+$/.test(options.to)) throw new CommandError('--to must be a postgres:// URL', ExitCode.Usage);
+      const to = await migrationTarget(options);
+      if (!/^postgres(ql)?:\/\/\S+$/.test(to)) throw new CommandError('--to must be a postgres:// URL', ExitCode.Usage);
       const settings = { ...(await localSettings(command)), databaseUrl: undefined };
       const { migrateToPostgres } = await import('tessera-server/bundle');
-      const report = await refusalsAsUsage(() => migrateToPostgres(settings, { url: options.to, schema: options.schema ?? settings.databaseSchema }));
+      const report = await refusalsAsUsage(() => migrateToPostgres(settings, { url: to, schema: options.schema ?? settings.databaseSchema }));
       const { json } = command.optsWithGlobals<AdminOptions>();
       printRecord(json ? { ...report } : { schema: report.schema, rows: rowsLine(report.rows) }, Boolean(json));
       const carry = report.serverKey.from === 'file'

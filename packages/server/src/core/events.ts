@@ -11,8 +11,11 @@ export interface CoreEventSink {
   tokenIssued?(grantType: string, credtype: string | undefined): void;
   /** A token request was refused with a Concur code (429s included); `grantType` as the caller sent it, unchecked. */
   tokenRefused?(grantType: string | undefined, code: number): void;
-  /** A request limit or failure budget of the token endpoint was reached (once per window and key). */
-  rateLimitTripped?(limit: string): void;
+  /**
+   * A request limit, failure budget or lock was reached (once per window and key), at the token
+   * endpoint or at the console's sign-in.
+   */
+  rateLimitTripped?(limit: string, door: 'token' | 'admin-sign-in'): void;
 }
 
 /** The sinks of one core, called in the order they were added. */
@@ -31,7 +34,7 @@ export class CoreEvents {
     for (const sink of this.sinks) sink.tokenRefused?.(grantType, code);
   }
 
-  rateLimitTripped(limit: string): void {
-    for (const sink of this.sinks) sink.rateLimitTripped?.(limit);
+  rateLimitTripped(limit: string, door: 'token' | 'admin-sign-in'): void {
+    for (const sink of this.sinks) sink.rateLimitTripped?.(limit, door);
   }
 }

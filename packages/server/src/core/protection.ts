@@ -302,7 +302,7 @@ export class Protection {
    * secret typed into client_id must not land in the trail), never the login id as typed.
    */
   private noteTripped(check: Check, attempt: Attempt): void {
-    this.events?.rateLimitTripped(check.name);
+    this.events?.rateLimitTripped(check.name, attempt.door);
     const record = (app: { id: string; companyId: string } | undefined) => this.audit.record({
       action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
       correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : ConcurCodes.RateLimited,

@@ -47,8 +47,9 @@ export async function createUser(core: Core, input: NewUser): Promise<User> {
 
 /**
  * Gives `user` a new password (8 to 1024 characters): the lockout and the failure budget of the
- * login id lift, and the user's console sessions end. Audited as `user.password-reset` (the
- * login id only; never the password).
+ * login id lift, the user's console sessions end and so do the user's app connections (refresh
+ * and access tokens obtained before). Audited as `user.password-reset` (the login id and how
+ * many connections ended; never the password).
  */
 export async function resetUserPassword(core: Core, user: User, password: string, by: Actor): Promise<User> {
   if (password.length < 8 || password.length > 1024) throw new RangeError('a password of 8 to 1024 characters is required');
@@ -57,9 +58,13 @@ export async function resetUserPassword(core: Core, user: User, password: string
   await core.store.users.clearFailedLogins(user.id, now);
   await core.protection.forgetLoginFailures(user.loginId);
   await core.store.sessions.deleteByUser(user.id);
+  // A reset is what an admin does to a password that may be known to someone else: the app
+  // connections obtained with it end too (their refresh tokens answer 108 and Tessera's APIs
+  // refuse their access tokens), and the user signs in again.
+  const revokedConnections = await core.store.connections.revokeAllOfPrincipal(user.id, now);
   core.audit.record({
     action: 'user.password-reset', outcome: 'success', ...by,
-    companyId: user.companyId, principalId: user.id, detail: { loginId: user.loginId },
+    companyId: user.companyId, principalId: user.id, detail: { loginId: user.loginId, revokedConnections },
   });
   return (await core.store.users.get(user.id))!;
 }

@@ -4,7 +4,7 @@
  * headers and stalls holds a file descriptor each until the process has none left.
  */
 import type { Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { isIPv4, isIPv6, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
 
@@ -32,8 +32,38 @@ export function socketTimeouts(settings: SocketLimitSettings) {
 }
 
 /**
- * Closes a new connection at once when its remote address already has `max` open (0: no
- * ceiling). Counted on the raw TCP socket, before TLS or HTTP parsing, so a refused one costs
+ * What the ceiling counts a remote address under: an IPv4 address as it is (an IPv4-mapped IPv6
+ * one as its IPv4), an IPv6 address by its /64 prefix: one subscriber or host usually holds a
+ * whole /64, and counting exact addresses would let it open `max` connections from each of
+ * 2^64 addresses.
+ */
+export function connectionKey(address: string): string {
+  if (isIPv4(address)) return address;
+  const bare = address.split('%')[0]!;
+  if (!isIPv6(bare)) return address;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
+  if (mapped) return mapped[1]!;
+  return `${expandIPv6(bare).slice(0, 4).join(':')}::/64`;
+}
+
+/** The eight groups of a valid IPv6 address, as lowercase hex without leading zeros. */
+function expandIPv6(address: string): string[] {
+  let text = address;
+  const v4 = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, v4.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const headGroups = head ? head.split(':') : [];
+  const tailGroups = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? headGroups : [...headGroups, ...Array<string>(8 - headGroups.length - tailGroups.length).fill('0'), ...tailGroups];
+  return groups.map((group) => parseInt(group, 16).toString(16));
+}
+
+/**
+ * Closes a new connection at once when its remote address (an IPv6 one by its /64, see
+ * `connectionKey`) already has `max` open (0: no ceiling). Counted on the raw TCP socket, before TLS or HTTP parsing, so a refused one costs
  * next to nothing. Behind a proxy the remote address is the proxy's: the ceiling then counts
  * every client together, so raise it or set 0 there.
  */
@@ -42,7 +72,7 @@ export function installConnectionCeiling(server: Server, max: number, log: Logge
   const open = new Map<string, number>();
   let lastWarning = 0;
   server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? 'unknown';
+    const address = connectionKey(socket.remoteAddress ?? 'unknown');
     const count = open.get(address) ?? 0;
     if (count >= max) {
       socket.destroy();

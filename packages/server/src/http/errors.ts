@@ -29,16 +29,18 @@ export function toConcurError(error: unknown): ConcurError {
 }
 
 /**
- * The client closed the connection before its request was read (Node's `aborted` error while the
- * body streams in): nothing failed here, and nobody is left to answer.
+ * The client closed the connection before its request was read: nothing failed here, and nobody
+ * is left to answer. Decided from the request alone, never from the error: a store whose socket
+ * resets (PostgreSQL's ECONNRESET) is an outage to log and audit as a 500, not a client abort.
  */
-export function isClientAbort(error: unknown, request: FastifyRequest): boolean {
-  return (error as NodeJS.ErrnoException | undefined)?.code === 'ECONNRESET' || request.raw.readableAborted;
+export function isClientAbort(request: FastifyRequest): boolean {
+  const raw = request.raw;
+  return raw.readableAborted || (raw.socket?.destroyed === true && !raw.complete);
 }
 
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error, request, reply) => {
-    if (isClientAbort(error, request)) {
+    if (isClientAbort(request)) {
       request.log.info('request aborted by the client');
       void reply.code(400).header('cache-control', 'no-store').send(new ConcurError(Refusals.requestAborted).toBody());
       return;

@@ -24,7 +24,7 @@ export class Metrics implements CoreEventSink {
   private readonly knownGrants: ReadonlySet<string>;
   private readonly issued: Counter<'grant_type' | 'credtype'>;
   private readonly refused: Counter<'grant_type' | 'code'>;
-  private readonly trips: Counter<'limit'>;
+  private readonly trips: Counter<'limit' | 'door'>;
   private readonly requests: Histogram<'method' | 'route' | 'status_code'>;
   private readonly storeLatency: Histogram<'operation'>;
   private core: Core | undefined;
@@ -43,8 +43,8 @@ export class Metrics implements CoreEventSink {
       labelNames: ['grant_type', 'code'], registers,
     });
     this.trips = new Counter({
-      name: 'tessera_rate_limit_trips_total', help: 'Times a request limit or failure budget of the token endpoint was reached (once per window and key).',
-      labelNames: ['limit'], registers,
+      name: 'tessera_rate_limit_trips_total', help: 'Times a request limit, failure budget or lock was reached (once per window and key), by limit and door (token endpoint or console sign-in).',
+      labelNames: ['limit', 'door'], registers,
     });
     this.requests = new Histogram({
       name: 'tessera_http_request_duration_seconds', help: 'Time to answer an HTTP request, by method, route pattern and status code.',
@@ -62,10 +62,23 @@ export class Metrics implements CoreEventSink {
         if (key) this.set(Math.max(0, (metrics.core!.clock.now() - key.activatesAt) / 1000));
       },
     });
+    // Read at each scrape from the process's hashing gate: core keeps the numbers, never a metrics library.
+    new Gauge({
+      name: 'tessera_password_hashing_active', help: 'Password hashes (scrypt) running now (at most passwordHashConcurrency).', registers,
+      collect() {
+        this.set(metrics.core?.passwordHashing.active ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tessera_password_hashing_queued', help: 'Password hashes waiting for a turn now (at most passwordHashQueue; beyond, 429).', registers,
+      collect() {
+        this.set(metrics.core?.passwordHashing.queued ?? 0);
+      },
+    });
     collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Listens to `core`'s events and reads its signing key's age. */
+  /** Listens to `core`'s events and reads its signing key's age and its hashing gate. */
   observe(core: Core): void {
     this.core = core;
     core.events.add(this);
@@ -79,8 +92,8 @@ export class Metrics implements CoreEventSink {
     this.refused.labels(this.grantLabel(grantType), String(code)).inc();
   }
 
-  rateLimitTripped(limit: string): void {
-    this.trips.labels(limit).inc();
+  rateLimitTripped(limit: string, door: 'token' | 'admin-sign-in'): void {
+    this.trips.labels(limit, door).inc();
   }
 
   /** The store's timer: each operation's histogram child is picked once, when the store is wrapped. */

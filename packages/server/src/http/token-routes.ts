@@ -20,7 +20,7 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     // Refusals before the endpoint runs (media type, body size, query string) are audited too.
     // A client that closed its connection mid-request was not refused: nothing to audit.
     onError: (request, _reply, error, done) => {
-      if (!isClientAbort(error, request)) endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
+      if (!isClientAbort(request)) endpoint.recordRefusal(toConcurError(error), { correlationId: request.id, ip: request.ip });
       done();
     },
   }, async (request, reply) => {

@@ -381,6 +381,8 @@ export interface ConnectionRepository {
   revoke(id: string, now: number): Promise<boolean>;
   /** Revokes every live connection of a principal for an app; answers how many. */
   revokeByPrincipal(appId: string, principalId: string, now: number): Promise<number>;
+  /** Revokes every live connection of a principal, through every app; answers how many. */
+  revokeAllOfPrincipal(principalId: string, now: number): Promise<number>;
   /** Deletes revoked and expired connections (and their tokens) older than `before`. */
   sweep(before: number): Promise<number>;
   /**

@@ -296,6 +296,21 @@ export function connectionsContract(store: StoreOf): void {
       expect(await store().connections.revokeByPrincipal(app.id, principalId, T0 + 10)).toBe(0);
     });
 
+    it('revokes every live connection of a principal through every app, and counts them', async () => {
+      const { company, app } = await seedApp(store());
+      const other = await seedApp(store());
+      const principalId = 'user-all-1';
+      const mine = [aConnection(app.id, company.id, { principalId }), aConnection(other.app.id, company.id, { principalId })];
+      const already = aConnection(app.id, company.id, { principalId, revokedAt: T0 - 1 });
+      const someoneElse = aConnection(app.id, company.id, { principalId: 'user-all-2' });
+      for (const c of [...mine, already, someoneElse]) await store().connections.create(c);
+      expect(await store().connections.revokeAllOfPrincipal(principalId, T0 + 9)).toBe(2);
+      for (const c of mine) expect((await store().connections.get(c.id))?.revokedAt).toBe(T0 + 9);
+      expect(await store().connections.get(already.id)).toEqual(already);
+      expect(await store().connections.get(someoneElse.id)).toEqual(someoneElse);
+      expect(await store().connections.revokeAllOfPrincipal(principalId, T0 + 10)).toBe(0);
+    });
+
     it('sweeps connections revoked or expired before the cut-off, with their tokens', async () => {
       const before = T0 + 100 * DAY;
       const revokedLongAgo = await seed({ revokedAt: before - 1 });

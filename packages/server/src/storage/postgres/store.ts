@@ -405,6 +405,8 @@ class PostgresStore implements Store {
     revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = $3 WHERE app_id = $1 AND principal_id = $2 AND revoked_at IS NULL',
         [appId, principalId, now]),
+    revokeAllOfPrincipal: async (principalId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = $2 WHERE principal_id = $1 AND revoked_at IS NULL', [principalId, now]),
     sweep: async (before: number) =>
       this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < $1) OR refresh_expires_at < $1', [before]),
     deleteTokensOfEnded: async (now: number, limit: number) =>

@@ -405,6 +405,8 @@ class SqliteStore implements Store {
     revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = ? WHERE app_id = ? AND principal_id = ? AND revoked_at IS NULL',
         now, appId, principalId),
+    revokeAllOfPrincipal: async (principalId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = ? WHERE principal_id = ? AND revoked_at IS NULL', now, principalId),
     sweep: async (before: number) =>
       this.run('DELETE FROM connections WHERE (revoked_at IS NOT NULL AND revoked_at < ?) OR refresh_expires_at < ?', before, before),
     deleteTokensOfEnded: async (now: number, limit: number) =>

@@ -23,7 +23,7 @@ import type { AdminIdentity } from './sessions.js';
 import { createUser, isLocked, resetUserPassword, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import { LoginIdTakenError } from '../storage/errors.js';
-import type { App, Company, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
+import type { App, Company, Connection, SecretStatus, StoredAuditEvent, User } from './model.js';
 
 /** Who acts (for the audit trail), and the company they act within (the tenant of every id). */
 export interface AdminContext {

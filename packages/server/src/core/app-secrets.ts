@@ -12,7 +12,7 @@ import { addSecret, describeSecret, setSecretStatus } from './apps.js';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
 import { invalidField, parseInput } from './validation.js';
-import type { App, SecretStatus } from '../storage/types.js';
+import type { App, SecretStatus } from './model.js';
 
 /** A secret as the APIs show it: `{id, status: "Active"|"Inactive", createdAt, updatedAt}`. */
 export type SecretView = ReturnType<typeof describeSecret>;

@@ -9,7 +9,8 @@ import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
 import { invalidField } from './validation.js';
-import type { App, AppSecret, SecretLimits } from '../storage/types.js';
+import type { App, AppSecret } from './model.js';
+import type { SecretLimits } from '../storage/types.js';
 
 export const MaxSecretsPerApp = 5;
 export const MaxActiveSecretsPerApp = 2;

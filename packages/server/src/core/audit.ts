@@ -11,7 +11,8 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
-import type { AuditEvent, AuditRepository } from '../storage/types.js';
+import type { AuditEvent } from './model.js';
+import type { AuditRepository } from '../storage/types.js';
 
 export type AuditInput = Partial<Omit<AuditEvent, 'at' | 'action' | 'outcome'>> & Pick<AuditEvent, 'action' | 'outcome'>;
 

@@ -7,7 +7,7 @@ import { Refusals, UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { constantTimeEqual } from './secrets.js';
-import type { ActiveSecret, App } from '../storage/types.js';
+import type { ActiveSecret, App } from './model.js';
 
 /** An app as client authentication sees it: the app and the ids and digests of its active secrets. */
 export interface Client {

@@ -6,7 +6,7 @@ import type { Actor } from './actor.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { parseInput } from './validation.js';
-import type { Company } from '../storage/types.js';
+import type { Company } from './model.js';
 
 export interface NewCompany {
   name: string;

@@ -16,7 +16,7 @@ import { ConcurError } from './errors.js';
 import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRefreshToken } from './secrets.js';
 import type { AccessContext } from './tokens.js';
-import type { App, Company, Connection } from '../storage/types.js';
+import type { App, Company, Connection } from './model.js';
 
 export interface NewConnection {
   appId: string;

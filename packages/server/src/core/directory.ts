@@ -9,7 +9,7 @@ import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
 import { userInfoOf, type UserInfoClaims } from './userinfo.js';
-import type { Company, User } from '../storage/types.js';
+import type { Company, User } from './model.js';
 
 /** 403 unless the token carries one of `scopes`. */
 export function requireScope(access: AccessContext, ...scopes: string[]): void {

@@ -6,7 +6,7 @@
 import type { Settings } from '../config.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
-import type { App } from '../storage/types.js';
+import type { App } from './model.js';
 
 const day = 24 * 3600 * 1000;
 

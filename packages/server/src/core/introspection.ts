@@ -13,7 +13,7 @@ import { assertAppActive } from './inactivity.js';
 import type { Attempt } from './protection.js';
 import { authenticateAccessToken } from './token-standing.js';
 import { invalidField } from './validation.js';
-import type { App } from '../storage/types.js';
+import type { App } from './model.js';
 
 export interface IntrospectionRequest {
   params: Record<string, string>;

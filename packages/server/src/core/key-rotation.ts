@@ -14,7 +14,7 @@
 import type { Core } from './context.js';
 import type { Actor } from './actor.js';
 import { KeysLock, signsAt, type SigningAlg } from './keys.js';
-import type { SigningKey } from '../storage/types.js';
+import type { SigningKey } from './model.js';
 
 /** Allowance for node clocks that disagree, ms. */
 const clockSkewMs = 60_000;

@@ -8,7 +8,8 @@ import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject
 import type { JWK } from 'jose';
 import type { Clock } from './clock.js';
 import type { ServerKeys } from './secrets.js';
-import type { KeyRepository, LockRepository, SigningKey } from '../storage/types.js';
+import type { SigningKey } from './model.js';
+import type { KeyRepository, LockRepository } from '../storage/types.js';
 
 export type SigningAlg = 'RS256' | 'ES256' | 'EdDSA';
 

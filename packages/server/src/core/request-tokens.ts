@@ -8,7 +8,7 @@ import { addRefreshToken, createConnection, type OpenedConnection } from './conn
 import { ConcurError } from './errors.js';
 import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRequestToken } from './secrets.js';
-import type { App, Company } from '../storage/types.js';
+import type { App, Company } from './model.js';
 
 export interface IssuedRequestToken {
   companyUUID: string;

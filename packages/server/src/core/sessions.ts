@@ -15,7 +15,7 @@ import { ConcurError } from './errors.js';
 import { failureKindOf, type Attempt } from './protection.js';
 import { constantTimeEqual } from './secrets.js';
 import { authenticateUser, isLocked, WebServicesAdministrator } from './users.js';
-import type { AdminSession, Company, User } from '../storage/types.js';
+import type { AdminSession, Company, User } from './model.js';
 
 /** The body of sign-in and `POST /admin/api/token`. */
 export const CredentialsSchema = z.object({

@@ -15,7 +15,7 @@ import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { GrantRegistry } from './grants/registry.js';
 import { failureKindOf, type Attempt } from './protection.js';
-import type { App } from '../storage/types.js';
+import type { App } from './model.js';
 
 /** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials), then `extra`. */
 export function builtInGrants(extra: readonly Grant[] = []): GrantRegistry {

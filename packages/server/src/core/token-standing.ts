@@ -15,7 +15,8 @@ import { Refusals } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
 import type { AccessContext } from './tokens.js';
 import type { Clock } from './clock.js';
-import type { AppRepository, TokenStanding } from '../storage/types.js';
+import type { TokenStanding } from './model.js';
+import type { AppRepository } from '../storage/types.js';
 
 /** Most answers one node keeps; the oldest goes first when full. */
 const maxEntries = 10_000;

@@ -9,7 +9,7 @@ import { ConcurError } from './errors.js';
 import { decoyPasswordHash, hashPassword, verifyPassword } from './secrets.js';
 import { LoginIdTakenError } from '../storage/errors.js';
 import type { Attempt } from './protection.js';
-import type { Company, User } from '../storage/types.js';
+import type { Company, User } from './model.js';
 
 /** The role that opens the admin console and admin API (PROTOCOL.md §12). */
 export const WebServicesAdministrator = 'Web Services Administrator';

@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from '../core/context.js';
 import { ownPrincipal, principalVisibleTo, userInfoFor, usersVisibleTo, userVisibleTo, type VisiblePrincipal } from '../core/directory.js';
-import type { Company, User } from '../storage/types.js';
+import type { Company, User } from '../core/model.js';
 import { authenticateBearer } from './bearer.js';
 
 const enterpriseSchema = 'urn:ietf:params:scim:schemas:extension:enterprise:2.0:User';

@@ -14,7 +14,7 @@ import { redeemRequestToken, type RedeemedRequestToken } from '../request-tokens
 import type { Principal } from '../tokens.js';
 import { authenticateUser } from '../users.js';
 import { ConcurError } from '../errors.js';
-import type { App, Company, Connection } from '../../storage/types.js';
+import type { App, Company, Connection } from '../model.js';
 import type {
   GrantCompanies, GrantConnections, GrantContext, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
   HeldConnection, SignedInUser,

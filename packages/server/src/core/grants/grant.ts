@@ -11,7 +11,7 @@ import type { AuditInput } from '../audit.js';
 import type { Clock } from '../clock.js';
 import type { RequestMeta } from '../context.js';
 import type { ConcurError } from '../errors.js';
-import type { App, Company, Connection, User } from '../../storage/types.js';
+import type { App, Company, Connection, User } from '../model.js';
 
 /** A Concur error code, as `ConcurError` takes it. */
 export type { ConcurCode } from 'tessera-protocol';

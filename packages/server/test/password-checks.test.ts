@@ -131,20 +131,30 @@ describe('no oracle across tenants', () => {
   });
   afterAll(() => t.close());
 
-  it("the password grant answers 53 for another company's user whatever the password, after the same hashing work, and counts no lock", async () => {
+  /** An answer as a caller sees it, but for what differs per request anyway (correlation id, date). */
+  const visible = (answer: Answer) => ({
+    status: answer.status, body: JSON.stringify(answer.body),
+    headers: [...answer.headers].filter(([name]) => name !== 'concur-correlationid' && name !== 'date'),
+  });
+
+  it("the password grant answers another company's user exactly as an unknown login id, whatever the password, after the same hashing work, and counts no lock", async () => {
     const appA = await makeApp(t, { name: 'Company A app' });
     const b = await createCompany(t.server.core, { name: `B ${randomUUID()}` });
     const userB = await makeUser(t, `b-user-${randomUUID()}@b.example`, 'b user password', b.id);
     const gate = t.server.core.passwordHashing;
     const answers = [];
-    for (const password of ['b user password', 'wrong password', 'wrong password', 'wrong password', 'wrong password', 'wrong password']) {
+    for (const [loginId, password] of [
+      [`nobody-${randomUUID()}@b.example`, 'b user password'],
+      [userB.loginId, 'b user password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
+      [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
+    ] as const) {
       const started = gate.started;
-      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, userB.loginId, password));
+      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, loginId, password));
       expect(gate.started - started).toBe(1);
       answers.push(answer);
     }
-    for (const answer of answers) expectConcurError(answer, 53);
-    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    for (const answer of answers) expectConcurError(answer, 5);
+    expect(new Set(answers.map((a) => JSON.stringify(visible(a)))).size).toBe(1);
 
     // B's user was not locked by A's guesses: B's own app still signs them in.
     const appB = await makeApp(t, { name: 'Company B app' }, b.id);
@@ -154,15 +164,36 @@ describe('no oracle across tenants', () => {
     expect((await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, userB.loginId, 'b user password'))).status).toBe(200);
   });
 
-  it("a locked or disabled user of another company gets the same 53 (their state does not leak either)", async () => {
+  it("a locked or disabled user of another company gets the same answer (their state does not leak either)", async () => {
     const appA = await makeApp(t);
     const b = await createCompany(t.server.core, { name: `B ${randomUUID()}` });
     const disabled = await makeUser(t, `b-disabled-${randomUUID()}@b.example`, 'b user password', b.id);
     await t.server.core.store.users.setStatus(disabled.id, 'disabled', Date.now());
     const locked = await makeUser(t, `b-locked-${randomUUID()}@b.example`, 'b user password', b.id);
     await t.server.core.store.users.recordFailedLogin(locked.id, Date.now(), 1, Date.now() + 3_600_000);
+    const unknown = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, `nobody-${randomUUID()}`, 'b user password'));
     for (const user of [disabled, locked]) {
-      expectConcurError(await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, user.loginId, 'b user password')), 53);
+      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, user.loginId, 'b user password'));
+      expect(visible(answer)).toEqual(visible(unknown));
+    }
+  });
+
+  it("another company's login id spends the failure budgets as an unknown one does", async () => {
+    const budgeted = await startTestServer({ settings: { ...loose, failureBudgetPerLoginId: 3, failureBudgetPerClient: 6 } });
+    try {
+      const appA = await makeApp(budgeted);
+      const b = await createCompany(budgeted.server.core, { name: `B ${randomUUID()}` });
+      const userB = await makeUser(budgeted, `b-user-${randomUUID()}@b.example`, 'b user password', b.id);
+      const attempt = (loginId: string) => postToken(budgeted.url, passwordForm(appA.clientId, appA.clientSecret, loginId, 'b user password'));
+      // The login id's budget (3): the fourth try of either is refused before any check.
+      for (const loginId of [userB.loginId, `nobody-${randomUUID()}`]) {
+        for (let i = 0; i < 3; i++) expectConcurError(await attempt(loginId), 5);
+        expectRateLimited(await attempt(loginId), 900);
+      }
+      // Six failures spent the client's budget (6) too.
+      expectRateLimited(await attempt(`nobody-${randomUUID()}`), 900);
+    } finally {
+      await budgeted.close();
     }
   });
 });

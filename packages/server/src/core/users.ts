@@ -72,31 +72,32 @@ export interface PasswordCheck {
   /** Who asks and through which client: the lock of a login id is per client (`protection.ts`). */
   attempt: Attempt;
   /**
-   * Whether the user may sign in through this client at all (the password grant: the user's
-   * company has enabled the app). Checked before the password and answered with this error,
-   * after the same scrypt work, so the answer tells nothing about the password or the account.
+   * Whether the client may serve this user at all (the password grant: the user's company has
+   * enabled the app). A user it may not serve is answered exactly as an unknown login id (code 5,
+   * after the same decoy scrypt work), so the answer tells nothing about other tenants' login ids.
    */
-  admits?: (user: User) => Promise<ConcurError | undefined>;
+  mayServe?: (user: User) => Promise<boolean>;
 }
 
 /**
  * Checks a login id and password. Unknown login ids cost the same scrypt work as known ones
  * and answer the same code 5, so the answer does not tell which logins exist; users the client
- * may not serve get the client's refusal after the same work, whatever the password. Wrong
+ * may not serve are answered as unknown login ids, whatever the password. Wrong
  * passwords count toward the lock through this client (`maxFailedLogins`) and toward the lock
  * of the user everywhere (`maxFailedLoginsAnyClient`, kept in the store). Every scrypt runs
  * through the process's hashing gate.
  */
 export async function authenticateUser(core: Core, loginId: string, password: string, check: PasswordCheck): Promise<{ user: User; company: Company }> {
   const now = core.clock.now();
-  const decoy = async (error: ConcurError): Promise<never> => {
+  // One answer, audit reason included, for a login id that does not exist and for one the client
+  // may not serve: an administrator of the app's company reads its audit trail.
+  const unknownLoginId = async (): Promise<never> => {
     await core.passwordHashing.run(async () => verifyPassword(password, await decoyPasswordHash()));
-    throw error;
+    throw new ConcurError(5, { detail: 'unknown login id' });
   };
   let user = await core.store.users.findByLoginId(loginId);
-  if (!user) return decoy(new ConcurError(5, { detail: 'unknown login id' }));
-  const refusal = await check.admits?.(user);
-  if (refusal) return decoy(refusal);
+  if (!user) return unknownLoginId();
+  if (check.mayServe && !(await check.mayServe(user))) return unknownLoginId();
   if (isLocked(user, now)) throw new ConcurError(14, { detail: `locked until ${user.lockedUntil}` });
   if (user.status === 'locked') {
     // The lockout has lifted: the count starts again, so one typo does not lock the account at once.

@@ -61,6 +61,8 @@ export interface ServerOptions {
   backgroundCheckpoints?: boolean;
   /** Hears the duration of every store operation (metrics); the store is used as it is without it. */
   storeTimer?: StoreTimer;
+  /** Rate-limit counters to use instead of the ones the settings choose (tests: a small bound); closed with the core. */
+  rateLimiter?: RateLimiter;
   /**
    * Grants the token endpoint serves besides the built-in ones (docs/architecture.md, "Grants");
    * `createServer` throws when one names a `grant_type` already registered.
@@ -110,7 +112,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
   }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
-  const limiter = await openRateLimiter(settings, clock);
+  const limiter = options.rateLimiter ?? (await openRateLimiter(settings, clock));
   const opened = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
     await limiter.close();
     throw error;

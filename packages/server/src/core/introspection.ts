@@ -43,10 +43,12 @@ const inactive = (): Introspection => ({ active: false });
 /** The app behind the client credentials of the request: 61/64 (budgeted like the token endpoint), 59 when disabled. */
 async function authenticateCaller(core: Core, request: IntrospectionRequest): Promise<App> {
   const credentials = readClientCredentials(request.params, request.authorization);
-  const attempt: Attempt = { door: 'token', clientId: credentials.clientId, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
-  await core.protection.admit(attempt);
+  const attempt: Attempt = { door: 'token', clientId: undefined, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
+  await core.protection.admitAddress(attempt);
   try {
     const client = await findClient(core, credentials);
+    attempt.clientId = client.app.id;
+    await core.protection.admit(attempt);
     verifyClientSecret(core, client, credentials.clientSecret!);
     await assertAppActive(core, client.app, request.meta.correlationId);
     return client.app;

@@ -74,6 +74,7 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
   const action = via === 'session' ? 'admin.signed-in' : 'admin.token-issued';
   const attempt: Attempt = { door: 'admin-sign-in', clientId: undefined, loginId, address: meta.ip, correlationId: meta.correlationId };
   try {
+    await core.protection.admitAddress(attempt);
     await core.protection.admit(attempt);
     const { user } = await authenticateUser(core, loginId, password, { attempt });
     const identity = await adminIdentityOf(core, user.id, via);

@@ -51,13 +51,16 @@ export class TokenEndpoint {
       const credentials = readClientCredentials(params, request.authorization);
       const grant = this.grants.get(grantType);
       attempt = {
-        door: 'token', clientId: credentials.clientId, address: meta.ip, correlationId: meta.correlationId,
+        door: 'token', clientId: undefined, address: meta.ip, correlationId: meta.correlationId,
         loginId: grant?.loginIdOf?.(params), companyId: grant?.companyIdOf?.(params),
       };
-      await this.core.protection.admit(attempt);
+      await this.core.protection.admitAddress(attempt);
       // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
       const client = await findClient(this.core, credentials);
       app = client.app;
+      // Only a client id that names an app gets counters of its own (made-up ones would crowd them out).
+      attempt.clientId = app.id;
+      await this.core.protection.admit(attempt);
       const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
       await assertAppActive(this.core, app, meta.correlationId);
       if (!grant) throw new ConcurError(60, { detail: 'unknown grant type' });

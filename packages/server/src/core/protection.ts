@@ -20,11 +20,10 @@
  * a warning is logged. They fail closed when full (`CountersFull`, the in-memory limiter): an
  * attempt whose budgets could not be counted answers 429 rather than going uncounted.
  */
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { ConcurCodes, Refusals, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
-import type { AuditLog } from './audit.js';
+import { auditedAddress, type AuditLog } from './audit.js';
 import type { CoreEvents } from './events.js';
 import { ConcurError } from './errors.js';
 import { CountersFull, type CounterState, type CounterUpdate, type RateLimiter } from './rate-limiter.js';
@@ -238,7 +237,7 @@ export class Protection {
     const perAddress = admin ? s.adminSignInRatePerAddress : s.rateLimitPerAddress;
     const checks: Check[] = [];
     if (perAddress > 0) {
-      const key = `req:${admin ? 'admin-addr' : 'addr'}:${addressKey(attempt.address)}`;
+      const key = `req:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`;
       checks.push({ name: 'requests-per-address', limit: perAddress, update: { key, windowMs: s.rateLimitWindowSeconds * 1000, add: 1 } });
     }
     return [...checks, ...this.failureChecks(attempt, 'password', 0, true).filter((c) => c.name === 'failures-per-address')];
@@ -272,7 +271,7 @@ export class Protection {
     }
     const perAddress = admin ? s.adminFailureBudgetPerAddress : s.failureBudgetPerAddress;
     if (withAddress && perAddress > 0) {
-      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${addressKey(attempt.address)}`, windowMs, add } });
+      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`, windowMs, add } });
     }
     return checks;
   }
@@ -336,7 +335,7 @@ export class Protection {
       action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
       correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : ConcurCodes.RateLimited,
       appId: app?.id ?? null, companyId: app?.companyId ?? null,
-      detail: { limit: check.name, max: check.limit, ip: isIP(attempt.address) ? attempt.address : 'other' },
+      detail: { limit: check.name, max: check.limit, ip: auditedAddress(attempt.address) },
     });
     const clientId = attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : undefined;
     if (!clientId || !this.findApp) return record(undefined);
@@ -358,10 +357,3 @@ export class Protection {
   }
 }
 
-/**
- * An address as counter keys hold it: an IP address as is; anything else (a forwarded header may
- * hold any text) as one shared `other`, so what a caller typed never becomes a key.
- */
-export function addressKey(address: string): string {
-  return isIP(address) ? address : 'other';
-}

@@ -2,10 +2,10 @@
  * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
-import { isIP } from 'node:net';
 import { ConcurCodes, describeErrorCode, isGrantType, type TokenResponse } from 'tessera-protocol';
 import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
+import { auditedAddress } from './audit.js';
 import { ConcurError } from './errors.js';
 import { assertAppActive } from './inactivity.js';
 import { BoundGrantContext, grantSettings } from './grants/bound-context.js';
@@ -143,9 +143,4 @@ export function auditedGrantType(value: string | undefined, registered?: GrantRe
 export function auditedCredtype(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   return value === 'password' || value === 'authtoken' ? value : 'other';
-}
-
-/** The client address as the audit trail keeps it: an IP address (a forwarded header may hold anything). */
-export function auditedAddress(value: string): string {
-  return isIP(value) ? value : 'other';
 }

@@ -145,8 +145,7 @@ describe('no oracle across tenants', () => {
     const answers = [];
     for (const [loginId, password] of [
       [`nobody-${randomUUID()}@b.example`, 'b user password'],
-      [userB.loginId, 'b user password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
-      [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
+      [userB.loginId, 'b user password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
     ] as const) {
       const started = gate.started;
       const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, loginId, password));
@@ -194,6 +193,39 @@ describe('no oracle across tenants', () => {
       expectRateLimited(await attempt(`nobody-${randomUUID()}`), 900);
     } finally {
       await budgeted.close();
+    }
+  });
+});
+
+describe('admin sign-in tells nothing about accounts', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ settings: { ...loose, maxFailedLogins: 3 } });
+  });
+  afterAll(() => t.close());
+
+  const sign = (loginId: string, password: string) => new AdminClient(t.url).request('POST', '/admin/api/token', { loginId, password });
+
+  it('an existing and an unknown login id get the same answers, down to the lock through the console', async () => {
+    const admin = await makeAdmin(t, `real-${randomUUID()}`);
+    for (const loginId of [admin.loginId, `nobody-${randomUUID()}`]) {
+      const codes = [];
+      for (let i = 0; i < 4; i++) codes.push((await sign(loginId, 'wrong password')).body.code);
+      expect(codes, loginId).toEqual([5, 5, 14, 14]);
+    }
+  });
+
+  it('a locked or disabled account is answered only after the same password-hashing work', async () => {
+    const gate = t.server.core.passwordHashing;
+    const locked = await makeAdmin(t, `locked-${randomUUID()}`);
+    const stored = (await t.server.core.store.users.findByLoginId(locked.loginId))!;
+    await t.server.core.store.users.recordFailedLogin(stored.id, Date.now(), 1, Date.now() + 3_600_000);
+    const disabled = await makeAdmin(t, `disabled-${randomUUID()}`);
+    await t.server.core.store.users.setStatus((await t.server.core.store.users.findByLoginId(disabled.loginId))!.id, 'disabled', Date.now());
+    for (const [loginId, code] of [[locked.loginId, 14], [disabled.loginId, 10], [`nobody-${randomUUID()}`, 5]] as const) {
+      const started = gate.started;
+      expect((await sign(loginId, adminPassword)).body.code).toBe(code);
+      expect(gate.started - started, loginId).toBe(1);
     }
   });
 });

@@ -80,31 +80,44 @@ export interface PasswordCheck {
 }
 
 /**
- * Checks a login id and password. Unknown login ids cost the same scrypt work as known ones
- * and answer the same code 5, so the answer does not tell which logins exist; users the client
- * may not serve are answered as unknown login ids, whatever the password. Wrong
+ * Checks a login id and password. Unknown login ids cost the same scrypt work as known ones,
+ * answer the same code 5 and count toward the same lock through the client (code 14), so the
+ * answer does not tell which logins exist; users the client may not serve are answered as
+ * unknown login ids, whatever the password. Locked and disabled users are answered after the same
+ * scrypt work too (against a decoy: a locked account's answer never depends on the password). Wrong
  * passwords count toward the lock through this client (`maxFailedLogins`) and toward the lock
  * of the user everywhere (`maxFailedLoginsAnyClient`, kept in the store). Every scrypt runs
  * through the process's hashing gate.
  */
 export async function authenticateUser(core: Core, loginId: string, password: string, check: PasswordCheck): Promise<{ user: User; company: Company }> {
   const now = core.clock.now();
+  // The same scrypt work as a real check, for answers given without one (the account's state shows no sooner).
+  const decoyCheck = () => core.passwordHashing.run(async () => verifyPassword(password, await decoyPasswordHash()));
   // One answer, audit reason included, for a login id that does not exist and for one the client
-  // may not serve: an administrator of the app's company reads its audit trail.
+  // may not serve (an administrator of the app's company reads its audit trail). Its wrong
+  // passwords count toward the lock through this client as an existing user's do, so the lock's
+  // code 14 does not tell which login ids exist either.
   const unknownLoginId = async (): Promise<never> => {
-    await core.passwordHashing.run(async () => verifyPassword(password, await decoyPasswordHash()));
-    throw new ConcurError(5, { detail: 'unknown login id' });
+    await decoyCheck();
+    const lockedHere = await core.protection.recordWrongPassword(check.attempt);
+    throw new ConcurError(lockedHere ? 14 : 5, { detail: 'unknown login id' });
   };
   let user = await core.store.users.findByLoginId(loginId);
   if (!user) return unknownLoginId();
   if (check.mayServe && !(await check.mayServe(user))) return unknownLoginId();
-  if (isLocked(user, now)) throw new ConcurError(14, { detail: `locked until ${user.lockedUntil}` });
+  if (isLocked(user, now)) {
+    await decoyCheck();
+    throw new ConcurError(14, { detail: `locked until ${user.lockedUntil}` });
+  }
   if (user.status === 'locked') {
     // The lockout has lifted: the count starts again, so one typo does not lock the account at once.
     await core.store.users.clearFailedLogins(user.id, now);
     user = { ...user, status: 'active', failedLogins: 0, lockedUntil: null };
   }
-  if (user.status === 'disabled') throw new ConcurError(10);
+  if (user.status === 'disabled') {
+    await decoyCheck();
+    throw new ConcurError(10);
+  }
   const hash = user.passwordHash;
   if (!(await core.passwordHashing.run(() => verifyPassword(password, hash)))) {
     const failures = await core.store.users.recordFailedLogin(

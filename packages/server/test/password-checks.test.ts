@@ -231,6 +231,25 @@ describe('admin sign-in tells nothing about accounts', () => {
 });
 
 describe('login ids taken in another company', () => {
+  it('"taken" answers to concurrent creations of one login id spend the budget too', async () => {
+    const t = await startTestServer({ settings: { ...loose, takenLoginIdBudgetPerCompany: 3 } });
+    try {
+      const a = await makeTenant(t, 'Racer', `racer-${randomUUID()}`);
+      const admin = new AdminClient(t.url);
+      expect((await admin.signIn(a.adminLoginId)).status).toBe(200);
+      const loginId = `raced-${randomUUID()}@racer.example`;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => admin.post('/users', { loginId, password: 'a new password' })));
+      expect(answers.filter((x) => x.status === 201)).toHaveLength(1);
+      for (const answer of answers.filter((x) => x.status !== 201)) {
+        expect(answer).toMatchObject({ status: 400, body: { fields: [{ field: 'loginId', message: 'this login id is taken' }] } });
+      }
+      // Five "taken" answers: the budget (3) is spent.
+      expectRateLimited(await admin.post('/users', { loginId: `free-${randomUUID()}`, password: 'a new password' }), 900);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a company may hear "taken" only a few times per window; then creating any user answers 429, other companies go on', async () => {
     const t = await startTestServer({ settings: { ...loose, takenLoginIdBudgetPerCompany: 3 } });
     try {

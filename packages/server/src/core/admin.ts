@@ -284,19 +284,17 @@ export const NewUserSchema = z.object({
 
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
-  const loginIdTaken = () => invalidField('loginId', 'this login id is taken');
   await core.protection.admitUserCreation(ctx.company.id);
-  if (await core.store.users.findByLoginId(fields.loginId)) {
-    await core.protection.recordTakenLoginId(ctx.company.id, ctx.actor.correlationId);
-    throw loginIdTaken();
-  }
   const user = await createUser(core, {
     companyId: ctx.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),
     roles: fields.administrator ? [WebServicesAdministrator] : [],
-  }).catch((error: unknown) => {
-    // Created concurrently by another request after the check above: the same answer as a sequential duplicate.
-    throw error instanceof LoginIdTakenError ? loginIdTaken() : error;
+  }).catch(async (error: unknown) => {
+    if (!(error instanceof LoginIdTakenError)) throw error;
+    // Taken before (createUser's lookup) or by a concurrent creation (the store's unique index):
+    // one answer, and either way it spends the company's budget of "taken" answers.
+    await core.protection.recordTakenLoginId(ctx.company.id, ctx.actor.correlationId);
+    throw invalidField('loginId', 'this login id is taken');
   });
   audit(core, ctx, { action: 'user.created', principalId: user.id, detail: { loginId: user.loginId, administrator: fields.administrator } });
   return userView(user, core.clock.now());

@@ -121,6 +121,20 @@ describe('failure budgets', () => {
     expectRateLimited(await clientCredentials(t.url, ghost), 900);
   });
 
+  it('a malformed Basic header is a failed client authentication at the token endpoint and at introspection alike: it spends the address\'s budget', async () => {
+    t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerAddress: 3 } });
+    const malformed = async (path: string) => {
+      const response = await fetch(`${t!.url}${path}`, {
+        method: 'POST', body: 'grant_type=client_credentials&token=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic !!!not-base64!!!' },
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
+    };
+    for (const path of ['/oauth2/v0/introspect', '/oauth2/v0/token', '/oauth2/v0/introspect']) expectConcurError(await malformed(path), 64, { description: 'malformed Basic authorization' });
+    expectRateLimited(await malformed('/oauth2/v0/introspect'), 900);
+    expectRateLimited(await malformed('/oauth2/v0/token'), 900);
+  });
+
   it('per login id: wrong passwords for one login id, known or not, end in 429 before any password is checked', async () => {
     t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerLoginId: 3, maxFailedLogins: 100 } });
     const app = await makeApp(t);

@@ -3,11 +3,10 @@
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
 import { ConcurCodes, describeErrorCode, isGrantType, type TokenResponse } from 'tessera-protocol';
-import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { auditedAddress } from './audit.js';
 import { ConcurError } from './errors.js';
-import { assertAppActive } from './inactivity.js';
 import { BoundGrantContext, grantSettings } from './grants/bound-context.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { Grant, GrantParams, GrantSettings } from './grants/grant.js';
@@ -48,21 +47,14 @@ export class TokenEndpoint {
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
-      const credentials = readClientCredentials(params, request.authorization);
       const grant = this.grants.get(grantType);
       attempt = {
         door: 'token', clientId: undefined, address: meta.ip, correlationId: meta.correlationId,
         loginId: grant?.loginIdOf?.(params), companyId: grant?.companyIdOf?.(params),
       };
-      await this.core.protection.admitAddress(attempt);
-      // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
-      const client = await findClient(this.core, credentials);
+      // The app is known before the secret is checked, so a wrong secret lands in that app's audit trail.
+      const { client, secretId } = await authenticateClient(this.core, request, attempt, (found) => { app = found; });
       app = client.app;
-      // Only a client id that names an app gets counters of its own (made-up ones would crowd them out).
-      attempt.clientId = app.id;
-      await this.core.protection.admit(attempt);
-      const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
-      await assertAppActive(this.core, app, meta.correlationId);
       if (!grant) throw new ConcurError(60, { detail: 'unknown grant type' });
       if (!app.grants.includes(grantType)) throw new ConcurError(grant.notAllowedCode ?? 60);
       checkParameters(grant, params);

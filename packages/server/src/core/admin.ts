@@ -20,7 +20,7 @@ import { ConcurError } from './errors.js';
 import { inactivityDeadline } from './inactivity.js';
 import { generateRequestToken } from './request-tokens.js';
 import type { AdminIdentity } from './sessions.js';
-import { createUser, isLocked, resetUserPassword, WebServicesAdministrator } from './users.js';
+import { createUser, isLocked, newPasswordSchema, resetUserPassword, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import { LoginIdTakenError } from '../storage/errors.js';
 import type { App, Company, Connection, SecretStatus, StoredAuditEvent, User } from '../storage/types.js';
@@ -276,7 +276,7 @@ export async function listUsersFor(core: Core, ctx: AdminContext) {
 export const NewUserSchema = z.object({
   loginId: z.string({ error: 'is required' }).trim().min(1, 'is required').max(254, 'must be at most 254 characters')
     .regex(/^\S+$/, 'must not contain spaces'),
-  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+  password: newPasswordSchema,
   email: z.string().trim().email('must be an email address').max(254).optional(),
   displayName: z.string().trim().max(200, 'must be at most 200 characters').optional(),
   administrator: z.boolean({ error: 'must be true or false' }).default(false),
@@ -321,7 +321,7 @@ export async function unlockUserFor(core: Core, ctx: AdminContext, userId: strin
 }
 
 export const PasswordResetSchema = z.object({
-  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+  password: newPasswordSchema,
 }).strict();
 
 /** Sets a new password for a user of the administrator's company (see `resetUserPassword`). */

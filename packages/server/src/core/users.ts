@@ -3,6 +3,7 @@
  * lockout (code 14) that lifts by itself after the lockout time or when an administrator unlocks.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Actor } from './actor.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
@@ -25,11 +26,20 @@ export interface NewUser {
 
 const loginIdPattern = /^[^\s]{1,254}$/;
 
+/** The one rule for a new password: 8 to 1024 characters (creation and reset, admin API, CLI and console). */
+export const newPasswordSchema = z.string({ error: 'is required' })
+  .min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters');
+
+/** A RangeError unless `password` satisfies `newPasswordSchema`. */
+function assertNewPassword(password: string): void {
+  if (!newPasswordSchema.safeParse(password).success) throw new RangeError('a password of 8 to 1024 characters is required');
+}
+
 /** Creates a user; `LoginIdTakenError` (a RangeError) when the login id is taken, also by a concurrent creation. */
 export async function createUser(core: Core, input: NewUser): Promise<User> {
   const loginId = input.loginId.trim();
   if (!loginIdPattern.test(loginId)) throw new RangeError('a login id of 1 to 254 characters without spaces is required');
-  if (input.password.length < 8 || input.password.length > 1024) throw new RangeError('a password of 8 to 1024 characters is required');
+  assertNewPassword(input.password);
   if (!(await core.store.companies.get(input.companyId))) throw new RangeError(`no company ${input.companyId}`);
   if (await core.store.users.findByLoginId(loginId)) throw new LoginIdTakenError(loginId);
   const now = core.clock.now();
@@ -51,7 +61,7 @@ export async function createUser(core: Core, input: NewUser): Promise<User> {
  * login id only; never the password).
  */
 export async function resetUserPassword(core: Core, user: User, password: string, by: Actor): Promise<User> {
-  if (password.length < 8 || password.length > 1024) throw new RangeError('a password of 8 to 1024 characters is required');
+  assertNewPassword(password);
   const now = core.clock.now();
   await core.store.users.setPasswordHash(user.id, await core.passwordHashing.run(() => hashPassword(password)), now);
   await core.store.users.clearFailedLogins(user.id, now);

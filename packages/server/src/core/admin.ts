@@ -268,8 +268,21 @@ export function userView(user: User, now: number) {
 
 export type UserView = ReturnType<typeof userView>;
 
-export async function listUsersFor(core: Core, ctx: AdminContext) {
+export const UserListQuerySchema = z.object({
+  loginId: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
+}).strip();
+
+/**
+ * The users of the administrator's company; with `loginId`, only the user with that login id
+ * (matched as sign-in matches it, case-insensitively; no list is read), or none.
+ */
+export async function listUsersFor(core: Core, ctx: AdminContext, query: unknown = {}) {
   const now = core.clock.now();
+  const { loginId } = parseInput(UserListQuerySchema, query);
+  if (loginId !== undefined) {
+    const user = await core.store.users.findByLoginId(loginId);
+    return user && user.companyId === ctx.company.id ? [userView(user, now)] : [];
+  }
   return (await core.store.users.listByCompany(ctx.company.id)).map((u) => userView(u, now));
 }
 

@@ -30,6 +30,8 @@ export interface AdminOperations {
   deleteSecret(appId: string, secretId: string): Promise<void>;
   generateRequestToken(input: { appId: string }): Promise<RequestTokenView>;
   listUsers(): Promise<UserView[]>;
+  /** The user with this login id in the company (matched by the server as sign-in matches it), if any. */
+  findUser(loginId: string): Promise<UserView | undefined>;
   createUser(input: Record<string, unknown>): Promise<UserView>;
   changeUser(userId: string, change: { status: string }): Promise<UserView>;
   unlockUser(userId: string): Promise<UserView>;
@@ -52,6 +54,7 @@ export function remoteOperations(api: Api): AdminOperations {
     deleteSecret: (appId, secretId) => api.delete(`/apps/${path(appId, 'secrets', secretId)}`),
     generateRequestToken: (input) => api.post('/request-tokens', input),
     listUsers: async () => (await api.get<{ items: UserView[] }>('/users')).items,
+    findUser: async (loginId) => (await api.get<{ items: UserView[] }>(`/users?${new URLSearchParams({ loginId })}`)).items[0],
     createUser: (input) => api.post('/users', input),
     changeUser: (userId, change) => api.patch(`/users/${path(userId)}`, change),
     unlockUser: (userId) => api.post(`/users/${path(userId)}/unlock`),
@@ -73,6 +76,7 @@ export function localOperations(server: Bundle, core: Core, ctx: AdminContext): 
     deleteSecret: (appId, secretId) => server.deleteSecretFor(core, ctx, appId, secretId),
     generateRequestToken: (input) => server.generateRequestTokenFor(core, ctx, input),
     listUsers: () => server.listUsersFor(core, ctx),
+    findUser: async (loginId) => (await server.listUsersFor(core, ctx, { loginId }))[0],
     createUser: (input) => server.createUserFor(core, ctx, input),
     changeUser: (userId, change) => server.changeUserFor(core, ctx, userId, change),
     unlockUser: (userId) => server.unlockUserFor(core, ctx, userId),
@@ -82,8 +86,8 @@ export function localOperations(server: Bundle, core: Core, ctx: AdminContext): 
 
 /** The user with `loginId` (case folded, as sign-in folds it) in the company acted within; a usage error otherwise. */
 export async function userByLoginId(ops: AdminOperations, loginId: string): Promise<UserView> {
-  const wanted = loginId.trim().toLowerCase();
-  const user = (await ops.listUsers()).find((u) => u.loginId.toLowerCase() === wanted);
-  if (!user) throw new CommandError(`no user ${loginId} in ${ops.companyName} (${ops.companyUUID})`, ExitCode.Usage);
+  const user = await ops.findUser(loginId.trim());
+  // A server without the lookup would answer every user: only the one asked for will do.
+  if (!user || user.loginId.toLowerCase() !== loginId.trim().toLowerCase()) throw new CommandError(`no user ${loginId} in ${ops.companyName} (${ops.companyUUID})`, ExitCode.Usage);
   return user;
 }

@@ -113,7 +113,8 @@ describe('tessera admin users reset-password', () => {
     const login = await cli(home, ['admin', '--server', t.url, 'login', '--login-id', 'cli-admin', '--password-stdin'], { input: 'admin password 1' });
     expect(login.code, login.stderr).toBe(0);
 
-    const reset = await cli(home, ['admin', '--server', t.url, '--json', 'users', 'reset-password', '--login-id', 'worker', '--password-stdin'], { input: 'reset over the API' });
+    // The login id is matched as sign-in matches it (case-insensitively), by a lookup on the server.
+    const reset = await cli(home, ['admin', '--server', t.url, '--json', 'users', 'reset-password', '--login-id', 'WORKER', '--password-stdin'], { input: 'reset over the API' });
     expect(reset.code, reset.stderr).toBe(0);
     expect(JSON.parse(reset.stdout)).toMatchObject({ passwordReset: 'worker', id: user.id });
     expect((await grant('reset over the API')).status).toBe(200);

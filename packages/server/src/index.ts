@@ -27,7 +27,7 @@ export { GrantRegistry, grantedScopes } from './core/grants/registry.js';
 export { rotateSigningKey, listKeys, type KeyView, type KeyStatus, type Rotation, type RotateOptions } from './core/key-rotation.js';
 export { sweep, type SweepReport } from './core/sweeper.js';
 export { startMaintenance, type Maintenance } from './core/maintenance.js';
-export { MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterState } from './core/rate-limiter.js';
+export { CountersFull, MemoryRateLimiter, type RateLimiter, type CounterUpdate, type CounterState } from './core/rate-limiter.js';
 export { openRedisRateLimiter } from './storage/redis/rate-limiter.js';
 export type { Protection, Attempt } from './core/protection.js';
 export type { HashingGate } from './core/hashing-gate.js';

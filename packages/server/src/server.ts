@@ -62,6 +62,8 @@ export interface ServerOptions {
   backgroundCheckpoints?: boolean;
   /** Hears the duration of every store operation (metrics); the store is used as it is without it. */
   storeTimer?: StoreTimer;
+  /** Rate-limit counters to use instead of the ones the settings choose (tests: a small bound); closed with the core. */
+  rateLimiter?: RateLimiter;
   /**
    * Grants the token endpoint serves besides the built-in ones (docs/architecture.md, "Grants");
    * `createServer` throws when one names a `grant_type` already registered.
@@ -114,7 +116,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     ensureDataDir(settings.dataDir, (message) => loggers.node.warn({ dataDir: settings.dataDir }, message));
   }
   const serverKeys = new ServerKeys(loadServerSecret(settings.dataDir, settings.secretKey));
-  const limiter = await openRateLimiter(settings, clock);
+  const limiter = options.rateLimiter ?? (await openRateLimiter(settings, clock));
   const opened = await openStoreAndKeys(settings, options, serverKeys, clock, loggers).catch(async (error: unknown) => {
     await limiter.close();
     throw error;

@@ -467,6 +467,9 @@ describe('admin API: applications, secrets, request tokens, connections, users, 
     expect(expectConcurError(await client.post('/users', { loginId: 'new.user@example.test', password: 'another password' }), 400).fields).toEqual([{ field: 'loginId', message: 'this login id is taken' }]);
     expect(expectConcurError(await client.post('/users', { loginId: 'has space', password: 'short' }), 400).fields!.map((f) => f.field)).toEqual(['loginId', 'password']);
     expect((await client.get('/users')).body.items.map((u: { loginId: string }) => u.loginId)).toEqual(['apps-admin', 'new.user@example.test']);
+    // One user by login id, matched as sign-in matches it; none for an unknown one (another company's: the CLI test).
+    expect((await client.get('/users?loginId=NEW.User@example.test')).body.items.map((u: { loginId: string }) => u.loginId)).toEqual(['new.user@example.test']);
+    expect((await client.get('/users?loginId=nobody-at-all')).body.items).toEqual([]);
 
     const { app, clientSecret } = (await client.post('/apps', newApp)).body;
     const grant = (password: string) => postToken(t.url, { grant_type: 'password', client_id: app.clientId, client_secret: clientSecret, username: 'new.user@example.test', password });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import {
   createApp, createServer, createUser, generateRequestToken, loadSettings, type NewApp, type SettingsInput,
-  openPostgresStore, type Store, type TesseraServer, type Clock, type Grant,
+  openPostgresStore, type Store, type TesseraServer, type Clock, type Grant, type RateLimiter,
 } from 'tessera-server';
 import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   clock?: Clock;
   /** Grants to serve besides the built-in ones. */
   grants?: Grant[];
+  /** Rate-limit counters instead of the default ones. */
+  rateLimiter?: RateLimiter;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -54,6 +56,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   }
   const server = await createServer(settings, {
     logDestination, ...(store ? { store } : {}), ...(options.clock ? { clock: options.clock } : {}), ...(options.grants ? { grants: options.grants } : {}),
+    ...(options.rateLimiter ? { rateLimiter: options.rateLimiter } : {}),
   });
   const url = await server.listen();
   const { createCompany } = await import('tessera-server');

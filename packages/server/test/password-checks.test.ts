@@ -131,20 +131,29 @@ describe('no oracle across tenants', () => {
   });
   afterAll(() => t.close());
 
-  it("the password grant answers 53 for another company's user whatever the password, after the same hashing work, and counts no lock", async () => {
+  /** An answer as a caller sees it, but for what differs per request anyway (correlation id, date). */
+  const visible = (answer: Answer) => ({
+    status: answer.status, body: JSON.stringify(answer.body),
+    headers: [...answer.headers].filter(([name]) => name !== 'concur-correlationid' && name !== 'date'),
+  });
+
+  it("the password grant answers another company's user exactly as an unknown login id, whatever the password, after the same hashing work, and counts no lock", async () => {
     const appA = await makeApp(t, { name: 'Company A app' });
     const b = await createCompany(t.server.core, { name: `B ${randomUUID()}` });
     const userB = await makeUser(t, `b-user-${randomUUID()}@b.example`, 'b user password', b.id);
     const gate = t.server.core.passwordHashing;
     const answers = [];
-    for (const password of ['b user password', 'wrong password', 'wrong password', 'wrong password', 'wrong password', 'wrong password']) {
+    for (const [loginId, password] of [
+      [`nobody-${randomUUID()}@b.example`, 'b user password'],
+      [userB.loginId, 'b user password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'], [userB.loginId, 'wrong password'],
+    ] as const) {
       const started = gate.started;
-      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, userB.loginId, password));
+      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, loginId, password));
       expect(gate.started - started).toBe(1);
       answers.push(answer);
     }
-    for (const answer of answers) expectConcurError(answer, 53);
-    expect(new Set(answers.map((a) => JSON.stringify(a.body))).size).toBe(1);
+    for (const answer of answers) expectConcurError(answer, 5);
+    expect(new Set(answers.map((a) => JSON.stringify(visible(a)))).size).toBe(1);
 
     // B's user was not locked by A's guesses: B's own app still signs them in.
     const appB = await makeApp(t, { name: 'Company B app' }, b.id);
@@ -154,20 +163,93 @@ describe('no oracle across tenants', () => {
     expect((await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, userB.loginId, 'b user password'))).status).toBe(200);
   });
 
-  it("a locked or disabled user of another company gets the same 53 (their state does not leak either)", async () => {
+  it("a locked or disabled user of another company gets the same answer (their state does not leak either)", async () => {
     const appA = await makeApp(t);
     const b = await createCompany(t.server.core, { name: `B ${randomUUID()}` });
     const disabled = await makeUser(t, `b-disabled-${randomUUID()}@b.example`, 'b user password', b.id);
     await t.server.core.store.users.setStatus(disabled.id, 'disabled', Date.now());
     const locked = await makeUser(t, `b-locked-${randomUUID()}@b.example`, 'b user password', b.id);
     await t.server.core.store.users.recordFailedLogin(locked.id, Date.now(), 1, Date.now() + 3_600_000);
+    const unknown = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, `nobody-${randomUUID()}`, 'b user password'));
     for (const user of [disabled, locked]) {
-      expectConcurError(await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, user.loginId, 'b user password')), 53);
+      const answer = await postToken(t.url, passwordForm(appA.clientId, appA.clientSecret, user.loginId, 'b user password'));
+      expect(visible(answer)).toEqual(visible(unknown));
+    }
+  });
+
+  it("another company's login id spends the failure budgets as an unknown one does", async () => {
+    const budgeted = await startTestServer({ settings: { ...loose, failureBudgetPerLoginId: 3, failureBudgetPerClient: 6 } });
+    try {
+      const appA = await makeApp(budgeted);
+      const b = await createCompany(budgeted.server.core, { name: `B ${randomUUID()}` });
+      const userB = await makeUser(budgeted, `b-user-${randomUUID()}@b.example`, 'b user password', b.id);
+      const attempt = (loginId: string) => postToken(budgeted.url, passwordForm(appA.clientId, appA.clientSecret, loginId, 'b user password'));
+      // The login id's budget (3): the fourth try of either is refused before any check.
+      for (const loginId of [userB.loginId, `nobody-${randomUUID()}`]) {
+        for (let i = 0; i < 3; i++) expectConcurError(await attempt(loginId), 5);
+        expectRateLimited(await attempt(loginId), 900);
+      }
+      // Six failures spent the client's budget (6) too.
+      expectRateLimited(await attempt(`nobody-${randomUUID()}`), 900);
+    } finally {
+      await budgeted.close();
+    }
+  });
+});
+
+describe('admin sign-in tells nothing about accounts', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ settings: { ...loose, maxFailedLogins: 3 } });
+  });
+  afterAll(() => t.close());
+
+  const sign = (loginId: string, password: string) => new AdminClient(t.url).request('POST', '/admin/api/token', { loginId, password });
+
+  it('an existing and an unknown login id get the same answers, down to the lock through the console', async () => {
+    const admin = await makeAdmin(t, `real-${randomUUID()}`);
+    for (const loginId of [admin.loginId, `nobody-${randomUUID()}`]) {
+      const codes = [];
+      for (let i = 0; i < 4; i++) codes.push((await sign(loginId, 'wrong password')).body.code);
+      expect(codes, loginId).toEqual([5, 5, 14, 14]);
+    }
+  });
+
+  it('a locked or disabled account is answered only after the same password-hashing work', async () => {
+    const gate = t.server.core.passwordHashing;
+    const locked = await makeAdmin(t, `locked-${randomUUID()}`);
+    const stored = (await t.server.core.store.users.findByLoginId(locked.loginId))!;
+    await t.server.core.store.users.recordFailedLogin(stored.id, Date.now(), 1, Date.now() + 3_600_000);
+    const disabled = await makeAdmin(t, `disabled-${randomUUID()}`);
+    await t.server.core.store.users.setStatus((await t.server.core.store.users.findByLoginId(disabled.loginId))!.id, 'disabled', Date.now());
+    for (const [loginId, code] of [[locked.loginId, 14], [disabled.loginId, 10], [`nobody-${randomUUID()}`, 5]] as const) {
+      const started = gate.started;
+      expect((await sign(loginId, adminPassword)).body.code).toBe(code);
+      expect(gate.started - started, loginId).toBe(1);
     }
   });
 });
 
 describe('login ids taken in another company', () => {
+  it('"taken" answers to concurrent creations of one login id spend the budget too', async () => {
+    const t = await startTestServer({ settings: { ...loose, takenLoginIdBudgetPerCompany: 3 } });
+    try {
+      const a = await makeTenant(t, 'Racer', `racer-${randomUUID()}`);
+      const admin = new AdminClient(t.url);
+      expect((await admin.signIn(a.adminLoginId)).status).toBe(200);
+      const loginId = `raced-${randomUUID()}@racer.example`;
+      const answers = await Promise.all(Array.from({ length: 6 }, () => admin.post('/users', { loginId, password: 'a new password' })));
+      expect(answers.filter((x) => x.status === 201)).toHaveLength(1);
+      for (const answer of answers.filter((x) => x.status !== 201)) {
+        expect(answer).toMatchObject({ status: 400, body: { fields: [{ field: 'loginId', message: 'this login id is taken' }] } });
+      }
+      // Five "taken" answers: the budget (3) is spent.
+      expectRateLimited(await admin.post('/users', { loginId: `free-${randomUUID()}`, password: 'a new password' }), 900);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('a company may hear "taken" only a few times per window; then creating any user answers 429, other companies go on', async () => {
     const t = await startTestServer({ settings: { ...loose, takenLoginIdBudgetPerCompany: 3 } });
     try {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Logger } from 'pino';
-import { ManualClock, type RateLimiter, type SettingsInput } from 'tessera-server';
+import { ManualClock, MemoryRateLimiter, type RateLimiter, type SettingsInput } from 'tessera-server';
 import type { AuditLog } from '../src/core/audit.js';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { expectConcurError, passwordForm, authtokenForm } from './e2e-helpers.js';
@@ -111,12 +111,28 @@ describe('failure budgets', () => {
     expect(tripped.items.map((e) => e.detail?.limit)).toEqual(['failures-per-client']);
   });
 
-  it('per client: unknown client ids are budgeted too', async () => {
-    t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerClient: 2 } });
+  it("unknown client ids spend the address's budget, and get no counters of their own", async () => {
+    const limiter = new MemoryRateLimiter(clock);
+    t = await startTestServer({ clock, rateLimiter: limiter, settings: { ...loose, rateLimitPerClient: 100, failureBudgetPerClient: 2, failureBudgetPerAddress: 3 } });
     const ghost = { clientId: randomUUID(), clientSecret: randomUUID() };
-    expectConcurError(await clientCredentials(t.url, ghost), 61);
-    expectConcurError(await clientCredentials(t.url, ghost), 61);
+    for (let i = 0; i < 3; i++) expectConcurError(await clientCredentials(t.url, ghost), 61);
+    // Counters: the address's failure budget only (no request or failure counter per made-up client id).
+    expect(limiter.size).toBe(1);
     expectRateLimited(await clientCredentials(t.url, ghost), 900);
+  });
+
+  it('a malformed Basic header is a failed client authentication at the token endpoint and at introspection alike: it spends the address\'s budget', async () => {
+    t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerAddress: 3 } });
+    const malformed = async (path: string) => {
+      const response = await fetch(`${t!.url}${path}`, {
+        method: 'POST', body: 'grant_type=client_credentials&token=x',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: 'Basic !!!not-base64!!!' },
+      });
+      return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
+    };
+    for (const path of ['/oauth2/v0/introspect', '/oauth2/v0/token', '/oauth2/v0/introspect']) expectConcurError(await malformed(path), 64, { description: 'malformed Basic authorization' });
+    expectRateLimited(await malformed('/oauth2/v0/introspect'), 900);
+    expectRateLimited(await malformed('/oauth2/v0/token'), 900);
   });
 
   it('per login id: wrong passwords for one login id, known or not, end in 429 before any password is checked', async () => {
@@ -219,6 +235,62 @@ describe('the user lock (code 14)', () => {
     clock.advance(2_000);
     expectConcurError(await attempt('wrong again'), 5);
     expect((await attempt(password)).status).toBe(200);
+  });
+});
+
+describe('floods of made-up client ids and addresses', () => {
+  let t: TestServer | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('wipe no lock or failure budget; full failure counters refuse what they cannot count', async () => {
+    const clock = new ManualClock(Date.parse('2026-03-01T00:00:00Z'));
+    // Small bounds so a flood fits in a test: 20 request counters, 12 failure counters.
+    const limiter = new MemoryRateLimiter(clock, 20, 12);
+    t = await startTestServer({
+      clock, rateLimiter: limiter,
+      settings: { ...loose, trustProxy: '127.0.0.1', rateLimitPerClient: 1000, rateLimitPerAddress: 1000, failureBudgetPerLoginId: 4, maxFailedLogins: 2, lockoutSeconds: 900, failureWindowSeconds: 900 },
+    });
+    const server = t;
+    const [a, b, c, d] = [await makeApp(t), await makeApp(t), await makeApp(t), await makeApp(t)];
+    const u = await makeUser(t, `locked-${randomUUID()}@example.com`, 'right password');
+    const v = await makeUser(t, `budget-${randomUUID()}@example.com`, 'right password');
+    const through = (app: { clientId: string; clientSecret: string }, loginId: string, pw: string, ip = '198.51.100.1') =>
+      postToken(server.url, passwordForm(app.clientId, app.clientSecret, loginId, pw), { headers: { 'x-forwarded-for': ip } });
+    // u is locked through a (2 tries); v's budget over every client (4) is spent through b and c.
+    for (const expected of [5, 14]) expectConcurError(await through(a, u.loginId, 'wrong'), expected);
+    for (const app of [b, c]) for (const expected of [5, 14]) expectConcurError(await through(app, v.loginId, 'wrong'), expected);
+
+    // 300 requests, each from a new address with a new client id.
+    for (let i = 0; i < 300; i++) {
+      const ip = `2001:db8::${i.toString(16)}`;
+      expectConcurError(await postToken(server.url, { grant_type: 'client_credentials', client_id: randomUUID(), client_secret: 'x' }, { headers: { 'x-forwarded-for': ip } }), 61);
+    }
+    expect(limiter.size).toBeLessThanOrEqual(32);
+    expectConcurError(await through(a, u.loginId, 'right password'), 14);
+    expectRateLimited(await through(d, v.loginId, 'right password'), 900);
+    expect((await through(b, u.loginId, 'right password')).status).toBe(200);
+
+    // Unknown login ids fill the failure counters (12; each wrong password adds its login id's budget
+    // and its lock through d): then an attempt they cannot count is refused.
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push((await through(d, `nobody-${i}-${randomUUID()}`, 'wrong')).status);
+    expect(answers).toEqual([400, 400, 400, 400, 429, 429]);
+    expectRateLimited(await through(c, u.loginId, 'right password'), 900);
+    // Room again once the windows end.
+    clock.advance(900_000);
+    expect((await through(c, u.loginId, 'right password')).status).toBe(200);
+  });
+
+  it('an address past its request limit stops there: its requests spend no client\'s limit', async () => {
+    t = await startTestServer({ settings: { ...loose, trustProxy: '127.0.0.1', rateLimitPerAddress: 2, rateLimitPerClient: 3 } });
+    const app = await makeApp(t);
+    const from = (ip: string) => clientCredentials(t!.url, app, { 'x-forwarded-for': ip });
+    for (let i = 0; i < 2; i++) expect((await from('203.0.113.7')).status).toBe(200);
+    for (let i = 0; i < 5; i++) expectRateLimited(await from('203.0.113.7'), 60);
+    expect((await from('203.0.113.8')).status).toBe(200);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ManualClock, MemoryRateLimiter, openRedisRateLimiter, type RateLimiter } from 'tessera-server';
+import { CountersFull, ManualClock, MemoryRateLimiter, openRedisRateLimiter, type RateLimiter } from 'tessera-server';
 import { redisProblem, skipWithoutServices, testRedisUrl } from './test-services.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -76,18 +76,35 @@ describe('in-process counters', () => {
     advance: async (ms) => clock.advance(ms),
   }));
 
-  it('holds at most maxKeys counters, dropping expired ones first, then the oldest', async () => {
+  it('holds at most maxRequestKeys request counters, dropping expired ones first, then the oldest', async () => {
     const local = new ManualClock();
     const limiter = new MemoryRateLimiter(local, 100);
-    for (let i = 0; i < 50; i++) await limiter.update([{ key: `short-${i}`, windowMs: 10, add: 1 }]);
-    for (let i = 0; i < 50; i++) await limiter.update([{ key: `long-${i}`, windowMs: 60_000, add: 1 }]);
+    for (let i = 0; i < 50; i++) await limiter.update([{ key: `req:short-${i}`, windowMs: 10, add: 1 }]);
+    for (let i = 0; i < 50; i++) await limiter.update([{ key: `req:long-${i}`, windowMs: 60_000, add: 1 }]);
     local.advance(20);
-    await limiter.update([{ key: 'one-more', windowMs: 60_000, add: 1 }]);
+    await limiter.update([{ key: 'req:one-more', windowMs: 60_000, add: 1 }]);
     expect(limiter.size).toBe(51);
-    for (let i = 0; i < 1000; i++) await limiter.update([{ key: `spray-${i}`, windowMs: 60_000, add: 1 }]);
+    for (let i = 0; i < 1000; i++) await limiter.update([{ key: `req:spray-${i}`, windowMs: 60_000, add: 1 }]);
     expect(limiter.size).toBeLessThanOrEqual(100);
-    expect((await limiter.update([{ key: 'spray-999', windowMs: 60_000, add: 0 }]))[0]!.count).toBe(1);
-    expect((await limiter.update([{ key: 'long-0', windowMs: 60_000, add: 0 }]))[0]!.count).toBe(0);
+    expect((await limiter.update([{ key: 'req:spray-999', windowMs: 60_000, add: 0 }]))[0]!.count).toBe(1);
+    expect((await limiter.update([{ key: 'req:long-0', windowMs: 60_000, add: 0 }]))[0]!.count).toBe(0);
+  });
+
+  it('never drops a failure counter or lock before its window ends: past maxGuardKeys it refuses (CountersFull), then makes room as windows end', async () => {
+    const local = new ManualClock();
+    const limiter = new MemoryRateLimiter(local, 10, 3);
+    await limiter.update([{ key: 'lock:a', windowMs: 1_000, add: 1 }, { key: 'fail:b', windowMs: 60_000, add: 1 }]);
+    for (let i = 0; i < 100; i++) await limiter.update([{ key: `req:spray-${i}`, windowMs: 60_000, add: 1 }]);
+    expect((await limiter.update([{ key: 'lock:a', windowMs: 1_000, add: 0 }]))[0]!.count).toBe(1);
+    await limiter.update([{ key: 'fail:c', windowMs: 60_000, add: 1 }]);
+    // Full: neither counting on nor reading an absent counter; present ones still count.
+    await expect(limiter.update([{ key: 'fail:d', windowMs: 60_000, add: 1 }])).rejects.toBeInstanceOf(CountersFull);
+    const full = await limiter.update([{ key: 'req:x', windowMs: 60_000, add: 1 }, { key: 'fail:d', windowMs: 60_000, add: 0 }]).catch((e: unknown) => e);
+    expect(full).toBeInstanceOf(CountersFull);
+    expect((full as CountersFull).retryInMs).toBeGreaterThanOrEqual(1_000);
+    expect((await limiter.update([{ key: 'fail:b', windowMs: 60_000, add: 1 }]))[0]!.count).toBe(2);
+    local.advance(1_000);
+    expect((await limiter.update([{ key: 'fail:d', windowMs: 60_000, add: 1 }]))[0]!.count).toBe(1);
   });
 });
 

@@ -192,15 +192,15 @@ describe('password grant, credtype=password', () => {
     expectConcurError(res, 16, { geolocation: elsewhere });
   });
 
-  it('53: a company that has withdrawn the app', async () => {
+  it("5: a user of a company that has not enabled or has withdrawn the app (answered as an unknown login id: no oracle across tenants)", async () => {
     const company = await createCompany(t.server.core, { name: 'Withdrawn Co' });
     const user = await freshUser(company.id);
     // never enabled
-    expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password)), 53);
+    expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password)), 5);
     await enableAppForCompany(t.server.core, app.clientId, company.id);
     expect((await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password))).status).toBe(200);
     await t.server.core.store.apps.setCompanyGrant(app.clientId, company.id, false, clock.now());
-    expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password)), 53);
+    expectConcurError(await postToken(t.url, passwordForm(app.clientId, app.clientSecret, user.loginId, password)), 5);
   });
 
   it('54: a scope beyond the app\'s Allowed Scopes', async () => {

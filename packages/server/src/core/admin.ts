@@ -20,7 +20,7 @@ import { ConcurError } from './errors.js';
 import { inactivityDeadline } from './inactivity.js';
 import { generateRequestToken } from './request-tokens.js';
 import type { AdminIdentity } from './sessions.js';
-import { createUser, isLocked, resetUserPassword, WebServicesAdministrator } from './users.js';
+import { createUser, isLocked, newPasswordSchema, resetUserPassword, WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import { LoginIdTakenError } from '../storage/errors.js';
 import type { App, Company, Connection, SecretStatus, StoredAuditEvent, User } from './model.js';
@@ -268,15 +268,28 @@ export function userView(user: User, now: number) {
 
 export type UserView = ReturnType<typeof userView>;
 
-export async function listUsersFor(core: Core, ctx: AdminContext) {
+export const UserListQuerySchema = z.object({
+  loginId: z.string().trim().min(1, 'must not be empty').max(254, 'must be at most 254 characters').optional(),
+}).strip();
+
+/**
+ * The users of the administrator's company; with `loginId`, only the user with that login id
+ * (matched as sign-in matches it, case-insensitively; no list is read), or none.
+ */
+export async function listUsersFor(core: Core, ctx: AdminContext, query: unknown = {}) {
   const now = core.clock.now();
+  const { loginId } = parseInput(UserListQuerySchema, query);
+  if (loginId !== undefined) {
+    const user = await core.store.users.findByLoginId(loginId);
+    return user && user.companyId === ctx.company.id ? [userView(user, now)] : [];
+  }
   return (await core.store.users.listByCompany(ctx.company.id)).map((u) => userView(u, now));
 }
 
 export const NewUserSchema = z.object({
   loginId: z.string({ error: 'is required' }).trim().min(1, 'is required').max(254, 'must be at most 254 characters')
     .regex(/^\S+$/, 'must not contain spaces'),
-  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+  password: newPasswordSchema,
   email: z.string().trim().email('must be an email address').max(254).optional(),
   displayName: z.string().trim().max(200, 'must be at most 200 characters').optional(),
   administrator: z.boolean({ error: 'must be true or false' }).default(false),
@@ -284,19 +297,17 @@ export const NewUserSchema = z.object({
 
 export async function createUserFor(core: Core, ctx: AdminContext, input: unknown) {
   const fields = parseInput(NewUserSchema, input);
-  const loginIdTaken = () => invalidField('loginId', 'this login id is taken');
   await core.protection.admitUserCreation(ctx.company.id);
-  if (await core.store.users.findByLoginId(fields.loginId)) {
-    await core.protection.recordTakenLoginId(ctx.company.id, ctx.actor.correlationId);
-    throw loginIdTaken();
-  }
   const user = await createUser(core, {
     companyId: ctx.company.id, loginId: fields.loginId, password: fields.password,
     ...(fields.email ? { email: fields.email } : {}), ...(fields.displayName ? { displayName: fields.displayName } : {}),
     roles: fields.administrator ? [WebServicesAdministrator] : [],
-  }).catch((error: unknown) => {
-    // Created concurrently by another request after the check above: the same answer as a sequential duplicate.
-    throw error instanceof LoginIdTakenError ? loginIdTaken() : error;
+  }).catch(async (error: unknown) => {
+    if (!(error instanceof LoginIdTakenError)) throw error;
+    // Taken before (createUser's lookup) or by a concurrent creation (the store's unique index):
+    // one answer, and either way it spends the company's budget of "taken" answers.
+    await core.protection.recordTakenLoginId(ctx.company.id, ctx.actor.correlationId);
+    throw invalidField('loginId', 'this login id is taken');
   });
   audit(core, ctx, { action: 'user.created', principalId: user.id, detail: { loginId: user.loginId, administrator: fields.administrator } });
   return userView(user, core.clock.now());
@@ -323,7 +334,7 @@ export async function unlockUserFor(core: Core, ctx: AdminContext, userId: strin
 }
 
 export const PasswordResetSchema = z.object({
-  password: z.string({ error: 'is required' }).min(8, 'must be at least 8 characters').max(1024, 'must be at most 1024 characters'),
+  password: newPasswordSchema,
 }).strict();
 
 /** Sets a new password for a user of the administrator's company (see `resetUserPassword`). */

@@ -9,6 +9,7 @@
  * all; the rest is counted and summarised in one `audit.suppressed` row per address when the
  * window ends.
  */
+import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.js';
 import type { AuditEvent } from './model.js';
@@ -150,4 +151,12 @@ export class AuditLog {
     this.windowWritten = 0;
     this.windowStart = now;
   }
+}
+
+/**
+ * The client address as the audit trail and the rate-limit counters keep it: an IP address, or
+ * `other` (under `trustProxy` a forwarded header may hold any text, a secret included).
+ */
+export function auditedAddress(value: string): string {
+  return isIP(value) ? value : 'other';
 }

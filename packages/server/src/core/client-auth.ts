@@ -6,6 +6,8 @@
 import { Refusals, UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
+import { assertAppActive } from './inactivity.js';
+import type { Attempt } from './protection.js';
 import { constantTimeEqual } from './secrets.js';
 import type { ActiveSecret, App } from './model.js';
 
@@ -77,4 +79,30 @@ export function verifyClientSecret(core: Core, client: Client, clientSecret: str
   }
   if (matched === undefined) throw new ConcurError(64);
   return matched;
+}
+
+/**
+ * Client authentication with its protections, the one way the token endpoint and introspection
+ * authenticate a client: the address's limits first; the credentials (a malformed Basic header is
+ * a failed authentication, code 64); the app (61); then the client's own limits and budgets, keyed
+ * by the app only now that it is known (`attempt.clientId` is set to it; made-up client ids get no
+ * counters); the secret (64); the app's standing (59). Answers the client and the id of the secret
+ * that matched. `onApp` hears the app as soon as it is known (a wrong secret is audited under it).
+ * The caller counts a refusal with `failureKindOf` / `Protection.recordFailure` on `attempt`.
+ */
+export async function authenticateClient(
+  core: Core,
+  request: { params: Record<string, string>; authorization: string | undefined },
+  attempt: Attempt,
+  onApp?: (app: App) => void,
+): Promise<{ client: Client; secretId: string }> {
+  await core.protection.admitAddress(attempt);
+  const credentials = readClientCredentials(request.params, request.authorization);
+  const client = await findClient(core, credentials);
+  onApp?.(client.app);
+  attempt.clientId = client.app.id;
+  await core.protection.admit(attempt);
+  const secretId = verifyClientSecret(core, client, credentials.clientSecret!);
+  await assertAppActive(core, client.app, attempt.correlationId);
+  return { client, secretId };
 }

@@ -6,11 +6,10 @@
  * standing (read now, not from the status cache). An app sees only tokens issued to apps of its
  * own company; any other token, and anything that is not an access token, is `{"active": false}`.
  */
-import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
 import { ConcurError } from './errors.js';
-import { assertAppActive } from './inactivity.js';
-import type { Attempt } from './protection.js';
+import { failureKindOf, type Attempt } from './protection.js';
 import { authenticateAccessToken } from './token-standing.js';
 import { invalidField } from './validation.js';
 import type { App } from './model.js';
@@ -42,16 +41,12 @@ const inactive = (): Introspection => ({ active: false });
 
 /** The app behind the client credentials of the request: 61/64 (budgeted like the token endpoint), 59 when disabled. */
 async function authenticateCaller(core: Core, request: IntrospectionRequest): Promise<App> {
-  const credentials = readClientCredentials(request.params, request.authorization);
-  const attempt: Attempt = { door: 'token', clientId: credentials.clientId, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
-  await core.protection.admit(attempt);
+  const attempt: Attempt = { door: 'token', clientId: undefined, loginId: undefined, address: request.meta.ip, correlationId: request.meta.correlationId };
   try {
-    const client = await findClient(core, credentials);
-    verifyClientSecret(core, client, credentials.clientSecret!);
-    await assertAppActive(core, client.app, request.meta.correlationId);
-    return client.app;
+    return (await authenticateClient(core, request, attempt)).client.app;
   } catch (error) {
-    if (error instanceof ConcurError && (error.code === 61 || error.code === 64)) await core.protection.recordFailure(attempt, 'client');
+    const failure = error instanceof ConcurError ? failureKindOf(error) : undefined;
+    if (failure) await core.protection.recordFailure(attempt, failure);
     throw error;
   }
 }

@@ -3,8 +3,9 @@
  * "Lessons": budget failed attempts per client and per address; PROTOCOL.md Decision 2: rate
  * limited → 429 with `Retry-After`):
  *
- * - request limits per client id and per address (admin sign-in: per address), counted on every
- *   request before any expensive work;
+ * - request limits per address (checked first, and alone when exceeded) and per client (counted
+ *   only once the client id is known to name an app, so a stranger's made-up client ids create
+ *   no counters), before any expensive work;
  * - failure budgets: failed client authentications and failed passwords per client id, per login
  *   id (over every client: the ceiling on distributed guessing) and per address; failed
  *   request-token conversions per app and company. A spent budget answers 429 until its window
@@ -16,16 +17,16 @@
  *
  * The lock of a user over every client (`maxFailedLoginsAnyClient`) lives with the user in the
  * store (`users.ts`). Counters fail open: if the counter store is unreachable, requests pass and
- * a warning is logged.
+ * a warning is logged. They fail closed when full (`CountersFull`, the in-memory limiter): an
+ * attempt whose budgets could not be counted answers 429 rather than going uncounted.
  */
-import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { ConcurCodes, Refusals, UuidPattern } from 'tessera-protocol';
 import type { Settings } from '../config.js';
-import type { AuditLog } from './audit.js';
+import { auditedAddress, type AuditLog } from './audit.js';
 import type { CoreEvents } from './events.js';
 import { ConcurError } from './errors.js';
-import type { CounterState, CounterUpdate, RateLimiter } from './rate-limiter.js';
+import { CountersFull, type CounterState, type CounterUpdate, type RateLimiter } from './rate-limiter.js';
 import { foldLoginId } from '../storage/login-ids.js';
 
 /** Where an attempt comes in: the token endpoint, or admin sign-in (the console and `POST /admin/api/token`). */
@@ -34,7 +35,10 @@ export type Door = 'token' | 'admin-sign-in';
 /** Who is asking, as far as is known before any check. */
 export interface Attempt {
   door: Door;
-  /** The client id as presented (not yet authenticated); none for admin sign-in. */
+  /**
+   * The id of the app the presented client id names (its secret not yet checked); none while that
+   * is not known (before the app lookup, or when no app has it) and for admin sign-in.
+   */
   clientId: string | undefined;
   /** The login id of a password grant or an admin sign-in. */
   loginId?: string | undefined;
@@ -105,15 +109,29 @@ export class Protection {
   ) {}
 
   /**
-   * Counts the request and refuses it with 429 when a request limit is exceeded or a failure
-   * budget of its client id, login id or address is spent, and with code 14 when its login id is
-   * locked through its client. Call before any expensive work.
+   * Counts the request against its address and refuses it with 429 when the address's request
+   * limit is exceeded or its failure budget spent. Call first, before any store read; nothing
+   * keyed by the client or login id is counted or read when it refuses.
+   */
+  async admitAddress(attempt: Attempt): Promise<void> {
+    await this.decide(attempt, this.addressChecks(attempt));
+  }
+
+  /**
+   * After `admitAddress`: counts the request against its client (when `attempt.clientId` names
+   * an app) and refuses it with 429 when that limit is exceeded or a failure budget of its client,
+   * login id or company is spent, and with code 14 when its login id is locked through its client.
+   * Call before any expensive work (secrets, passwords).
    */
   async admit(attempt: Attempt): Promise<void> {
-    const checks = [...this.requestChecks(attempt), ...this.failureChecks(attempt, 'password', 0)];
-    const lock = await this.lockCheck(attempt, 0);
+    const checks = [...this.clientChecks(attempt), ...this.failureChecks(attempt, 'password', 0, false)];
+    const lock = await this.lockCheck(attempt, 0, true);
     if (lock) checks.push(lock);
-    const states = await this.apply(checks);
+    await this.decide(attempt, checks);
+  }
+
+  private async decide(attempt: Attempt, checks: Check[]): Promise<void> {
+    const states = await this.apply(checks, attempt.door);
     if (!states) return;
 
     let retryInMs = 0;
@@ -144,7 +162,7 @@ export class Protection {
 
   /** Counts a failed client authentication or password against the budgets of the attempt. */
   async recordFailure(attempt: Attempt, kind: FailureKind): Promise<void> {
-    const checks = this.failureChecks(attempt, kind, 1);
+    const checks = this.failureChecks(attempt, kind, 1, true);
     const states = await this.apply(checks);
     states?.forEach((state, i) => {
       if (state.count === checks[i]!.limit) this.noteTripped(checks[i]!, attempt);
@@ -213,27 +231,27 @@ export class Protection {
     return { name: 'taken-login-ids-per-company', limit, update: { key: `taken:company:${companyId}`, windowMs: this.settings.failureWindowSeconds * 1000, add } };
   }
 
-  private requestChecks(attempt: Attempt): Check[] {
+  /** The address's request limit (counted) and failure budget (read). */
+  private addressChecks(attempt: Attempt): Check[] {
     const s = this.settings;
-    const windowMs = s.rateLimitWindowSeconds * 1000;
+    const admin = attempt.door === 'admin-sign-in';
+    const perAddress = admin ? s.adminSignInRatePerAddress : s.rateLimitPerAddress;
     const checks: Check[] = [];
-    if (attempt.door === 'admin-sign-in') {
-      if (s.adminSignInRatePerAddress > 0) {
-        checks.push({ name: 'requests-per-address', limit: s.adminSignInRatePerAddress, update: { key: `req:admin-addr:${attempt.address}`, windowMs, add: 1 } });
-      }
-      return checks;
+    if (perAddress > 0) {
+      const key = `req:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`;
+      checks.push({ name: 'requests-per-address', limit: perAddress, update: { key, windowMs: s.rateLimitWindowSeconds * 1000, add: 1 } });
     }
-    const client = this.clientKey(attempt.clientId);
-    if (client && s.rateLimitPerClient > 0) {
-      checks.push({ name: 'requests-per-client', limit: s.rateLimitPerClient, update: { key: `req:client:${client}`, windowMs, add: 1 } });
-    }
-    if (s.rateLimitPerAddress > 0) {
-      checks.push({ name: 'requests-per-address', limit: s.rateLimitPerAddress, update: { key: `req:addr:${attempt.address}`, windowMs, add: 1 } });
-    }
-    return checks;
+    return [...checks, ...this.failureChecks(attempt, 'password', 0, true).filter((c) => c.name === 'failures-per-address')];
   }
 
-  private failureChecks(attempt: Attempt, kind: FailureKind, add: 0 | 1): Check[] {
+  private clientChecks(attempt: Attempt): Check[] {
+    const s = this.settings;
+    const client = attempt.door === 'token' ? this.clientKey(attempt.clientId) : undefined;
+    if (!client || s.rateLimitPerClient <= 0) return [];
+    return [{ name: 'requests-per-client', limit: s.rateLimitPerClient, update: { key: `req:client:${client}`, windowMs: s.rateLimitWindowSeconds * 1000, add: 1 } }];
+  }
+
+  private failureChecks(attempt: Attempt, kind: FailureKind, add: 0 | 1, withAddress: boolean): Check[] {
     const s = this.settings;
     const windowMs = s.failureWindowSeconds * 1000;
     const checks: Check[] = [];
@@ -253,18 +271,18 @@ export class Protection {
       });
     }
     const perAddress = admin ? s.adminFailureBudgetPerAddress : s.failureBudgetPerAddress;
-    if (perAddress > 0) {
-      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${attempt.address}`, windowMs, add } });
+    if (withAddress && perAddress > 0) {
+      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`, windowMs, add } });
     }
     return checks;
   }
 
   /** The lock of the attempt's login id through its client, under the login id's current unlock generation. */
-  private async lockCheck(attempt: Attempt, add: 0 | 1): Promise<Check | undefined> {
+  private async lockCheck(attempt: Attempt, add: 0 | 1, failClosed = false): Promise<Check | undefined> {
     const client = attempt.door === 'admin-sign-in' ? 'console' : this.clientKey(attempt.clientId);
     if (!client || !attempt.loginId) return undefined;
     const login = this.loginKey(attempt.loginId);
-    const [generation] = (await this.apply([{ name: 'lock-per-client-and-login-id', limit: 0, update: this.generationUpdate(login, 0) }])) ?? [];
+    const [generation] = (await this.apply([{ name: 'lock-per-client-and-login-id', limit: 0, update: this.generationUpdate(login, 0) }], failClosed ? attempt.door : undefined)) ?? [];
     return {
       name: 'lock-per-client-and-login-id', limit: this.settings.maxFailedLogins,
       update: { key: `lock:${generation?.count ?? 0}:${client}:${login}`, windowMs: this.settings.lockoutSeconds * 1000, add },
@@ -286,11 +304,23 @@ export class Protection {
     return this.digest(`login:${foldLoginId(loginId.trim())}`);
   }
 
-  private async apply(checks: Check[]): Promise<CounterState[] | undefined> {
+  /**
+   * Applies the updates of `checks`; undefined when the counters are unreachable (fail open).
+   * Full counters (`CountersFull`) answer 429 when `failClosedFor` names the door admitting, else are ignored
+   * like an outage: the next admission of the same attempt is refused then.
+   */
+  private async apply(checks: Check[], failClosedFor?: Door): Promise<CounterState[] | undefined> {
     if (checks.length === 0) return [];
     try {
       return await this.limiter.update(checks.map((c) => c.update));
     } catch (err) {
+      if (err instanceof CountersFull && failClosedFor) {
+        this.events?.rateLimitTripped('counters-full', failClosedFor);
+        throw new ConcurError(ConcurCodes.RateLimited, {
+          headers: { 'retry-after': String(Math.max(1, Math.ceil(err.retryInMs / 1000))) },
+          detail: 'failure counters full',
+        });
+      }
       this.warn(err);
       return undefined;
     }
@@ -307,7 +337,7 @@ export class Protection {
       action: attempt.door === 'admin-sign-in' ? 'admin.rate-limited' : 'token.rate-limited', outcome: 'failure',
       correlationId: attempt.correlationId, code: check.name === 'lock-per-client-and-login-id' ? 14 : ConcurCodes.RateLimited,
       appId: app?.id ?? null, companyId: app?.companyId ?? null,
-      detail: { limit: check.name, max: check.limit, ip: isIP(attempt.address) ? attempt.address : 'other' },
+      detail: { limit: check.name, max: check.limit, ip: auditedAddress(attempt.address) },
     });
     const clientId = attempt.clientId && UuidPattern.test(attempt.clientId) ? attempt.clientId.toLowerCase() : undefined;
     if (!clientId || !this.findApp) return record(undefined);
@@ -318,9 +348,14 @@ export class Protection {
   }
 
   private warn(err: unknown): void {
+    if (err instanceof CountersFull) {
+      this.log.warn({ limiter: this.limiter.kind }, 'failure counters full: attempts answer 429 until windows end');
+      return;
+    }
     const now = Date.now();
     if (now - this.lastWarning < 10_000) return;
     this.lastWarning = now;
     this.log.warn({ err, limiter: this.limiter.kind }, 'rate-limit counters unavailable: requests pass unlimited');
   }
 }
+

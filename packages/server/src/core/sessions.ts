@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { ConcurCodes, Refusals } from 'tessera-protocol';
 import type { Core, RequestMeta } from './context.js';
+import { auditedAddress } from './audit.js';
 import { ConcurError } from './errors.js';
 import { failureKindOf, type Attempt } from './protection.js';
 import { constantTimeEqual } from './secrets.js';
@@ -74,6 +75,7 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
   const action = via === 'session' ? 'admin.signed-in' : 'admin.token-issued';
   const attempt: Attempt = { door: 'admin-sign-in', clientId: undefined, loginId, address: meta.ip, correlationId: meta.correlationId };
   try {
+    await core.protection.admitAddress(attempt);
     await core.protection.admit(attempt);
     const { user } = await authenticateUser(core, loginId, password, { attempt });
     const identity = await adminIdentityOf(core, user.id, via);
@@ -89,9 +91,11 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
       // A flood of 429s is not written row by row: the protection audits the moment a limit trips.
       if (error.code !== ConcurCodes.RateLimited) {
         const user = await core.store.users.findByLoginId(loginId);
-        core.audit.record({
+        // Caused by an unauthenticated caller: through the floodgate, with only an IP address (never forwarded text).
+        const ip = auditedAddress(meta.ip);
+        core.audit.recordFromAddress(ip, {
           action, outcome: 'failure', correlationId: meta.correlationId, code: error.code, actorType: 'user', actorId: user?.id ?? null,
-          principalId: user?.id ?? null, companyId: user?.companyId ?? null, detail: { reason: error.detail ?? error.description, ip: meta.ip },
+          principalId: user?.id ?? null, companyId: user?.companyId ?? null, detail: { reason: error.detail ?? error.description, ip },
         });
       }
     }

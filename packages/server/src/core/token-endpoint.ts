@@ -2,12 +2,11 @@
  * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
-import { isIP } from 'node:net';
 import { ConcurCodes, describeErrorCode, isGrantType, type TokenResponse } from 'tessera-protocol';
-import { findClient, readClientCredentials, verifyClientSecret } from './client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import type { Core, RequestMeta } from './context.js';
+import { auditedAddress } from './audit.js';
 import { ConcurError } from './errors.js';
-import { assertAppActive } from './inactivity.js';
 import { BoundGrantContext, grantSettings } from './grants/bound-context.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { Grant, GrantParams, GrantSettings } from './grants/grant.js';
@@ -48,18 +47,14 @@ export class TokenEndpoint {
     try {
       const grantType = params.grant_type;
       if (!grantType) throw new ConcurError(65);
-      const credentials = readClientCredentials(params, request.authorization);
       const grant = this.grants.get(grantType);
       attempt = {
-        door: 'token', clientId: credentials.clientId, address: meta.ip, correlationId: meta.correlationId,
+        door: 'token', clientId: undefined, address: meta.ip, correlationId: meta.correlationId,
         loginId: grant?.loginIdOf?.(params), companyId: grant?.companyIdOf?.(params),
       };
-      await this.core.protection.admit(attempt);
-      // Known before the secret is checked, so a wrong secret lands in that app's audit trail.
-      const client = await findClient(this.core, credentials);
+      // The app is known before the secret is checked, so a wrong secret lands in that app's audit trail.
+      const { client, secretId } = await authenticateClient(this.core, request, attempt, (found) => { app = found; });
       app = client.app;
-      const secretId = verifyClientSecret(this.core, client, credentials.clientSecret!);
-      await assertAppActive(this.core, app, meta.correlationId);
       if (!grant) throw new ConcurError(60, { detail: 'unknown grant type' });
       if (!app.grants.includes(grantType)) throw new ConcurError(grant.notAllowedCode ?? 60);
       checkParameters(grant, params);
@@ -140,9 +135,4 @@ export function auditedGrantType(value: string | undefined, registered?: GrantRe
 export function auditedCredtype(value: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   return value === 'password' || value === 'authtoken' ? value : 'other';
-}
-
-/** The client address as the audit trail keeps it: an IP address (a forwarded header may hold anything). */
-export function auditedAddress(value: string): string {
-  return isIP(value) ? value : 'other';
 }

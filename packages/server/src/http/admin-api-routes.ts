@@ -137,7 +137,7 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
 
     // ——— Users and audit log ———
 
-    api.get('/users', authed(async (ctx) => ({ items: await admin.listUsersFor(core, ctx) })));
+    api.get('/users', authed(async (ctx, request) => ({ items: await admin.listUsersFor(core, ctx, request.query) })));
     api.post('/users', authed(async (ctx, request, reply) => reply.code(201).send(await admin.createUserFor(core, ctx, jsonBody(request)))));
     api.patch('/users/:userId', authed<{ userId: string }>(async (ctx, request) =>
       admin.changeUserFor(core, ctx, request.params.userId, jsonBody(request))));

@@ -168,7 +168,11 @@ export function adminOpenApi(core: Core): Json {
         },
       },
       '/admin/api/users': {
-        get: { tags: ['Users'], summary: 'Users of the company', responses: { 200: ok('Users', { type: 'object', properties: { items: { type: 'array', items: ref('User') } } }), ...errors(401) } },
+        get: {
+          tags: ['Users'], summary: 'Users of the company',
+          parameters: [queryParam('loginId', 'Only the user with this login id (matched case-insensitively, as sign-in does), or none.')],
+          responses: { 200: ok('Users', { type: 'object', properties: { items: { type: 'array', items: ref('User') } } }), ...errors(400, 401) },
+        },
         post: {
           tags: ['Users'], summary: 'Create a user', requestBody: body(inputSchema(NewUserSchema)),
           description: 'Login ids are unique over every company; a company hears "taken" a few times per window, then 429.',

@@ -136,8 +136,8 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
     const appId = this.app.id;
     return authenticateUser(core, loginId, password, {
       attempt: { door: 'token', clientId: appId, loginId, address: this.meta.ip, correlationId: this.meta.correlationId },
-      // A user of a company that has not enabled the app gets 53 whatever the password (no oracle across tenants).
-      admits: async (candidate) => (await companyEnablesApp(core, appId, candidate.companyId) ? undefined : new ConcurError(53)),
+      // A user of a company that has not enabled the app is answered as an unknown login id (no oracle across tenants).
+      mayServe: (candidate) => companyEnablesApp(core, appId, candidate.companyId),
     });
   }
 

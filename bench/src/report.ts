@@ -103,7 +103,7 @@ export function machineInfo(loadAverage: Machine['loadAverage'], pinned: boolean
 }
 
 // ---------------------------------------------------------------------------------------------
-// Targets (issue 5): checked from the cells, each with what was measured.
+// Targets: checked from the cells, each with what was measured.
 
 export interface TargetCheck {
   target: string;

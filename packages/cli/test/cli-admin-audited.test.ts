@@ -1,5 +1,5 @@
 /**
- * Issue 11: the local `tessera admin …` commands (the operator on the service's machine) run the
+ * the local `tessera admin …` commands (the operator on the service's machine) run the
  * same core operations as the admin API and the console, so each change is audited alike: the
  * same action and detail, `actorType: 'operator'` instead of the administrator, and never a
  * secret, a request token or a password in the trail.

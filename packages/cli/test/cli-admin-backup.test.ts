@@ -1,5 +1,5 @@
 /**
- * `tessera admin backup` and `restore` (issue 10 §5) on the embedded store: a backup taken while
+ * `tessera admin backup` and `restore` on the embedded store: a backup taken while
  * the service answers concurrent refreshes is consistent, restores into a fresh data dir, and a
  * service there honours the old secrets and refresh tokens. Restore refuses while a service runs
  * on the data dir, without the server key, with another key, and a file that is no Tessera store;

@@ -1,5 +1,5 @@
 /**
- * `tessera admin keys list|rotate` (issue 6, PROTOCOL.md Decision 9) on the store of a running
+ * `tessera admin keys list|rotate` (docs/protocol.md Decision 9) on the store of a running
  * service: the new key is published at once and signs after the propagation delay, the service
  * picks it up by itself, and the command keeps the algorithm the service signs with.
  */

@@ -1,5 +1,5 @@
 /**
- * `tessera admin migrate --to postgres://…` (issue 10 §5, "outgrowing one machine") end to end: a
+ * `tessera admin migrate --to postgres://…` ("outgrowing one machine") end to end: a
  * service on the embedded store is used (apps, secrets, a converted refresh token, an unused
  * request token, users, audit), stopped, copied into a fresh PostgreSQL schema, and a service on
  * that schema with the same server key (TESSERA_SECRET_KEY = the data dir's secret.key) honours

@@ -1,5 +1,5 @@
 /**
- * `tessera admin --server URL` (issue 4): sign in to the admin API of a running service, keep a
+ * `tessera admin --server URL`: sign in to the admin API of a running service, keep a
  * short-lived token in TESSERA_HOME (mode 0600), and do steps 1 and 2 through the API; the
  * local-store mode keeps working beside it.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3 item 12: `tessera serve` answers nothing, `/readyz` and `/healthz` included, before
+ * `tessera serve` answers nothing, `/readyz` and `/healthz` included, before
  * the first-start data exists: a load balancer that sees "ready" can send the quick start's
  * requests at once. The check polls as fast as it can from the moment the process starts and,
  * at the first answer, reads the store: the demo company, its administrator, app and request

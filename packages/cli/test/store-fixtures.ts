@@ -1,5 +1,5 @@
 /**
- * A service with something in it to keep (issue 10 §5: backup, restore, migrate): an app and its
+ * A service with something in it to keep (backup, restore, migrate): an app and its
  * secret, connections with refresh tokens (one from a converted request token), a request token
  * not yet used, an administrator with a password and an audit trail; and the check that a
  * service on the copy honours every one of them.

@@ -1,5 +1,5 @@
 /**
- * The one error class of the SDK (PROTOCOL.md §3). It carries what the token service or the API
+ * The one error class of the SDK (docs/protocol.md §3). It carries what the token service or the API
  * said — the Concur numeric `code` (as {@link ConcurError.concurCode}), `error`,
  * `error_description`, the HTTP status and the `concur-correlationid` — and, through
  * {@link ConcurError.meaning}, what that code means in plain words.
@@ -91,7 +91,7 @@ export class ConcurError extends Error {
   }
 
   /**
-   * Reads an error answer (PROTOCOL.md §3: `{code, error, error_description, geolocation?}`,
+   * Reads an error answer (docs/protocol.md §3: `{code, error, error_description, geolocation?}`,
    * or a plain message for 5xx) into a `ConcurError`. Consumes the body.
    */
   static async fromResponse(response: Response, code: ConcurErrorCode = 'ERR_HTTP', url = response.url): Promise<ConcurError> {

@@ -1,5 +1,5 @@
 /**
- * A {@link TokenStore} in a JSON file, safe for several processes at once (PROTOCOL.md §13):
+ * A {@link TokenStore} in a JSON file, safe for several processes at once (docs/protocol.md §13):
  * read → refresh → write runs under a lock file, every write replaces the file atomically
  * (temporary file, fsync, rename, fsync of the directory), and the file is mode 0600.
  */

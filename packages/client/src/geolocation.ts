@@ -1,5 +1,5 @@
 /**
- * Where requests go (PROTOCOL.md §10): first tokens on the configured datacenter, refreshes and
+ * Where requests go (docs/protocol.md §10): first tokens on the configured datacenter, refreshes and
  * API calls on the token's geolocation, a base URL with no path.
  */
 import { normalizeGeolocation } from 'tessera-protocol';

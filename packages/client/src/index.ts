@@ -1,5 +1,5 @@
 /**
- * `tessera-client`: the integrator's side of SAP Concur-style OAuth 2.0 (PROTOCOL.md §13),
+ * `tessera-client`: the integrator's side of SAP Concur-style OAuth 2.0 (docs/protocol.md §13),
  * for SAP Concur and Tessera alike. Zero runtime dependencies; Node 20+.
  */
 export { TokenManager, type TokenManagerOptions, type GrantOptions, type ConvertOptions } from './token-manager.js';

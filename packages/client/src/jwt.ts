@@ -1,7 +1,7 @@
 /**
  * Reading JWT claims without verifying them. A client needs `sub`, `concur.type` and
  * `concur.scopes` from the tokens it was just handed by the token service over TLS
- * (PROTOCOL.md §1, §8); verification is the API's job.
+ * (docs/protocol.md §1, §8); verification is the API's job.
  */
 
 /** The claims of a JWT, or undefined when `token` is not a decodable JWT. */

@@ -1,5 +1,5 @@
 /**
- * `POST /oauth2/v0/token` from the client side (PROTOCOL.md §2–3): a form body with the client
+ * `POST /oauth2/v0/token` from the client side (docs/protocol.md §2–3): a form body with the client
  * credentials in it (never the query string, no charset), a `concur-correlationid`, retries for
  * network failures, and code 16 ("user lives elsewhere") retried once at the returned geolocation.
  */

@@ -1,6 +1,6 @@
 /**
  * The token manager: one connection (one principal of one app) and everything the client side
- * must get right (PROTOCOL.md §1, §10, §13):
+ * must get right (docs/protocol.md §1, §10, §13):
  *
  * - the request token is converted once (step 3), and never again while a live refresh token is stored;
  * - the access token is kept in memory and renewed shortly before its hour is up (step 4);
@@ -55,7 +55,7 @@ export interface TokenManagerOptions {
 
 /** Options of the grants. */
 export interface GrantOptions {
-  /** Narrow the granted scopes (PROTOCOL.md §2); a list or a space-separated string. */
+  /** Narrow the granted scopes (docs/protocol.md §2); a list or a space-separated string. */
   scope?: string | string[];
 }
 
@@ -149,7 +149,7 @@ export class TokenManager {
 
   /**
    * Step 3, once per connection: converts a company request token (valid 24 hours) into a
-   * refresh token, on the configured datacenter (PROTOCOL.md §2: `grant_type=password`,
+   * refresh token, on the configured datacenter (docs/protocol.md §2: `grant_type=password`,
    * `credtype=authtoken`). Refuses with `ERR_ALREADY_CONNECTED` while the store holds a live
    * refresh token, unless `force`.
    */
@@ -190,7 +190,7 @@ export class TokenManager {
   }
 
   /**
-   * Disconnects (PROTOCOL.md §7): `DELETE /app-mgmt/v0/connections` revokes every refresh token
+   * Disconnects (docs/protocol.md §7): `DELETE /app-mgmt/v0/connections` revokes every refresh token
    * of this principal for this app; then the store is cleared.
    */
   async revoke(): Promise<void> {

@@ -1,5 +1,5 @@
 /**
- * Reading a `POST /oauth2/v0/token` answer (PROTOCOL.md §2): `expires_in` as a string or a
+ * Reading a `POST /oauth2/v0/token` answer (docs/protocol.md §2): `expires_in` as a string or a
  * number, `refresh_expires_in` as absolute epoch seconds (number or quoted), the principal from
  * the id_token (`sub`, `concur.type`), the scopes from `scope`.
  */

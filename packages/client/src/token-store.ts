@@ -1,5 +1,5 @@
 /**
- * Where a connection's long-lived state lives (PROTOCOL.md §1, §13): the refresh token, its
+ * Where a connection's long-lived state lives (docs/protocol.md §1, §13): the refresh token, its
  * absolute expiry and the geolocation, overwritten on every token response. The access token is
  * not part of it: it stays in memory.
  *

@@ -38,7 +38,7 @@ export function jwt(claims: Record<string, unknown>): string {
 }
 
 let counter = 0;
-/** A token response as PROTOCOL.md §2 shows it. */
+/** A token response as docs/protocol.md §2 shows it. */
 export function tokenResponse(geolocation: string, overrides: Record<string, unknown> = {}) {
   counter += 1;
   const sub = '5b8e6c9d-9a55-4b2b-9d3c-2a3f8f2f0001';

@@ -1,5 +1,5 @@
 /**
- * The token manager's client-side duties against a scripted `fetch` (PROTOCOL.md §2, §3, §13):
+ * The token manager's client-side duties against a scripted `fetch` (docs/protocol.md §2, §3, §13):
  * what a real server does not show on demand.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The Concur OAuth 2.0 error-code table (PROTOCOL.md §3 and Decision 2), the one source of every
+ * The Concur OAuth 2.0 error-code table (docs/protocol.md §3 and Decision 2), the one source of every
  * code, `error`, `error_description` and status Tessera answers with. One row per numeric code:
  * its name, the OAuth `error`, the HTTP status, the Concur `error_description`, and a plain-words
  * meaning with advice for people. The type of codes ({@link ConcurCode}) and their named constants
@@ -8,7 +8,7 @@
  * `error` and `error_description` follow the "Response Codes" tables of SAP Concur's
  * Authentication API reference (developer.concur.com/api-reference/authentication/apidoc.html,
  * `/token` and `/otp`); the status follows Decision 2. Codes those tables do not list (21, 124,
- * 134–139) come from Concur's other pages (PROTOCOL.md §3). Codes 400–500 are Tessera's own, for
+ * 134–139) come from Concur's other pages (docs/protocol.md §3). Codes 400–500 are Tessera's own, for
  * conditions Concur documents only by HTTP status.
  *
  * {@link Refusals} are the more precise descriptions Tessera answers for some of those codes
@@ -252,7 +252,7 @@ function refusalOf(spec: RefusalSpec, args: unknown[]): ConcurRefusal {
 export const Refusals = Object.freeze(Object.fromEntries(Object.entries(refusalTable).map(([name, spec]: [string, RefusalSpec]) =>
   [name, typeof spec.description === 'string' ? refusalOf(spec, []) : (...args: unknown[]) => refusalOf(spec, args)]))) as { readonly [K in keyof RefusalTable]: RefusalMaker<RefusalTable[K]> };
 
-/** The JSON body of every 4xx/5xx answer (PROTOCOL.md §3); a 400 about fields lists them in `fields`. */
+/** The JSON body of every 4xx/5xx answer (docs/protocol.md §3); a 400 about fields lists them in `fields`. */
 export interface ConcurErrorBody {
   code: number;
   error: string;

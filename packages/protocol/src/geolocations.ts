@@ -1,5 +1,5 @@
 /**
- * SAP Concur datacenters and their base URIs (PROTOCOL.md §10). A geolocation is the base URL
+ * SAP Concur datacenters and their base URIs (docs/protocol.md §10). A geolocation is the base URL
  * of a datacenter, with no path: tokens are refreshed and APIs called there.
  */
 export interface Datacenter {

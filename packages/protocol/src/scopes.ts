@@ -1,5 +1,5 @@
 /**
- * The scope catalog (PROTOCOL.md §11): the scopes an app can be allowed, grouped as the
+ * The scope catalog (docs/protocol.md §11): the scopes an app can be allowed, grouped as the
  * Concur documentation groups them. Scopes outside the catalog may still be entered by hand.
  */
 export interface ScopeGroup {

@@ -1,4 +1,4 @@
-/** Wire shapes of the Concur token service (PROTOCOL.md §2). */
+/** Wire shapes of the Concur token service (docs/protocol.md §2). */
 
 /** The grant types of `POST /oauth2/v0/token`. */
 export const GrantTypes = ['password', 'refresh_token', 'client_credentials', 'authorization_code', 'otp'] as const;
@@ -26,7 +26,7 @@ export interface TokenResponse {
 /** The principal types of `concur.type`. */
 export type PrincipalType = 'user' | 'company' | 'application';
 
-/** Claims Tessera and Concur put in access tokens (PROTOCOL.md §1). */
+/** Claims Tessera and Concur put in access tokens (docs/protocol.md §1). */
 export interface ConcurAccessClaims {
   sub: string;
   iss: string;
@@ -45,10 +45,10 @@ export interface ConcurAccessClaims {
   userURI?: string;
 }
 
-/** Client ids, secrets, principals and refresh tokens are UUIDs (PROTOCOL.md §1–2); matched case-insensitively. */
+/** Client ids, secrets, principals and refresh tokens are UUIDs (docs/protocol.md §1–2); matched case-insensitively. */
 export const UuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** The correlation header (PROTOCOL.md §9). */
+/** The correlation header (docs/protocol.md §9). */
 export const CorrelationHeader = 'concur-correlationid';
 
 /** Paths of the token service. */

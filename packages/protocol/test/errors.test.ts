@@ -2,7 +2,7 @@
  * The error table against SAP Concur's published "Response Codes" tables (Authentication API
  * reference, developer.concur.com/api-reference/authentication/apidoc.html, `/token` and `/otp`):
  * every code Concur lists has Concur's `error` and `error_description`; the HTTP status follows
- * Decision 2 of PROTOCOL.md.
+ * Decision 2 of docs/protocol.md.
  */
 import { describe, expect, it } from 'vitest';
 import { ConcurCodes, describeErrorCode, ErrorCodes, isConcurCode, Refusals } from '../src/errors.js';
@@ -74,7 +74,7 @@ describe("the error table matches Concur's published Response Codes", () => {
     expect(row!.status).toBe(decidedStatus(code, error));
   });
 
-  it('107 and 123 are invalid_request, as Concur publishes them (issue 10)', () => {
+  it('107 and 123 are invalid_request, as Concur publishes them', () => {
     expect(ErrorCodes.get(107)).toMatchObject({ error: 'invalid_request', status: 400, description: 'refresh disallowed for app' });
     expect(ErrorCodes.get(123)).toMatchObject({ error: 'invalid_request', status: 403, description: 'principal is disabled' });
   });

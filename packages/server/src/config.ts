@@ -13,7 +13,7 @@ export const SettingsSchema = z.object({
   /** Where the embedded store, the server key and generated certificates live. */
   dataDir: z.string().min(1).default('./.tessera'),
   /**
-   * PostgreSQL instead of the embedded store, for several nodes on one database (DESIGN.md
+   * PostgreSQL instead of the embedded store, for several nodes on one database (docs/architecture.md
    * "Storage"): `postgres://user:password@host:5432/database`. Nodes sharing it need the same
    * `secretKey`.
    */
@@ -39,7 +39,7 @@ export const SettingsSchema = z.object({
   refreshTokenTtl: seconds.default(180 * 24 * 3600),
   requestTokenTtl: seconds.default(24 * 3600),
   requestTokenMaxUses: z.coerce.number().int().min(1).max(100).default(5),
-  /** `"3600"` as Concur documents it, or `3600` for RFC-strict clients (PROTOCOL.md Decision 1). */
+  /** `"3600"` as Concur documents it, or `3600` for RFC-strict clients (docs/protocol.md Decision 1). */
   expiresInFormat: z.enum(['string', 'number']).default('string'),
   /** New refresh token value on every refresh (Decision 8); off by default, like Concur. */
   refreshRotation: bool.default(false),

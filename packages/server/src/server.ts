@@ -84,7 +84,7 @@ export interface TesseraServer {
 }
 
 /**
- * The store the settings name (DESIGN.md "Storage"): PostgreSQL when `databaseUrl` is set, loaded
+ * The store the settings name (docs/architecture.md "Storage"): PostgreSQL when `databaseUrl` is set, loaded
  * only then, else the embedded SQLite file in the data dir.
  */
 export async function openStore(settings: Settings, sqlite: SqliteStoreOptions = {}): Promise<Store> {

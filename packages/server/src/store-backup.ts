@@ -1,5 +1,5 @@
 /**
- * `tessera admin backup` and `restore` on the embedded store (issue 10 §5): the rules, so the
+ * `tessera admin backup` and `restore` on the embedded store: the rules, so the
  * CLI only translates. The server key is not in a backup unless asked for (`includeKey`): every
  * secret and token in it is a digest under that key, and the signing keys are sealed with it,
  * so the file alone is of no use to a thief, and of no use to you without the key.

@@ -1,5 +1,5 @@
 /**
- * `tessera admin migrate --to postgres://…` (issue 10 §5): the embedded store of a data dir
+ * `tessera admin migrate --to postgres://…`: the embedded store of a data dir
  * copied into PostgreSQL, for a service outgrowing one machine. The copy keeps every digest and
  * sealed key, so the PostgreSQL nodes need the same server key (`TESSERA_SECRET_KEY` set to the
  * data dir's `secret.key`); this checks the key opens the store and says which one to carry.

@@ -1,5 +1,5 @@
 /**
- * The admin API (issue 4) over real HTTP on loopback: sign-in and sessions (cookies, CSRF, idle
+ * The admin API over real HTTP on loopback: sign-in and sessions (cookies, CSRF, idle
  * timeout, lockout), Bearer tokens, every endpoint with good and bad input (Concur error format,
  * nothing changed), and the audit trail of admin actions.
  */
@@ -119,7 +119,7 @@ describe('admin API: sign-in, sessions and CSRF', () => {
     expect((await stale.get('/session')).body.signedIn).toBe(false);
   });
 
-  it('locks a login id through the console after failed console sign-ins, not through an app (issue 10 §3.7)', async () => {
+  it('locks a login id through the console after failed console sign-ins, not through an app', async () => {
     await makeAdmin(t, 'lockme');
     const client = new AdminClient(t.url);
     for (let i = 0; i < 4; i++) expect(expectConcurError(await client.signIn('lockme', 'wrong password'), 400).code).toBe(5);

@@ -1,5 +1,5 @@
 /**
- * The admin console driven in Debian's Chromium (issue 4, steps 1 and 2 of the four): sign in,
+ * The admin console driven in Debian's Chromium (steps 1 and 2 of the four): sign in,
  * create an app (the "at least one scope" error first), copy the credentials from the dialog,
  * generate a company request token and complete the password grant with those values; rotate a
  * secret; revoke a connection; and try another company's ids. Saves a screenshot of each page to

@@ -1,5 +1,5 @@
 /**
- * Tenant isolation of the admin API (issue 4): an administrator of company A tries company B's
+ * Tenant isolation of the admin API: an administrator of company A tries company B's
  * app, secret, connection and user ids on every endpoint. Each answers 404 exactly like an id
  * that does not exist, says nothing about B, and changes nothing of B.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 11: the operations of the admin API run for the operator of the store too (the local
+ * the operations of the admin API run for the operator of the store too (the local
  * `tessera admin`), through the same core functions: the operator acts within a company it names
  * (or the demo company), is audited as `operator`, manages companies (an administrator may not),
  * and may connect its company to another company's app (a partner's), which an administrator may not.

@@ -1,5 +1,5 @@
 /**
- * The Concur app-secret API (PROTOCOL.md §7, Decision 5) over real HTTP:
+ * The Concur app-secret API (docs/protocol.md §7, Decision 5) over real HTTP:
  * `GET/POST /app-mgmt/v4/{appId}/secrets`, `PATCH/DELETE /app-mgmt/v4/{appId}/secrets/{secretId}`,
  * authorized only by an application token of that same app.
  */
@@ -138,7 +138,7 @@ describe('Concur app-secret API', () => {
     expect(list.filter((s: { status: string }) => s.status === 'Active')).toHaveLength(2);
   });
 
-  it('keeps the limits under concurrent requests: 20 creations, then 10 activations, never above 5 and 2 (issue 11)', async () => {
+  it('keeps the limits under concurrent requests: 20 creations, then 10 activations, never above 5 and 2', async () => {
     const raced = await makeApp(t, { name: 'Raced' });
     const token = await appTokenOf(raced.clientId, raced.clientSecret);
     const created = await Promise.all(Array.from({ length: 20 }, () => call('POST', `/${raced.clientId}/secrets`, { token })));
@@ -155,7 +155,7 @@ describe('Concur app-secret API', () => {
   });
 });
 
-describe('Concur app-secret API: an app token ends with its secret and its app (issue 10 §3.4)', () => {
+describe('Concur app-secret API: an app token ends with its secret and its app', () => {
   let t: TestServer;
   let admin: AdminClient;
   let app: { clientId: string; clientSecret: string };

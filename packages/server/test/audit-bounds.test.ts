@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3.1: what unauthenticated callers send is bounded before it is stored. Refused token
+ * what unauthenticated callers send is bounded before it is stored. Refused token
  * requests keep only known values in the audit trail (a known grant type or credtype, else
  * "other"; the app only when the client id is one), so a secret typed into any field never lands
  * there; and a flood from one address writes a bounded number of rows, the rest summarised.

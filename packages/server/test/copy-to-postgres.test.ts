@@ -1,5 +1,5 @@
 /**
- * The copy behind `tessera admin migrate` (issue 10 §5) in batches: every row of every table
+ * The copy behind `tessera admin migrate` in batches: every row of every table
  * arrives unchanged (flags, lists, JSON details, audit ids), pages of a few rows at a time, and
  * the identity of the audit trail continues after the copied ids.
  */

@@ -1,5 +1,5 @@
 /**
- * Shared assertions and small HTTP helpers for the end-to-end suite (issue 2): everything here
+ * Shared assertions and small HTTP helpers for the end-to-end suite: everything here
  * talks to a real server over loopback, never to the core directly, except fixtures and
  * store inspection that a test needs to prove "nothing changed".
  */
@@ -54,7 +54,7 @@ export function postRaw(url: string, body: string | Uint8Array, contentType: str
 }
 
 /**
- * Asserts a Concur error answer (PROTOCOL.md §3, Decision 2): the status, the table's `error`
+ * Asserts a Concur error answer (docs/protocol.md §3, Decision 2): the status, the table's `error`
  * and (unless the server made it more precise) `error_description`, no-store, a correlation id,
  * and `WWW-Authenticate` on every 401 invalid_client.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3, items 9, 10 and 12: the data dir is the owner's alone whatever the umask; a login id
+ * The data dir is the owner's alone whatever the umask; a login id
  * created by six requests at once answers one 201 and five clear duplicates, never a 500; a client
  * that hangs up mid-request is logged as such (no stack, no 500 audit); HSTS on every HTTPS answer
  * and none over HTTP; and a malformed request's log line names its correlation id once.

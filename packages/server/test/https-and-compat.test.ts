@@ -1,5 +1,5 @@
 /**
- * Issue 2, compatibility with real third-party clients: `--https` serves TLS with the self-signed
+ * Compatibility with real third-party clients: `--https` serves TLS with the self-signed
  * certificate kept in the data dir; SAP Concur's own Postman collection runs green under newman
  * with only the environment values set; and a standards-strict OIDC library (openid-client v6)
  * discovers the server, completes client_credentials, the authtoken password grant and a refresh,

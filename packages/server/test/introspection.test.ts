@@ -1,5 +1,5 @@
 /**
- * RFC 7662 token introspection at `/oauth2/v0/introspect` (a Tessera extension, issue 10 §3.5):
+ * RFC 7662 token introspection at `/oauth2/v0/introspect` (a Tessera extension):
  * what another resource server can ask. Client credentials as at the token endpoint; an active
  * token is described, a revoked, foreign, expired or malformed one is `{"active": false}`, read now
  * (no status cache).

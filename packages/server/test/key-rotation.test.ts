@@ -1,5 +1,5 @@
 /**
- * Signing keys rotate without downtime (PROTOCOL.md Decision 9, issue 6): a new key is in JWKS
+ * Signing keys rotate without downtime (docs/protocol.md Decision 9): a new key is in JWKS
  * before it signs, on every node; the old one stops signing when the new one starts and stays
  * published until every token it signed has expired; a node verifies tokens signed with a key it
  * has not loaded yet; the schedule rotates by itself; JWKS carries caching headers.

@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (issue 10 §5): a scrape over HTTP of the metrics listener after real token
+ * Prometheus metrics: a scrape over HTTP of the metrics listener after real token
  * requests shows tokens issued and refused by grant and code, request latency by route pattern,
  * store latency by operation, rate-limit trips, the signing key's age and the process metrics,
  * with no client id or raw path in any label. Off unless `metricsPort` is set; a token guards it.

@@ -1,5 +1,5 @@
 /**
- * Beyond one machine (issue 6): three real `tessera serve` processes on one PostgreSQL schema and
+ * Beyond one machine: three real `tessera serve` processes on one PostgreSQL schema and
  * one Redis act as one service. Under rotation, 200 concurrent refreshes of the same connections
  * spread over the nodes lose no connection; a node killed with SIGKILL in the middle of load
  * loses nothing it already answered, and the others keep serving; the console works through any

@@ -1,5 +1,5 @@
 /**
- * Issue 2, what operators see (PROTOCOL.md §9, Decision 5): the `concur-correlationid` on every
+ * What operators see (docs/protocol.md §9, Decision 5): the `concur-correlationid` on every
  * response and every log line, an audit trail of issued, refused and revoked tokens, and never a
  * secret in either: not a client secret, password, request token, refresh token or access token.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3.6 and §3.8: admin sign-in has per-address budgets (spraying many accounts from one
+ * Admin sign-in has per-address budgets (spraying many accounts from one
  * address ends in 429), password hashing runs under a process-wide concurrency limit with a
  * bounded queue, and the password grant tells nothing about another tenant's users.
  */

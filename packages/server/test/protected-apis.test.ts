@@ -1,5 +1,5 @@
 /**
- * Issue 2, the protected APIs that prove a token works (PROTOCOL.md §7–8): Profile v1 `/me` and
+ * The protected APIs that prove a token works (docs/protocol.md §7–8): Profile v1 `/me` and
  * `/principals/{id}`, Identity v4/v4.1 Users, `DELETE /app-mgmt/v0/connections`, health, and the
  * Concur-format 404. A token is checked for signature, expiry and scope, and sees only its company.
  */

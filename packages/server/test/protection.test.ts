@@ -1,5 +1,5 @@
 /**
- * The protections of a public token endpoint (issue 6): request limits per client and per
+ * The protections of a public token endpoint: request limits per client and per
  * address, failure budgets per client, per login id and per address, all answered with a Concur
  * 429 and Retry-After; the user lock (code 14), visible and liftable in the admin API; and the
  * counters shared by every node through Redis.
@@ -148,7 +148,7 @@ describe('failure budgets', () => {
     expect((await postToken(t.url, passwordForm(app.clientId, app.clientSecret, other.loginId, 'right password'))).status).toBe(200);
   });
 
-  it('per login id: every spelling the store takes for one user counts as one (non-ASCII case folded alike, issue 11)', async () => {
+  it('per login id: every spelling the store takes for one user counts as one (non-ASCII case folded alike)', async () => {
     t = await startTestServer({ clock, settings: { ...loose, failureBudgetPerLoginId: 3, maxFailedLogins: 100 } });
     const app = await makeApp(t);
     const user = await makeUser(t, `jürgen-${randomUUID()}@straße.example`, 'right password');

@@ -1,5 +1,5 @@
 /**
- * The rate-limit counters (issue 6): the same fixed-window behaviour from the in-process backend
+ * The rate-limit counters: the same fixed-window behaviour from the in-process backend
  * and the Redis one, Redis shared between two limiters (two nodes), and the in-process one
  * bounded in memory.
  */

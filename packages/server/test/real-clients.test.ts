@@ -1,5 +1,5 @@
 /**
- * Issue 10 §2, what real clients do: SAP's Tutorial 3 sample calls `/profile/identity/v4/Users/`
+ * What real clients do: SAP's Tutorial 3 sample calls `/profile/identity/v4/Users/`
  * with a trailing slash, openid-client calls `fetchUserInfo` with the discovery's
  * `userinfo_endpoint`, and Concur's Identity answers point `meta.location` at the Identity resource.
  */

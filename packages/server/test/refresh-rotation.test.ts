@@ -1,5 +1,5 @@
 /**
- * Issue 2, PROTOCOL.md Decision 8 through real HTTP: by default a refresh keeps the value and
+ * docs/protocol.md Decision 8 through real HTTP: by default a refresh keeps the value and
  * slides; with `refreshRotation` each refresh returns a new value, the previous one keeps working
  * for `rotationGraceSeconds` (and gets a working token of the same family), and a replay after
  * the window revokes the whole family. In both modes 50 concurrent refreshes of one token all
@@ -144,7 +144,7 @@ describe('settings.refreshRotation: a new value each time, a grace window, repla
   });
 });
 
-describe('rotation: a refresh whose answer was lost, retried after the grace window (issue 10 §3.11)', () => {
+describe('rotation: a refresh whose answer was lost, retried after the grace window', () => {
   const clock = new ManualClock();
   const shortGrace = 5;
   let t: TestServer;

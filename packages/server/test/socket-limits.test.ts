@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3.2: every socket has a time limit and one address a ceiling of open connections.
+ * every socket has a time limit and one address a ceiling of open connections.
  * Proved with raw sockets (net.connect): a request whose headers or body stall is answered 408
  * and closed within the configured time; the connection past the ceiling is closed at once while
  * another address is still served.

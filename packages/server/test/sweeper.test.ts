@@ -1,5 +1,5 @@
 /**
- * The sweeper (issue 6): expired request tokens, the values of revoked and expired connections,
+ * The sweeper: expired request tokens, the values of revoked and expired connections,
  * old superseded values, old connections, idle sessions and old audit events go; unused apps are
  * deactivated (Decision 7) ahead of any client calling; one node sweeps at a time.
  */

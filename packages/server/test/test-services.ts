@@ -1,5 +1,5 @@
 /**
- * PostgreSQL and Redis for tests (issue 6): where they are, whether they answer, and a schema of
+ * PostgreSQL and Redis for tests: where they are, whether they answer, and a schema of
  * one's own. Suites that need them skip loudly when they are missing on a developer's machine,
  * and fail under CI=true, where they must be there.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 2, the error table through real HTTP (PROTOCOL.md §3, Decision 2): every failure the
+ * The error table through real HTTP (docs/protocol.md §3, Decision 2): every failure the
  * password (credtype password and authtoken), refresh_token and client_credentials grants can
  * meet answers the right status, code, error, error_description and headers, malformed input
  * never yields a 500, and a refused request changes nothing.

@@ -1,5 +1,5 @@
 /**
- * Issue 2, the success shapes of `POST /oauth2/v0/token` exactly as PROTOCOL.md §2 shows them:
+ * The success shapes of `POST /oauth2/v0/token` exactly as docs/protocol.md §2 shows them:
  * the response fields and their types, the id_token and access-token claims verified against
  * `/oauth2/v0/jwks`, client_credentials without refresh/id token, HTTP Basic, scope narrowing,
  * request-token reuse and regeneration, the sliding refresh window, and the other signing algorithms.

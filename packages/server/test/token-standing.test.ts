@@ -1,5 +1,5 @@
 /**
- * Issue 10 §3.5: an access token's power ends with its connection, user, company and app. After
+ * an access token's power ends with its connection, user, company and app. After
  * each kind of revocation or disable, Tessera's own protected APIs answer 401 in the Concur format
  * within the documented staleness (`tokenStatusCacheSeconds`; the clock is moved, nothing sleeps),
  * while tokens that still stand keep working.

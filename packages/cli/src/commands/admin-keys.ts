@@ -1,5 +1,5 @@
 /**
- * `tessera admin keys …`: the signing keys of the service (PROTOCOL.md Decision 9). `rotate`
+ * `tessera admin keys …`: the signing keys of the service (docs/protocol.md Decision 9). `rotate`
  * publishes a new key at once and lets it sign after the propagation delay, while the old key
  * stays published until every token it signed has expired; running nodes pick it up by
  * themselves. Private halves are never shown.

@@ -1,6 +1,6 @@
 /**
  * `tessera call [METHOD] PATH`: an authenticated request to the environment's geolocation, like
- * curl with the token handled (PROTOCOL.md §10, §13). The body goes to stdout (pretty JSON on a
+ * curl with the token handled (docs/protocol.md §10, §13). The body goes to stdout (pretty JSON on a
  * terminal); an HTTP error exits 4 with the status, the Concur code's meaning and the
  * correlation id on stderr.
  */

@@ -1,5 +1,5 @@
 /**
- * `tessera keep-alive`: the daily job of PROTOCOL.md §1 and §13. Refreshes every environment
+ * `tessera keep-alive`: the daily job of docs/protocol.md §1 and §13. Refreshes every environment
  * whose refresh token expires within `--within` days (each refresh slides its six months), one
  * line per environment, exit 1 if any refresh failed or any token had expired.
  */

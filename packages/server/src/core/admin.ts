@@ -1,5 +1,5 @@
 /**
- * What an administrator does in Authentication Admin (PROTOCOL.md §12), always within their own
+ * What an administrator does in Authentication Admin (docs/protocol.md §12), always within their own
  * company: OAuth 2.0 Application Management, client secrets, Company Request Token, connections,
  * users and the audit log. Another company's ids answer 404, exactly like ids that do not exist,
  * so nothing about another tenant leaks. Every change is audited with its actor.

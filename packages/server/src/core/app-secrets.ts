@@ -1,5 +1,5 @@
 /**
- * Client secret rotation (PROTOCOL.md §7, Decision 5), shared by the Concur app-secret API and
+ * Client secret rotation (docs/protocol.md §7, Decision 5), shared by the Concur app-secret API and
  * the admin API: list (never values), create (the value shown once, new secrets Inactive),
  * activate or deactivate within the limits, delete an inactive one. Callers authorize first; the
  * actor is an administrator, the operator, or the app itself (its application token).

@@ -1,5 +1,5 @@
 /**
- * Web applications (OAuth 2.0 Application Management, PROTOCOL.md §12) and their client
+ * Web applications (OAuth 2.0 Application Management, docs/protocol.md §12) and their client
  * secrets (§7, Decision 5). A secret's value exists only in the answer that creates it.
  */
 import { randomUUID } from 'node:crypto';

@@ -4,7 +4,7 @@
  * per flush, so the token path does not pay a write per event.
  *
  * Events caused by callers who have not authenticated (refused token requests) pass a
- * floodgate (DESIGN.md "Lessons from outside verification": anything an unauthenticated caller
+ * floodgate (docs/architecture.md "Lessons from outside verification": anything an unauthenticated caller
  * sends is bounded before it is stored): per window, at most so many rows per address and in
  * all; the rest is counted and summarised in one `audit.suppressed` row per address when the
  * window ends.

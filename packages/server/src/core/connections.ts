@@ -1,5 +1,5 @@
 /**
- * Connections (refresh-token families) and the refresh semantics of PROTOCOL.md Decision 8:
+ * Connections (refresh-token families) and the refresh semantics of docs/protocol.md Decision 8:
  * by default a refresh keeps the value and slides the 6-month expiry; with rotation on, each
  * refresh supersedes the value, the superseded one still works for the grace window (it gets a
  * new value of the same family, so every concurrent caller ends with a working token), and a
@@ -119,7 +119,7 @@ export interface RefreshedConnection extends OpenedConnection {
 }
 
 /**
- * The refresh_token grant's rules (PROTOCOL.md §2, Decision 8): a live refresh token of `app`
+ * The refresh_token grant's rules (docs/protocol.md §2, Decision 8): a live refresh token of `app`
  * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
  * principal still standing: its company enabling the app (53), the user not disabled and the
  * company enabled (123). Nothing changes unless all of that holds.
@@ -144,7 +144,7 @@ export async function refreshConnection(
 }
 
 /**
- * `DELETE /app-mgmt/v0/connections` (PROTOCOL.md §7): the token's principal (a user or a company)
+ * `DELETE /app-mgmt/v0/connections` (docs/protocol.md §7): the token's principal (a user or a company)
  * revokes every connection it has with the token's app, so every refresh token of them stops
  * working at once; an application token has no connections (403). Audited with the principal as
  * actor; answers how many connections it revoked.

@@ -1,5 +1,5 @@
 /**
- * What an access token may see of the directory on the protected APIs (PROTOCOL.md §8): its own
+ * What an access token may see of the directory on the protected APIs (docs/protocol.md §8): its own
  * company and that company's users, each with the scope its kind needs. Anything of another
  * company answers 404, exactly like an id that does not exist. The routes shape the answers
  * (Profile v1, Identity v4, UserInfo); the rules are here.

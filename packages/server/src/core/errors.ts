@@ -1,6 +1,6 @@
 /**
  * The one error class of the core: a Concur code of the table in `tessera-protocol`, from which
- * the `error`, `error_description` and HTTP status follow (PROTOCOL.md §3, Decision 2). A code
+ * the `error`, `error_description` and HTTP status follow (docs/protocol.md §3, Decision 2). A code
  * outside the table does not compile. A more precise public description is one of the table's
  * `Refusals`, never text written here; private detail goes to the log only.
  */

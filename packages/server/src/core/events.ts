@@ -1,5 +1,5 @@
 /**
- * What core tells observers as it works (DESIGN.md "Metrics"): tokens issued and refused, rate
+ * What core tells observers as it works (docs/architecture.md "Metrics"): tokens issued and refused, rate
  * limits tripping. Core calls these on the token path, so a sink must be cheap and must not
  * throw; `http/metrics.ts` turns them into Prometheus series, and core never imports a metrics
  * library. Without a sink, an emit is one loop over an empty array.

@@ -1,5 +1,5 @@
 /**
- * A process-wide bound on concurrent password hashing (DESIGN.md "Lessons": every expensive step
+ * A process-wide bound on concurrent password hashing (docs/architecture.md "Lessons from outside verification": every expensive step
  * has a concurrency limit). scrypt runs on libuv's thread pool and takes tens of milliseconds of
  * CPU; unbounded, a burst of sign-ins slows every other request. At most `concurrency` run at
  * once, at most `queue` wait for a turn, none waits longer than `waitMs`; the rest are answered

@@ -1,5 +1,5 @@
 /**
- * App inactivity (PROTOCOL.md Decision 7): an app neither used at the token endpoint nor changed
+ * App inactivity (docs/protocol.md Decision 7): an app neither used at the token endpoint nor changed
  * by an administrator for `appInactivityDays` is deactivated, and answers code 59 until an
  * administrator enables it again (which counts as a change, so the clock starts over).
  */

@@ -1,5 +1,5 @@
 /**
- * Signing-key rotation without downtime (PROTOCOL.md Decision 9):
+ * Signing-key rotation without downtime (docs/protocol.md Decision 9):
  *
  * 1. the new key is stored at once, so every node publishes it in JWKS at its next reload, but
  *    it signs only from `activatesAt = now + keyPropagationSeconds` (longer than a node's reload

@@ -1,7 +1,7 @@
 /**
  * Signing keys: generated in-process, private halves encrypted at rest with the server key,
  * published in JWKS from creation (before they sign) until every token they signed has expired
- * (PROTOCOL.md Decision 9). Signing uses node:crypto directly: it is several times faster than
+ * (docs/protocol.md Decision 9). Signing uses node:crypto directly: it is several times faster than
  * the generic WebCrypto path, and the JWS compact form is a few lines (RFC 7515 §7.1).
  */
 import { createHash, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * Background work of a running node (issue 6):
+ * Background work of a running node:
  *
  * - every `keyReloadSeconds`, reload the signing keys, so a key rotated on another node (or by
  *   `tessera admin keys rotate`) is published here well before it signs;

@@ -1,6 +1,6 @@
 /**
- * The protections of the token endpoint and of admin sign-in (issues 6 and 10; DESIGN.md
- * "Lessons": budget failed attempts per client and per address; PROTOCOL.md Decision 2: rate
+ * The protections of the token endpoint and of admin sign-in (docs/architecture.md
+ * "Lessons": budget failed attempts per client and per address; docs/protocol.md Decision 2: rate
  * limited → 429 with `Retry-After`):
  *
  * - request limits per address (checked first, and alone when exceeded) and per client (counted
@@ -12,7 +12,7 @@
  *   ends, before the secret or password is even looked at;
  * - the lock of a login id through one client (an app, or the admin console): after
  *   `maxFailedLogins` wrong passwords that client gets code 14 for `lockoutSeconds`, while the
- *   user goes on signing in through every other client (issue 10 §3.7: a lock is no weapon any
+ *   user goes on signing in through every other client (a lock is no weapon any
  *   client can aim at any user).
  *
  * The lock of a user over every client (`maxFailedLoginsAnyClient`) lives with the user in the

@@ -1,6 +1,6 @@
 /**
  * Fixed-window counters behind the token endpoint's rate limits and failure budgets
- * (DESIGN.md "Lessons": budget failed attempts per client and per address). Two backends:
+ * (docs/architecture.md "Lessons from outside verification": budget failed attempts per client and per address). Two backends:
  * process memory (one node, bounded) and Redis (shared by every node, the adapter `storage/redis/rate-limiter.ts`).
  */
 import type { Clock } from './clock.js';

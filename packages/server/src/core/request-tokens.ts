@@ -1,5 +1,5 @@
 /**
- * Company request tokens (PROTOCOL.md §1, Decision 3): 24 hours, a few uses so a client can
+ * Company request tokens (docs/protocol.md §1, Decision 3): 24 hours, a few uses so a client can
  * retry after a network failure, replaced at once when a new one is generated.
  */
 import type { Core } from './context.js';
@@ -44,7 +44,7 @@ export interface RedeemedRequestToken extends OpenedConnection {
  * of it (136 when unknown, used up, expired or of another app or company), the company enabled
  * (11) and enabling the app (53). The first conversion opens the connection with `scopesOf(app.scopes)`;
  * retries within the token's uses join it and get `scopesOf(its scopes)`. Once that connection is revoked the token cannot connect again
- * (PROTOCOL.md §12: generate a new one).
+ * (docs/protocol.md §12: generate a new one).
  */
 export async function redeemRequestToken(core: Core, app: App, companyId: string, value: string, scopesOf: (available: readonly string[]) => string[]): Promise<RedeemedRequestToken> {
   const scopes = scopesOf(app.scopes);

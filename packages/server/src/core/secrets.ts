@@ -1,7 +1,7 @@
 /**
  * Keyed digests, random credentials, password hashing and encryption at rest.
  * Tokens and secrets are high-entropy random values, so a keyed SHA-256 digest (HMAC) is
- * the right store form and fast; passwords typed by people get scrypt (DESIGN.md lessons).
+ * the right store form and fast; passwords typed by people get scrypt (docs/architecture.md "Lessons from outside verification").
  */
 import {
   createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomBytes, randomInt, randomUUID, scrypt as scryptCb,

@@ -1,10 +1,10 @@
 /**
- * Who may administer, and how they prove it (issue 4, PROTOCOL.md §12): a Web Services
+ * Who may administer, and how they prove it (docs/protocol.md §12): a Web Services
  * Administrator of an enabled company, signed in to the console (a session in the store, kept
  * only as a keyed digest of its random id, with a CSRF token bound to it), or holding an admin
  * token from `POST /admin/api/token`: a JWT for the admin API only (its own audience, RFC 9700
  * §2.3), bound to a session of the same store, so signing out, the idle timeout and disabling
- * the user end it. Access tokens of apps never act as an administrator (issue 10 §3.3). Failed
+ * the user end it. Access tokens of apps never act as an administrator. Failed
  * sign-ins count toward the same lockout as the password grant.
  */
 import { randomBytes } from 'node:crypto';

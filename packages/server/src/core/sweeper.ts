@@ -1,5 +1,5 @@
 /**
- * The sweeper (DESIGN.md "Storage": expired rows are swept by the server itself; "Token tables
+ * The sweeper (docs/architecture.md "Storage": expired rows are swept by the server itself; "Token tables
  * that grow forever"). One pass deletes, each through its repository:
  *
  * - request tokens past their 24 hours;

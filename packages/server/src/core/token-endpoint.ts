@@ -1,5 +1,5 @@
 /**
- * `POST /oauth2/v0/token` as a checklist of small steps (PROTOCOL.md §2–3), free of HTTP types:
+ * `POST /oauth2/v0/token` as a checklist of small steps (docs/protocol.md §2–3), free of HTTP types:
  * the HTTP layer hands over the parsed form and the Authorization header.
  */
 import { ConcurCodes, describeErrorCode, isGrantType, type TokenResponse } from 'tessera-protocol';

@@ -1,6 +1,6 @@
 /**
- * A token proves who and for what, and only while what it stands on lasts (issue 10 §3.4–5,
- * RFC 9700 §4.14's revocation advice): every protected API of this service accepts an access
+ * A token proves who and for what, and only while what it stands on lasts (RFC 9700 §4.14's
+ * revocation advice): every protected API of this service accepts an access
  * token only while its app is enabled, its connection (refresh-token family) is not revoked, its
  * user and company are enabled, the company still has the app enabled, and, for an application
  * token, the client secret it was obtained with is still active.

@@ -1,5 +1,5 @@
 /**
- * Access and id tokens (PROTOCOL.md §1–2): JWTs with the claims Concur's samples show,
+ * Access and id tokens (docs/protocol.md §1–2): JWTs with the claims Concur's samples show,
  * issued for a principal and an app, and verified for the protected APIs.
  */
 import { randomUUID } from 'node:crypto';

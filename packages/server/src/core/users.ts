@@ -12,7 +12,7 @@ import { LoginIdTakenError } from '../storage/errors.js';
 import type { Attempt } from './protection.js';
 import type { Company, User } from './model.js';
 
-/** The role that opens the admin console and admin API (PROTOCOL.md §12). */
+/** The role that opens the admin console and admin API (docs/protocol.md §12). */
 export const WebServicesAdministrator = 'Web Services Administrator';
 
 export interface NewUser {

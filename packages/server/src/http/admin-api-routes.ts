@@ -1,5 +1,5 @@
 /**
- * The admin API under `/admin/api` (issue 4): everything the console does, as JSON, documented in
+ * The admin API under `/admin/api`: everything the console does, as JSON, documented in
  * `GET /admin/api/openapi.json`. Thin: parse → call core/admin → write. Errors are Concur bodies
  * `{code, error, error_description}` (plus `fields` for invalid input).
  */

@@ -63,7 +63,7 @@ export function adminOpenApi(core: Core): Json {
     tags: [
       { name: 'Session' }, { name: 'OAuth 2.0 Application Management' }, { name: 'Client Secrets' },
       { name: 'Company Request Token' }, { name: 'Connections' }, { name: 'Users' }, { name: 'Audit Log' },
-      { name: 'Concur app-secret API', description: 'PROTOCOL.md §7: authorized by an application token (client_credentials) of the same app.' },
+      { name: 'Concur app-secret API', description: 'docs/protocol.md §7: authorized by an application token (client_credentials) of the same app.' },
     ],
     paths: {
       '/admin/api/session': {

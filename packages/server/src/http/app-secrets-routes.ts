@@ -1,5 +1,5 @@
 /**
- * The Concur app-secret API (PROTOCOL.md §7, Decision 5): `GET/POST /app-mgmt/v4/{appId}/secrets`,
+ * The Concur app-secret API (docs/protocol.md §7, Decision 5): `GET/POST /app-mgmt/v4/{appId}/secrets`,
  * `PATCH/DELETE /app-mgmt/v4/{appId}/secrets/{secretId}` with a SCIM PatchOp body. Every call
  * needs an application token (client_credentials) of that same app, obtained with a secret that is
  * still active, while the app is enabled: 401 otherwise.

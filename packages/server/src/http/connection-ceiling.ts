@@ -1,5 +1,5 @@
 /**
- * Time and count limits of the sockets themselves (issue 10 §3.2; DESIGN.md "Lessons": every
+ * Time and count limits of the sockets themselves (docs/architecture.md "Lessons from outside verification": every
  * socket and request has a time limit): without them a client that opens connections, sends
  * headers and stalls holds a file descriptor each until the process has none left.
  */

@@ -1,4 +1,4 @@
-/** `DELETE /app-mgmt/v0/connections` (PROTOCOL.md §7): see `revokeConnectionsOfToken`. */
+/** `DELETE /app-mgmt/v0/connections` (docs/protocol.md §7): see `revokeConnectionsOfToken`. */
 import type { FastifyInstance } from 'fastify';
 import { Paths } from 'tessera-protocol';
 import { revokeConnectionsOfToken } from '../core/connections.js';

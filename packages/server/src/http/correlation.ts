@@ -1,5 +1,5 @@
 /**
- * `concur-correlationid` (PROTOCOL.md §9): the client's value is echoed when it sends a sane one,
+ * `concur-correlationid` (docs/protocol.md §9): the client's value is echoed when it sends a sane one,
  * otherwise a UUID is made; it is the request id, so it is on every log line of the request and
  * on every response.
  */

@@ -1,5 +1,5 @@
 /**
- * One place maps every failure to the Concur error body (PROTOCOL.md §3): a `ConcurError` as it
+ * One place maps every failure to the Concur error body (docs/protocol.md §3): a `ConcurError` as it
  * says; Fastify's own request errors (bad media type, body too large, bad JSON) as 135/413;
  * anything unexpected as a 500 whose body names only the correlation id.
  */

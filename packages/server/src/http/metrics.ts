@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (DESIGN.md "Metrics"): core's events (`core/events.ts`), the store's
+ * Prometheus metrics (docs/architecture.md "Metrics"): core's events (`core/events.ts`), the store's
  * operation times (`storage/timed-store.ts`) and each request's time become prom-client series
  * in a registry of this server's own, served by a listener of their own (`metricsPort`), never
  * on the public one. Labels are bounded: grant types the server knows (else `other`), Concur

@@ -1,5 +1,5 @@
 /**
- * Protected APIs that prove a token works and its scopes are enforced (PROTOCOL.md §8):
+ * Protected APIs that prove a token works and its scopes are enforced (docs/protocol.md §8):
  * Profile v1 (`/me`, `/principals/{id}`), the SCIM-style Identity v4/v4.1 Users, and the
  * OpenID Connect UserInfo endpoint (a Tessera extension).
  * A token sees only its own company (`core/directory.ts` decides what; these routes shape the answers).

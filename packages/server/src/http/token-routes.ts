@@ -12,7 +12,7 @@ import type { TokenEndpoint } from '../core/token-endpoint.js';
 import { isClientAbort, toConcurError } from './errors.js';
 import { formBody } from './form.js';
 
-/** Names that must never travel in a query string (PROTOCOL.md §2: such requests are refused). */
+/** Names that must never travel in a query string (docs/protocol.md §2: such requests are refused). */
 const credentialNames = ['client_id', 'client_secret', 'password', 'refresh_token', 'username', 'code', 'otp', 'grant_type'];
 
 export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: TokenEndpoint): void {

@@ -1,5 +1,5 @@
 /**
- * The storage contract suite (DESIGN.md "Storage": "sqlite … │ postgres … — one contract test
+ * The storage contract suite (docs/architecture.md "Storage": "sqlite … │ postgres … — one contract test
  * suite"): every backend runs these same tests against its own fresh store. They check what a
  * caller can observe through the repository interfaces of `types.ts`, including the atomicity
  * of single-use and rotating operations under concurrent callers.

@@ -1,5 +1,5 @@
 /**
- * Copies an embedded SQLite store into an empty PostgreSQL schema (issue 10 §5, "outgrowing one
+ * Copies an embedded SQLite store into an empty PostgreSQL schema ("outgrowing one
  * machine"). Rows are copied as they are (digests, sealed signing keys, password hashes, audit
  * events with their ids), so a service on the copy with the same server key honours every
  * secret, refresh token and request token. Table by table in foreign-key order, in batches, in

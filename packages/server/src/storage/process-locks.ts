@@ -1,6 +1,6 @@
 /**
  * Process-local named locks: the `LockRepository` of the embedded SQLite store, which serves one
- * node (DESIGN.md "Storage"). A lock is free when no work holds it or waits for it.
+ * node (docs/architecture.md "Storage"). A lock is free when no work holds it or waits for it.
  */
 import type { LockOutcome, LockRepository } from './types.js';
 

@@ -1,5 +1,5 @@
 /**
- * The narrow, async repository interfaces the core needs (DESIGN.md "Storage"), over the
+ * The narrow, async repository interfaces the core needs (docs/architecture.md "Storage"), over the
  * domain's records (core/model.ts). Secrets and tokens appear here only as keyed digests. Every single-use or rotating
  * operation is one atomic conditional statement, so exactly one concurrent caller wins.
  * Times are Unix epoch milliseconds.
@@ -137,7 +137,7 @@ export interface AppRepository {
   setCompanyGrant(appId: string, companyId: string, enabled: boolean, now: number): Promise<boolean>;
 
   /**
-   * Disables every enabled app neither used nor changed after `cutoff` (PROTOCOL.md Decision 7:
+   * Disables every enabled app neither used nor changed after `cutoff` (docs/protocol.md Decision 7:
    * `max(lastUsedAt, updatedAt, createdAt) <= cutoff`), setting `updatedAt` to `now`, in one
    * conditional statement; answers the apps as they are after it.
    */

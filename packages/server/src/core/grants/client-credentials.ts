@@ -1,4 +1,4 @@
-/** `grant_type=client_credentials`: an application token; no refresh token, no id token (PROTOCOL.md §2). */
+/** `grant_type=client_credentials`: an application token; no refresh token, no id token (docs/protocol.md §2). */
 import type { Grant } from './grant.js';
 import { grantedScopes } from './registry.js';
 

@@ -1,5 +1,5 @@
 /**
- * The grant seam (DESIGN.md "Seams that matter"): a grant declares its `grant_type`, its form
+ * The grant seam (docs/architecture.md "Seams that matter"): a grant declares its `grant_type`, its form
  * parameters and the code of a refusal by Allowed Grants, and answers a token request through a
  * {@link GrantContext} of bound capabilities. It never sees the store, and every token it issues
  * is for the app that authenticated, so it cannot mislabel one. Built-in and extra grants

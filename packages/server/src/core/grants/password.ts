@@ -1,7 +1,7 @@
 /**
  * `grant_type=password`: with `credtype=password` a user's login id and password give a user
  * token; with `credtype=authtoken` a company UUID and its request token give a company token
- * (PROTOCOL.md §2). Both start (or, for a retried conversion, join) a connection and hand out
+ * (docs/protocol.md §2). Both start (or, for a retried conversion, join) a connection and hand out
  * its refresh token.
  */
 import { ConcurError } from '../errors.js';

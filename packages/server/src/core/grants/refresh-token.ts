@@ -1,4 +1,4 @@
-/** `grant_type=refresh_token` (PROTOCOL.md §2, Decision 8): the rules live in `ctx.connections.refresh`. */
+/** `grant_type=refresh_token` (docs/protocol.md §2, Decision 8): the rules live in `ctx.connections.refresh`. */
 import type { Grant } from './grant.js';
 import { grantedScopes } from './registry.js';
 

@@ -1,5 +1,5 @@
 /**
- * The registry of grants the token endpoint serves (DESIGN.md "Seams that matter"), and the
+ * The registry of grants the token endpoint serves (docs/architecture.md "Seams that matter"), and the
  * small rules grants share: scope narrowing and whether a company has enabled an app.
  */
 import { describeErrorCode, KnownScopes, parseScopeParameter } from 'tessera-protocol';

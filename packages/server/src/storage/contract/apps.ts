@@ -1,4 +1,4 @@
-/** Storage contract: apps, their listing, secrets and company grants (DESIGN.md "Storage"). */
+/** Storage contract: apps, their listing, secrets and company grants (docs/architecture.md "Storage"). */
 import { describe, expect, it } from 'vitest';
 import { aCompany, aConnection, anApp, aSecret, aUser, limits, seedApp, T0, type StoreOf } from './fixtures.js';
 import type { App, AppListQuery } from '../types.js';

@@ -1,5 +1,5 @@
 /**
- * Storage contract: connections (refresh-token families) and their refresh tokens (DESIGN.md
+ * Storage contract: connections (refresh-token families) and their refresh tokens (docs/architecture.md
  * "Storage"): a rotation is one atomic store call, so concurrent rotations of one value never
  * lose a family and a replay after the grace window changes nothing.
  */
@@ -157,7 +157,7 @@ export function connectionsContract(store: StoreOf): void {
     });
   });
 
-  describe('a refresh retried after the grace window (issue 10 §3.11)', () => {
+  describe('a refresh retried after the grace window', () => {
     const grace = MINUTE;
     const seedFamily = async () => {
       const { company, app } = await seedApp(store());

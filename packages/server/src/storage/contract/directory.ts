@@ -1,4 +1,4 @@
-/** Storage contract: companies and users, with the failed-login lockout (DESIGN.md "Storage"). */
+/** Storage contract: companies and users, with the failed-login lockout (docs/architecture.md "Storage"). */
 import { describe, expect, it } from 'vitest';
 import { LoginIdTakenError } from '../errors.js';
 import { aCompany, aUser, MINUTE, T0, type StoreOf } from './fixtures.js';

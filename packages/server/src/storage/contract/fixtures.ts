@@ -1,5 +1,5 @@
 /**
- * Records for the storage contract suite (DESIGN.md "Storage"): complete, valid rows with
+ * Records for the storage contract suite (docs/architecture.md "Storage"): complete, valid rows with
  * every field set, so a round trip that drops or mangles a field fails.
  */
 import { randomUUID } from 'node:crypto';

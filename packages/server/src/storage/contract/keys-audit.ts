@@ -1,4 +1,4 @@
-/** Storage contract: signing keys and the audit trail (DESIGN.md "Storage"). */
+/** Storage contract: signing keys and the audit trail (docs/architecture.md "Storage"). */
 import { describe, expect, it } from 'vitest';
 import { aKey, anEvent, DAY, T0, type StoreOf } from './fixtures.js';
 import type { AuditEvent, AuditQuery } from '../types.js';

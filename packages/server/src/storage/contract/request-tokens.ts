@@ -1,5 +1,5 @@
 /**
- * Storage contract: company request tokens (DESIGN.md "Storage": single use is one atomic
+ * Storage contract: company request tokens (docs/architecture.md "Storage": single use is one atomic
  * conditional update, so exactly `maxUses` concurrent conversions win).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Storage contract: admin console sessions (DESIGN.md "Storage": a touch is one conditional
+ * Storage contract: admin console sessions (docs/architecture.md "Storage": a touch is one conditional
  * update, so a session past its idle or absolute end can never be revived).
  */
 import { describe, expect, it } from 'vitest';

@@ -1,6 +1,6 @@
 /**
- * Storage contract: what the sweeper deletes and disables (DESIGN.md "Storage": "Expired rows are
- * swept by the server itself"; PROTOCOL.md Decision 7), and the named locks that keep it to one
+ * Storage contract: what the sweeper deletes and disables (docs/architecture.md "Storage": "Expired rows are
+ * swept by the server itself"; docs/protocol.md Decision 7), and the named locks that keep it to one
  * node at a time.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * Versioned PostgreSQL schema (DESIGN.md "Storage"). Append a new entry for every change; never
+ * Versioned PostgreSQL schema (docs/architecture.md "Storage"). Append a new entry for every change; never
  * edit an applied one. Entry `i` is version `i + 1` in the `tessera_migrations` table.
  *
  * Types mirror the SQLite schema: times are `bigint` epoch milliseconds, lists and objects are
@@ -148,11 +148,11 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   /* 3: what the sweeper looks for */ `
   CREATE INDEX refresh_tokens_superseded ON refresh_tokens (superseded_at) WHERE superseded_at IS NOT NULL;
   `,
-  /* 4: a refresh retried after the grace window (Decision 8, issue 10 §3.11) */ `
+  /* 4: a refresh retried after the grace window (Decision 8) */ `
   ALTER TABLE connections ADD COLUMN last_presented text;
   ALTER TABLE connections ADD COLUMN withdrawn_before bigint;
   `,
-  /* 5: login ids unique folded the same way on both stores (issue 11; storage/login-ids.ts) */ async (session) => {
+  /* 5: login ids unique folded the same way on both stores (storage/login-ids.ts) */ async (session) => {
     await session.query("ALTER TABLE users ADD COLUMN login_id_folded text NOT NULL DEFAULT ''");
     const users = (await session.query('SELECT id, login_id FROM users')).rows.map((r) => ({ id: String(r.id), loginId: String(r.login_id) }));
     await session.query(`UPDATE users SET login_id_folded = f.folded FROM jsonb_to_recordset($1::jsonb) AS f(id text, folded text)

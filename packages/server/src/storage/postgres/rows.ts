@@ -1,5 +1,5 @@
 /**
- * Row ↔ record mapping for the PostgreSQL backend (DESIGN.md "Storage"). `pg` answers `bigint`
+ * Row ↔ record mapping for the PostgreSQL backend (docs/architecture.md "Storage"). `pg` answers `bigint`
  * columns and `count(*)` as strings (they may exceed 2^53 in general; epoch milliseconds do not),
  * `jsonb` already parsed and `boolean` as booleans.
  */

@@ -1,5 +1,5 @@
 /**
- * The PostgreSQL backend, for many nodes sharing one database (DESIGN.md "Storage"). Same
+ * The PostgreSQL backend, for many nodes sharing one database (docs/architecture.md "Storage"). Same
  * semantics as the SQLite store: every single-use or rotating operation is one conditional
  * `UPDATE … RETURNING` or `DELETE`, so under concurrent callers on any number of nodes exactly
  * one wins (PostgreSQL re-checks the condition on the row it waited for).

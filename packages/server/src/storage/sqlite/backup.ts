@@ -1,5 +1,5 @@
 /**
- * Backup and restore of the embedded store (issue 10 §5). A backup is SQLite's online backup
+ * Backup and restore of the embedded store. A backup is SQLite's online backup
  * API (better-sqlite3's `backup()`) copying every page in one step, so it is one consistent
  * snapshot even while `tessera serve` keeps writing. A restore checks that the file is a Tessera
  * store of a schema this version can open, and that the server key opens its signing keys,

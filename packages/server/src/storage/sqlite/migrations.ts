@@ -141,11 +141,11 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   CREATE INDEX request_tokens_expiry ON request_tokens (expires_at);
   CREATE INDEX admin_sessions_last_seen ON admin_sessions (last_seen_at);
   `,
-  /* 4: a refresh retried after the grace window (Decision 8, issue 10 §3.11) */ `
+  /* 4: a refresh retried after the grace window (Decision 8) */ `
   ALTER TABLE connections ADD COLUMN last_presented TEXT;
   ALTER TABLE connections ADD COLUMN withdrawn_before INTEGER;
   `,
-  /* 5: login ids unique folded the same way on both stores (issue 11; storage/login-ids.ts) */ (db) => {
+  /* 5: login ids unique folded the same way on both stores (storage/login-ids.ts) */ (db) => {
     db.exec("ALTER TABLE users ADD COLUMN login_id_folded TEXT NOT NULL DEFAULT ''");
     const users = db.prepare('SELECT id, login_id FROM users').all() as { id: string; login_id: string }[];
     const update = db.prepare('UPDATE users SET login_id_folded = ? WHERE id = ?');

@@ -28,7 +28,10 @@ function serveHttps(dataDir: string): Promise<{ child: ChildProcess; served: Ser
     { stdio: ['ignore', 'ignore', 'pipe'], env: Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('TESSERA_') && key !== 'NODE_OPTIONS')) });
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${text}`)), 30_000);
+    const timer = setTimeout(() => {
+      child.kill(); // a server that never said it was ready must not outlive the test run
+      reject(new Error(`serve did not start:\n${text}`));
+    }, 30_000);
     child.on('exit', (code) => reject(new Error(`serve exited ${code}:\n${text}`)));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       text += chunk;

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import { Paths, Refusals, UuidPattern } from 'tessera-protocol';
-import { AppChangesSchema, createApp, NewAppSchema, updateApp } from './apps.js';
+import { appSchemas, createApp, updateApp } from './apps.js';
 import { changeSecretStatus, createSecret, deleteSecret, listSecrets, type SecretView } from './app-secrets.js';
 import { operatorActor, type Actor } from './actor.js';
 import type { AuditInput } from './audit.js';
@@ -118,7 +118,7 @@ export async function listApps(core: Core, ctx: AdminContext, query: unknown): P
 
 /** "Create New App": validates everything first, then creates the app with one active secret. */
 export async function createAppFor(core: Core, ctx: AdminContext, input: unknown): Promise<{ app: AppView; clientSecret: string }> {
-  const fields = parseInput(NewAppSchema.strict(), input);
+  const fields = parseInput(appSchemas(core).create.strict(), input);
   const { app, clientSecret } = await createApp(core, ctx.company.id, fields);
   audit(core, ctx, { action: 'app.created', appId: app.id, detail: { name: app.name, grants: app.grants, scopes: app.scopes } });
   return { app: appView(core, app), clientSecret };
@@ -127,7 +127,7 @@ export async function createAppFor(core: Core, ctx: AdminContext, input: unknown
 /** "Edit" on App Details, including Enabled yes/no: only the given fields change. */
 export async function updateAppFor(core: Core, ctx: AdminContext, appId: string, input: unknown): Promise<AppView> {
   const app = await ownApp(core, ctx, appId);
-  const changes = parseInput(AppChangesSchema.strict(), input);
+  const changes = parseInput(appSchemas(core).changes.strict(), input);
   const updated = await updateApp(core, app, changes);
   const fields = Object.keys(changes);
   audit(core, ctx, {

@@ -4,11 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { Refusals, ScopePattern } from 'tessera-protocol';
+import { GrantTypes, Refusals, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
-import { invalidField } from './validation.js';
 import type { App, AppSecret } from './model.js';
 import type { SecretLimits } from '../storage/types.js';
 
@@ -20,32 +19,56 @@ const secretLimits: SecretLimits = { maxSecrets: MaxSecretsPerApp, maxActive: Ma
 const text = (max: number) =>
   z.string({ error: 'is required' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
 
-const appFields = {
+/** The fields of an app for a server whose apps may be allowed `grantTypes`. */
+const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
   name: text(200),
   description: text(2000),
   stage: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }),
   appType: z.enum(['ws-client', 'ics-client'], { error: 'must be ws-client or ics-client' }),
-  // Checked against the server's grant types (the protocol's and any extra grants) by assertKnownGrants.
-  grants: z.array(z.string().trim().min(1).max(200), { error: 'choose at least one grant' })
+  grants: z.array(z.enum(grantTypes, { error: `must be among ${grantTypes.join(', ')}` }), { error: 'choose at least one grant' })
     .min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
   scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name'), { error: 'at least one scope is required' })
     .min(1, 'at least one scope is required').max(500, 'at most 500 scopes').transform((s) => [...new Set(s)]),
   redirectUris: z.array(z.string().url('must be an absolute URL')).max(20, 'at most 20 redirect URIs'),
   enabled: z.boolean({ error: 'must be true or false' }),
-};
-
-/** What an administrator fills in on "Create New App". */
-export const NewAppSchema = z.object({
-  ...appFields,
-  stage: appFields.stage.default('development'),
-  appType: appFields.appType.default('ws-client'),
-  redirectUris: appFields.redirectUris.default([]),
-  enabled: appFields.enabled.default(true),
 });
-export type NewApp = z.input<typeof NewAppSchema>;
 
-/** What "Edit" may change: only the fields given (no defaults, so an edit never resets a field). */
-export const AppChangesSchema = z.object(appFields).partial();
+function appSchemasFor(grantTypes: readonly [string, ...string[]]) {
+  const fields = appFieldsFor(grantTypes);
+  return {
+    /** What an administrator fills in on "Create New App". */
+    create: z.object({
+      ...fields,
+      stage: fields.stage.default('development'),
+      appType: fields.appType.default('ws-client'),
+      redirectUris: fields.redirectUris.default([]),
+      enabled: fields.enabled.default(true),
+    }),
+    /** What "Edit" may change: only the fields given (no defaults, so an edit never resets a field). */
+    changes: z.object(fields).partial(),
+  };
+}
+
+const protocolSchemas = appSchemasFor(GrantTypes);
+const schemasByGrantTypes = new WeakMap<readonly string[], typeof protocolSchemas>();
+
+/**
+ * The app schemas of this server: an app may be allowed the grant types the server serves or may
+ * serve (`core.grantTypes`: the protocol's and any extra grants), nothing else (a field error).
+ */
+export function appSchemas(core: Core): typeof protocolSchemas {
+  let schemas = schemasByGrantTypes.get(core.grantTypes);
+  if (!schemas) {
+    schemas = appSchemasFor(core.grantTypes as readonly [string, ...string[]]) as typeof protocolSchemas;
+    schemasByGrantTypes.set(core.grantTypes, schemas);
+  }
+  return schemas;
+}
+
+/** The schemas with the protocol's grant types, for documentation (OpenAPI) and types. */
+export const NewAppSchema = protocolSchemas.create;
+export type NewApp = z.input<typeof NewAppSchema>;
+export const AppChangesSchema = protocolSchemas.changes;
 export type AppChanges = z.input<typeof AppChangesSchema>;
 
 export interface CreatedSecret {
@@ -55,15 +78,8 @@ export interface CreatedSecret {
 }
 
 /** Creates an app owned by `companyId`, with one active secret, enabled for its own company (one store transaction). */
-/** 400 unless every grant is one this server serves or may serve (`core.grantTypes`). */
-function assertKnownGrants(core: Core, grants: readonly string[] | undefined): void {
-  const unknown = grants?.find((grant) => !core.grantTypes.includes(grant));
-  if (unknown !== undefined) throw invalidField('grants', `must be among ${core.grantTypes.join(', ')}`);
-}
-
 export async function createApp(core: Core, companyId: string, input: NewApp): Promise<{ app: App; clientSecret: string }> {
-  const fields = NewAppSchema.parse(input);
-  assertKnownGrants(core, fields.grants);
+  const fields = appSchemas(core).create.parse(input);
   const now = core.clock.now();
   const app: App = { id: randomUUID(), companyId, ...fields, createdAt: now, updatedAt: now, lastUsedAt: null };
   const { secret, value } = newSecret(core, app.id, 'active');
@@ -72,8 +88,7 @@ export async function createApp(core: Core, companyId: string, input: NewApp): P
 }
 
 export async function updateApp(core: Core, app: App, changes: AppChanges): Promise<App> {
-  const fields = AppChangesSchema.parse(changes);
-  assertKnownGrants(core, fields.grants);
+  const fields = appSchemas(core).changes.parse(changes);
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   const updated: App = { ...app, ...defined, updatedAt: core.clock.now() };
   await core.store.apps.update(updated);

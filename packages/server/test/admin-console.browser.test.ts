@@ -138,10 +138,11 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
       await heading('Authentication Admin').waitFor();
       await page.getByRole('link', { name: 'OAuth 2.0 Application Management' }).click();
       await page.getByRole('link', { name: 'Create New App' }).click();
-      await page.getByLabel('App Name').click();
+      // Anchored: the list page, still shown for a moment, has "Filter by Client ID, App Name" too.
+      await page.getByLabel(/^App Name/).click();
       await page.keyboard.type('Typed in the first moment', { delay: 60 });
       await page.waitForTimeout(800);
-      expect(await page.getByLabel('App Name').inputValue()).toBe('Typed in the first moment');
+      expect(await page.getByLabel(/^App Name/).inputValue()).toBe('Typed in the first moment');
       expect(await page.evaluate(() => document.activeElement?.id)).toBe('app-name');
       expect(await page.locator('h1').allTextContents()).toEqual(['Create New App']);
       // The list's late answer does not rewrite the new page's address.
@@ -195,7 +196,7 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
     const before = (await t.server.core.store.apps.list({ companyId: alpha.companyId })).total;
     await page.getByRole('link', { name: 'Create New App' }).click();
     await heading('Create New App').waitFor();
-    await page.getByLabel('App Name').fill(created.name);
+    await page.getByLabel(/^App Name/).fill(created.name);
     await page.getByLabel('App Description').fill('Nightly expense export for Alpha Corp');
     await page.getByLabel('App Stage').selectOption('test');
     await page.getByLabel('Web Services (WS) Client').check();

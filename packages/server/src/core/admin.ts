@@ -77,7 +77,7 @@ function audit(core: Core, ctx: AdminContext, input: Omit<AuditInput, 'correlati
 export function appView(core: Core, app: App) {
   return {
     clientId: app.id, companyUUID: app.companyId, name: app.name, description: app.description, stage: app.stage,
-    appType: app.appType, grants: app.grants, scopes: app.scopes, redirectUris: app.redirectUris, enabled: app.enabled,
+    appType: app.appType, clientType: app.clientType, grants: app.grants, scopes: app.scopes, redirectUris: app.redirectUris, enabled: app.enabled,
     createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt), lastUsedAt: iso(app.lastUsedAt),
     inactivity: { days: core.settings.appInactivityDays, deactivatesAt: app.enabled ? iso(inactivityDeadline(core.settings, app)) : null },
   };

@@ -25,6 +25,7 @@ const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
   description: text(2000),
   stage: z.enum(['development', 'test', 'production'], { error: 'must be development, test or production' }),
   appType: z.enum(['ws-client', 'ics-client'], { error: 'must be ws-client or ics-client' }),
+  clientType: z.enum(['confidential', 'public'], { error: 'must be confidential or public' }),
   grants: z.array(z.enum(grantTypes, { error: `must be among ${grantTypes.join(', ')}` }), { error: 'choose at least one grant' })
     .min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
   scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name'), { error: 'at least one scope is required' })
@@ -41,6 +42,7 @@ function appSchemasFor(grantTypes: readonly [string, ...string[]]) {
       ...fields,
       stage: fields.stage.default('development'),
       appType: fields.appType.default('ws-client'),
+      clientType: fields.clientType.default('confidential'),
       redirectUris: fields.redirectUris.default([]),
       enabled: fields.enabled.default(true),
     }),

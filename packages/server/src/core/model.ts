@@ -8,6 +8,12 @@ import type { PrincipalType } from 'tessera-protocol';
 export type UserStatus = 'active' | 'disabled' | 'locked';
 export type AppStage = 'development' | 'test' | 'production';
 export type AppType = 'ws-client' | 'ics-client';
+/**
+ * Whether an app can keep a secret (docs/protocol.md Decision 13): a public app (a native or
+ * browser app) must use PKCE at `/authorize` and redeems codes and refresh tokens with its
+ * client id alone.
+ */
+export type ClientType = 'confidential' | 'public';
 export type SecretStatus = 'active' | 'inactive';
 
 export interface Company {
@@ -44,6 +50,7 @@ export interface App {
   description: string;
   stage: AppStage;
   appType: AppType;
+  clientType: ClientType;
   grants: string[];
   scopes: string[];
   redirectUris: string[];
@@ -180,6 +187,40 @@ export interface AdminSession {
 
 export interface StoredAuditEvent extends AuditEvent {
   id: number;
+}
+
+/**
+ * An authorization code of `/oauth2/v0/authorize` (docs/protocol.md §4, Decision 4): single use,
+ * 10 minutes, bound to its app and redirect URI. The store keeps the code's keyed digest only.
+ */
+export interface AuthorizationCode {
+  digest: string;
+  appId: string;
+  userId: string;
+  companyId: string;
+  redirectUri: string;
+  scopes: string[];
+  /** The PKCE S256 challenge sent at `/authorize`, if any. */
+  codeChallenge: string | null;
+  /** The client's `nonce`, echoed in the id token. */
+  nonce: string | null;
+  createdAt: number;
+  expiresAt: number;
+  /** When the code was redeemed; a second use revokes the connection it made. */
+  usedAt: number | null;
+  /** When a used code was presented again. */
+  replayedAt: number | null;
+  /** The connection the redemption opened. */
+  connectionId: string | null;
+}
+
+/** A user's remembered consent to an app for a set of scopes (docs/protocol.md Decision 14). */
+export interface Consent {
+  userId: string;
+  appId: string;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
 }
 
 /** A connection's state at `now`: revoked; else expired (`refreshExpiresAt <= now`); else active. */

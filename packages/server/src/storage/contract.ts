@@ -8,6 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { appsContract } from './contract/apps.js';
+import { authorizationContract } from './contract/authorization.js';
 import { connectionsContract } from './contract/connections.js';
 import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
@@ -58,5 +59,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     auditContract(store);
     sessionsContract(store);
     sweepingContract(store);
+    authorizationContract(store);
   });
 }

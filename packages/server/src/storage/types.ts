@@ -4,7 +4,7 @@
  * operation is one atomic conditional statement, so exactly one concurrent caller wins.
  * Times are Unix epoch milliseconds.
  */
-import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus } from '../core/model.js';
+import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus, AuthorizationCode, Consent } from '../core/model.js';
 
 // The stores and the contract suite take the records from here too.
 export type * from '../core/model.js';
@@ -220,6 +220,37 @@ export interface ConnectionRepository {
   deleteSupersededBefore(before: number, limit: number): Promise<number>;
 }
 
+/** What `AuthorizationRepository.useCode` found: the code as it is after the use, and whether this was its first. */
+export interface CodeUse {
+  code: AuthorizationCode;
+  firstUse: boolean;
+}
+
+/** Authorization codes and remembered consents (docs/protocol.md §4). */
+export interface AuthorizationRepository {
+  createCode(code: AuthorizationCode): Promise<void>;
+  getCode(digest: string): Promise<AuthorizationCode | undefined>;
+  /**
+   * Uses a code, atomically: the first caller marks it used (`firstUse`); every later one marks
+   * it replayed (keeping the first replay's time). Undefined when there is no such code.
+   */
+  useCode(digest: string, now: number): Promise<CodeUse | undefined>;
+  /**
+   * Records the connection a redemption opened; answers true when the code was replayed before
+   * the link (the caller revokes that connection too).
+   */
+  linkCodeConnection(digest: string, connectionId: string): Promise<boolean>;
+  /** Deletes codes expired at `now`, used or not; answers how many. */
+  deleteExpiredCodes(now: number): Promise<number>;
+  /** Stores a consent, replacing the scopes (and `updatedAt`) of an earlier one of the same user and app. */
+  saveConsent(consent: Consent): Promise<void>;
+  getConsent(userId: string, appId: string): Promise<Consent | undefined>;
+  /** A user's consents, newest change first. */
+  listConsents(userId: string): Promise<Consent[]>;
+  /** Withdraws a consent; false when there was none. */
+  deleteConsent(userId: string, appId: string): Promise<boolean>;
+}
+
 export interface KeyRepository {
   add(key: SigningKey): Promise<void>;
   list(): Promise<SigningKey[]>;
@@ -275,6 +306,7 @@ export interface Store {
   readonly keys: KeyRepository;
   readonly audit: AuditRepository;
   readonly sessions: SessionRepository;
+  readonly authorizations: AuthorizationRepository;
   readonly locks: LockRepository;
   close(): Promise<void>;
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type {
-  AdminSession, App, AppSecret, AuditEvent, Company, Connection, RefreshToken, RequestToken, SigningKey, Store, User,
+  AdminSession, App, AppSecret, AuthorizationCode, Consent, AuditEvent, Company, Connection, RefreshToken, RequestToken, SigningKey, Store, User,
 } from '../types.js';
 
 /** 2030-01-01T00:00:00Z: well past 2^31 ms, so a backend that truncates times to 32 bits fails. */
@@ -31,7 +31,7 @@ export const aUser = (companyId: string, over: Partial<User> = {}): User => ({
 
 export const anApp = (companyId: string, over: Partial<App> = {}): App => ({
   id: randomUUID(), companyId, name: 'Expense Sync', description: 'pulls expense reports', stage: 'production',
-  appType: 'ws-client', grants: ['password', 'refresh_token'], scopes: ['openid', 'user.read', 'company.read'],
+  appType: 'ws-client', clientType: 'confidential', grants: ['password', 'refresh_token'], scopes: ['openid', 'user.read', 'company.read'],
   redirectUris: ['https://app.example/callback', 'http://localhost:3000/cb'], enabled: true,
   createdAt: T0, updatedAt: T0 + 1, lastUsedAt: null, ...over,
 });
@@ -90,3 +90,13 @@ export async function seedUser(store: Store): Promise<User> {
   await store.users.create(user);
   return user;
 }
+
+export const aCode = (appId: string, userId: string, companyId: string, over: Partial<AuthorizationCode> = {}): AuthorizationCode => ({
+  digest: `code-${randomUUID()}`, appId, userId, companyId, redirectUri: 'https://app.example/callback',
+  scopes: ['openid', 'user.read'], codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', nonce: 'n-0S6_WzA2Mj',
+  createdAt: T0, expiresAt: T0 + 10 * MINUTE, usedAt: null, replayedAt: null, connectionId: null, ...over,
+});
+
+export const aConsent = (userId: string, appId: string, over: Partial<Consent> = {}): Consent => ({
+  userId, appId, scopes: ['openid', 'user.read'], createdAt: T0, updatedAt: T0 + 1, ...over,
+});

@@ -164,6 +164,33 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     await session.query(`ALTER TABLE users ALTER COLUMN login_id_folded DROP DEFAULT;
       DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded)`);
   },
+  /* 6: users connecting apps: public apps, authorization codes, consents (docs/protocol.md §4) */ `
+  ALTER TABLE apps ADD COLUMN client_type text NOT NULL DEFAULT 'confidential';
+  CREATE TABLE authorization_codes (
+    digest text PRIMARY KEY,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id text NOT NULL,
+    redirect_uri text NOT NULL,
+    scopes jsonb NOT NULL,
+    code_challenge text,
+    nonce text,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    used_at bigint,
+    replayed_at bigint,
+    connection_id text
+  );
+  CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at);
+  CREATE TABLE consents (
+    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    scopes jsonb NOT NULL,
+    created_at bigint NOT NULL,
+    updated_at bigint NOT NULL,
+    PRIMARY KEY (user_id, app_id)
+  );
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

@@ -4,7 +4,7 @@
  * `jsonb` already parsed and `boolean` as booleans.
  */
 import type {
-  AdminSession, App, AppCompanyGrant, AppSecret, AuditEvent, Company, Connection, RefreshToken, RequestToken, SecretStatus,
+  AdminSession, App, AppCompanyGrant, AuthorizationCode, Consent, AppSecret, AuditEvent, Company, Connection, RefreshToken, RequestToken, SecretStatus,
   SigningKey, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
@@ -34,9 +34,22 @@ export const toUser = (r: Row): User => ({
 
 export const toApp = (r: Row): App => ({
   id: String(r.id), companyId: String(r.company_id), name: String(r.name), description: String(r.description),
-  stage: r.stage as App['stage'], appType: r.app_type as App['appType'], grants: list(r.grants),
+  stage: r.stage as App['stage'], appType: r.app_type as App['appType'], clientType: r.client_type as App['clientType'],
+  grants: list(r.grants),
   scopes: list(r.scopes), redirectUris: list(r.redirect_uris), enabled: r.enabled === true,
   createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
+});
+
+export const toCode = (r: Row): AuthorizationCode => ({
+  digest: String(r.digest), appId: String(r.app_id), userId: String(r.user_id), companyId: String(r.company_id),
+  redirectUri: String(r.redirect_uri), scopes: list(r.scopes), codeChallenge: strOrNull(r.code_challenge),
+  nonce: strOrNull(r.nonce), createdAt: num(r.created_at), expiresAt: num(r.expires_at), usedAt: numOrNull(r.used_at),
+  replayedAt: numOrNull(r.replayed_at), connectionId: strOrNull(r.connection_id),
+});
+
+export const toConsent = (r: Row): Consent => ({
+  userId: String(r.user_id), appId: String(r.app_id), scopes: list(r.scopes), createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
 });
 
 export const toSecret = (r: Row): AppSecret => ({

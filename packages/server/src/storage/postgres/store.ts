@@ -11,11 +11,11 @@ import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
 import { inTransaction } from './transaction.js';
 import {
-  auditRecord, jsonb, num, toApp, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
+  auditRecord, jsonb, num, toApp, toCode, toConsent, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
   toSecret, toSession, toUser, type Row,
 } from './rows.js';
 import type {
-  AddSecretOutcome, AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
+  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
   ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
@@ -230,9 +230,9 @@ class PostgresStore implements Store {
     },
     update: async (a: App) => {
       await this.run(`UPDATE apps SET name = $2, description = $3, stage = $4, app_type = $5, grants = $6, scopes = $7,
-        redirect_uris = $8, enabled = $9, updated_at = $10 WHERE id = $1`,
+        redirect_uris = $8, enabled = $9, updated_at = $10, client_type = $11 WHERE id = $1`,
       [a.id, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes), jsonb(a.redirectUris),
-        a.enabled, a.updatedAt]);
+        a.enabled, a.updatedAt, a.clientType]);
     },
     list: async (q: AppListQuery): Promise<Page<App>> => {
       const where = new Conditions()
@@ -475,11 +475,48 @@ class PostgresStore implements Store {
       this.run('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at <= $2', [now, idleSince]),
   };
 
+  readonly authorizations = {
+    createCode: async (c: AuthorizationCode) => {
+      await this.run(`INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri, scopes, code_challenge, nonce,
+        created_at, expires_at, used_at, replayed_at, connection_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [c.digest, c.appId, c.userId, c.companyId, c.redirectUri, jsonb(c.scopes), c.codeChallenge, c.nonce, c.createdAt, c.expiresAt,
+        c.usedAt, c.replayedAt, c.connectionId]);
+    },
+    getCode: async (digest: string) => {
+      const r = await this.one('SELECT * FROM authorization_codes WHERE digest = $1', [digest]);
+      return r && toCode(r);
+    },
+    useCode: async (digest: string, now: number): Promise<CodeUse | undefined> => {
+      const first = await this.one('UPDATE authorization_codes SET used_at = $2 WHERE digest = $1 AND used_at IS NULL RETURNING *', [digest, now]);
+      if (first) return { code: toCode(first), firstUse: true };
+      const again = await this.one('UPDATE authorization_codes SET replayed_at = coalesce(replayed_at, $2) WHERE digest = $1 RETURNING *', [digest, now]);
+      return again && { code: toCode(again), firstUse: false };
+    },
+    linkCodeConnection: async (digest: string, connectionId: string) => {
+      const r = await this.one('UPDATE authorization_codes SET connection_id = $2 WHERE digest = $1 RETURNING replayed_at', [digest, connectionId]);
+      return r !== undefined && r.replayed_at !== null;
+    },
+    deleteExpiredCodes: async (now: number) => this.run('DELETE FROM authorization_codes WHERE expires_at <= $1', [now]),
+    saveConsent: async (c: Consent) => {
+      await this.run(`INSERT INTO consents (user_id, app_id, scopes, created_at, updated_at) VALUES ($1, $2, $3, $4, $5)
+        ON CONFLICT (user_id, app_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+      [c.userId, c.appId, jsonb(c.scopes), c.createdAt, c.updatedAt]);
+    },
+    getConsent: async (userId: string, appId: string) => {
+      const r = await this.one('SELECT * FROM consents WHERE user_id = $1 AND app_id = $2', [userId, appId]);
+      return r && toConsent(r);
+    },
+    listConsents: async (userId: string) =>
+      (await this.all('SELECT * FROM consents WHERE user_id = $1 ORDER BY updated_at DESC, app_id', [userId])).map(toConsent),
+    deleteConsent: async (userId: string, appId: string) =>
+      (await this.run('DELETE FROM consents WHERE user_id = $1 AND app_id = $2', [userId, appId])) === 1,
+  };
+
   private static async insertApp(query: Query, a: App): Promise<void> {
     await query(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
-      enabled, created_at, updated_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      enabled, created_at, updated_at, last_used_at, client_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
     [a.id, a.companyId, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes),
-      jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt]);
+      jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt, a.clientType]);
   }
 
   /** Grants a company the app, or switches an existing grant (keeping its creation time). */

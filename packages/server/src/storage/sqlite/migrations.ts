@@ -154,4 +154,31 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     if (clash) throw new Error(clash);
     db.exec('DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded);');
   },
+  /* 6: users connecting apps: public apps, authorization codes, consents (docs/protocol.md §4) */ `
+  ALTER TABLE apps ADD COLUMN client_type TEXT NOT NULL DEFAULT 'confidential';
+  CREATE TABLE authorization_codes (
+    digest TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL,
+    redirect_uri TEXT NOT NULL,
+    scopes TEXT NOT NULL,
+    code_challenge TEXT,
+    nonce TEXT,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    replayed_at INTEGER,
+    connection_id TEXT
+  );
+  CREATE INDEX authorization_codes_expiry ON authorization_codes (expires_at);
+  CREATE TABLE consents (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    scopes TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, app_id)
+  );
+  `,
 ];

@@ -12,7 +12,7 @@ import { ProcessLocks } from '../process-locks.js';
 import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
-  AddSecretOutcome, AdminSession, App, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
+  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
   ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
@@ -38,7 +38,7 @@ const toUser = (r: Row): User => ({
 });
 const toApp = (r: Row): App => ({
   id: String(r.id), companyId: String(r.company_id), name: String(r.name), description: String(r.description),
-  stage: r.stage as App['stage'], appType: r.app_type as App['appType'], grants: parse<string[]>(r.grants),
+  stage: r.stage as App['stage'], appType: r.app_type as App['appType'], clientType: r.client_type as App['clientType'], grants: parse<string[]>(r.grants),
   scopes: parse<string[]>(r.scopes), redirectUris: parse<string[]>(r.redirect_uris), enabled: r.enabled === 1,
   createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
 });
@@ -80,6 +80,17 @@ const toAudit = (r: Row): StoredAuditEvent => ({
 const toSession = (r: Row): AdminSession => ({
   digest: String(r.digest), userId: String(r.user_id), companyId: String(r.company_id), createdAt: num(r.created_at),
   lastSeenAt: num(r.last_seen_at), expiresAt: num(r.expires_at),
+});
+
+const toCode = (r: Row): AuthorizationCode => ({
+  digest: String(r.digest), appId: String(r.app_id), userId: String(r.user_id), companyId: String(r.company_id),
+  redirectUri: String(r.redirect_uri), scopes: parse<string[]>(r.scopes), codeChallenge: strOrNull(r.code_challenge),
+  nonce: strOrNull(r.nonce), createdAt: num(r.created_at), expiresAt: num(r.expires_at), usedAt: numOrNull(r.used_at),
+  replayedAt: numOrNull(r.replayed_at), connectionId: strOrNull(r.connection_id),
+});
+const toConsent = (r: Row): Consent => ({
+  userId: String(r.user_id), appId: String(r.app_id), scopes: parse<string[]>(r.scopes), createdAt: num(r.created_at),
+  updatedAt: num(r.updated_at),
 });
 
 const appSortColumns: Record<NonNullable<AppListQuery['sort']>, string> = {
@@ -256,9 +267,9 @@ class SqliteStore implements Store {
       return r && toApp(r);
     },
     update: async (a: App) => {
-      this.run(`UPDATE apps SET name = ?, description = ?, stage = ?, app_type = ?, grants = ?, scopes = ?,
+      this.run(`UPDATE apps SET name = ?, description = ?, stage = ?, app_type = ?, client_type = ?, grants = ?, scopes = ?,
         redirect_uris = ?, enabled = ?, updated_at = ? WHERE id = ?`,
-      a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes), json(a.redirectUris),
+      a.name, a.description, a.stage, a.appType, a.clientType, json(a.grants), json(a.scopes), json(a.redirectUris),
       a.enabled ? 1 : 0, a.updatedAt, a.id);
     },
     list: async (q: AppListQuery): Promise<Page<App>> => {
@@ -418,9 +429,9 @@ class SqliteStore implements Store {
   };
 
   private insertApp(a: App): void {
-    this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
-      enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    a.id, a.companyId, a.name, a.description, a.stage, a.appType, json(a.grants), json(a.scopes),
+    this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, client_type, grants, scopes, redirect_uris,
+      enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    a.id, a.companyId, a.name, a.description, a.stage, a.appType, a.clientType, json(a.grants), json(a.scopes),
     json(a.redirectUris), a.enabled ? 1 : 0, a.createdAt, a.updatedAt, a.lastUsedAt);
   }
 
@@ -494,6 +505,43 @@ class SqliteStore implements Store {
     deleteByUser: async (userId: string) => this.run('DELETE FROM admin_sessions WHERE user_id = ?', userId),
     deleteExpired: async (now: number, idleSince: number) =>
       this.run('DELETE FROM admin_sessions WHERE expires_at <= ? OR last_seen_at <= ?', now, idleSince),
+  };
+
+  readonly authorizations = {
+    createCode: async (c: AuthorizationCode) => {
+      this.run(`INSERT INTO authorization_codes (digest, app_id, user_id, company_id, redirect_uri, scopes, code_challenge, nonce,
+        created_at, expires_at, used_at, replayed_at, connection_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      c.digest, c.appId, c.userId, c.companyId, c.redirectUri, json(c.scopes), c.codeChallenge, c.nonce, c.createdAt, c.expiresAt,
+      c.usedAt, c.replayedAt, c.connectionId);
+    },
+    getCode: async (digest: string) => {
+      const r = this.one('SELECT * FROM authorization_codes WHERE digest = ?', digest);
+      return r && toCode(r);
+    },
+    useCode: async (digest: string, now: number): Promise<CodeUse | undefined> => {
+      const first = this.one('UPDATE authorization_codes SET used_at = ? WHERE digest = ? AND used_at IS NULL RETURNING *', now, digest);
+      if (first) return { code: toCode(first), firstUse: true };
+      const again = this.one('UPDATE authorization_codes SET replayed_at = coalesce(replayed_at, ?) WHERE digest = ? RETURNING *', now, digest);
+      return again && { code: toCode(again), firstUse: false };
+    },
+    linkCodeConnection: async (digest: string, connectionId: string) => {
+      const r = this.one('UPDATE authorization_codes SET connection_id = ? WHERE digest = ? RETURNING replayed_at', connectionId, digest);
+      return r !== undefined && r.replayed_at !== null;
+    },
+    deleteExpiredCodes: async (now: number) => this.run('DELETE FROM authorization_codes WHERE expires_at <= ?', now),
+    saveConsent: async (c: Consent) => {
+      this.run(`INSERT INTO consents (user_id, app_id, scopes, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (user_id, app_id) DO UPDATE SET scopes = excluded.scopes, updated_at = excluded.updated_at`,
+      c.userId, c.appId, json(c.scopes), c.createdAt, c.updatedAt);
+    },
+    getConsent: async (userId: string, appId: string) => {
+      const r = this.one('SELECT * FROM consents WHERE user_id = ? AND app_id = ?', userId, appId);
+      return r && toConsent(r);
+    },
+    listConsents: async (userId: string) =>
+      this.all('SELECT * FROM consents WHERE user_id = ? ORDER BY updated_at DESC, app_id', userId).map(toConsent),
+    deleteConsent: async (userId: string, appId: string) =>
+      this.run('DELETE FROM consents WHERE user_id = ? AND app_id = ?', userId, appId) === 1,
   };
 
   readonly locks = new ProcessLocks();

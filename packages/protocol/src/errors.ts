@@ -180,6 +180,11 @@ const refusalTable = {
   clientIdMismatch: { code: 135, description: 'client_id differs between body and Basic authorization' },
   requestAborted: { code: 135, description: 'request aborted' },
   malformedHttpRequest: { code: 135, description: 'malformed HTTP request' },
+  // 103 bad code: PKCE (docs/protocol.md §4)
+  codeVerifierMissing: { code: 103, description: 'code_verifier was not supplied; the code was issued for a code_challenge' },
+  codeVerifierMismatch: { code: 103, description: 'code_verifier does not match the code_challenge' },
+  codeVerifierUnexpected: { code: 103, description: 'code_verifier was supplied but the code was issued without a code_challenge' },
+  codeReplayed: { code: 103, description: 'code was already used; the connection made with it is revoked' },
   // 64 wrong client secret
   malformedBasic: { code: 64, description: 'malformed Basic authorization' },
   // 400 invalid input

@@ -10,7 +10,7 @@ import { DAY, expectConcurError, refreshForm } from './e2e-helpers.js';
 import { convertRequestToken, makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 
 const nothing: SweepReport = {
-  requestTokens: 0, refreshTokensOfEnded: 0, supersededRefreshTokens: 0, connections: 0, sessions: 0, auditEvents: 0,
+  requestTokens: 0, authorizationCodes: 0, refreshTokensOfEnded: 0, supersededRefreshTokens: 0, connections: 0, sessions: 0, auditEvents: 0,
   signingKeys: 0, appsDeactivated: 0,
 };
 

@@ -57,11 +57,15 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
   return { clientId, clientSecret };
 }
 
-/** The app the credentials name, with its active secret digests: 62/63 when a field is missing, 61 when no app has the client id. */
-export async function findClient(core: Core, credentials: ClientCredentials): Promise<Client> {
+/**
+ * The app the credentials name, with its active secret digests: 62/63 when a field is missing, 61
+ * when no app has the client id. With `secretOptional` a missing secret is left to the caller
+ * (a public app's request, docs/protocol.md Decision 13).
+ */
+export async function findClient(core: Core, credentials: ClientCredentials, secretOptional = false): Promise<Client> {
   const { clientId, clientSecret } = credentials;
   if (!clientId) throw new ConcurError(62);
-  if (!clientSecret) throw new ConcurError(63);
+  if (!clientSecret && !secretOptional) throw new ConcurError(63);
   const client = UuidPattern.test(clientId) ? await core.store.apps.getClient(clientId.toLowerCase()) : undefined;
   if (!client) throw new ConcurError(61);
   return client;
@@ -89,20 +93,26 @@ export function verifyClientSecret(core: Core, client: Client, clientSecret: str
  * counters); the secret (64); the app's standing (59). Answers the client and the id of the secret
  * that matched. `onApp` hears the app as soon as it is known (a wrong secret is audited under it).
  * The caller counts a refusal with `failureKindOf` / `Protection.recordFailure` on `attempt`.
+ * With `publicGrant` (a grant public apps may use with their client id alone), a public app that
+ * sends no secret is authenticated by its client id only and `secretId` is undefined; any other
+ * app still needs its secret (63).
  */
 export async function authenticateClient(
   core: Core,
   request: { params: Record<string, string>; authorization: string | undefined },
   attempt: Attempt,
   onApp?: (app: App) => void,
-): Promise<{ client: Client; secretId: string }> {
+  publicGrant = false,
+): Promise<{ client: Client; secretId: string | undefined }> {
   await core.protection.admitAddress(attempt);
   const credentials = readClientCredentials(request.params, request.authorization);
-  const client = await findClient(core, credentials);
+  const client = await findClient(core, credentials, publicGrant);
   onApp?.(client.app);
   attempt.clientId = client.app.id;
   await core.protection.admit(attempt);
-  const secretId = verifyClientSecret(core, client, credentials.clientSecret!);
+  let secretId: string | undefined;
+  if (credentials.clientSecret) secretId = verifyClientSecret(core, client, credentials.clientSecret);
+  else if (client.app.clientType !== 'public') throw new ConcurError(63);
   await assertAppActive(core, client.app, attempt.correlationId);
   return { client, secretId };
 }

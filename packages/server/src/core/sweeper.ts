@@ -2,7 +2,7 @@
  * The sweeper (docs/architecture.md "Storage": expired rows are swept by the server itself; "Token tables
  * that grow forever"). One pass deletes, each through its repository:
  *
- * - request tokens past their 24 hours;
+ * - request tokens past their 24 hours, and authorization codes past their 10 minutes;
  * - every refresh token value of a revoked or expired connection (they answer 108 either way);
  * - superseded refresh token values older than `refreshTokenTtl` in live families: until then a
  *   replay revokes the family (Decision 8); after it, a replay is just an unknown token (108);
@@ -22,6 +22,7 @@ const day = 24 * 3600 * 1000;
 /** What one pass removed or changed, per kind. */
 export interface SweepReport {
   requestTokens: number;
+  authorizationCodes: number;
   refreshTokensOfEnded: number;
   supersededRefreshTokens: number;
   connections: number;
@@ -56,6 +57,7 @@ export async function sweep(core: Core, options: SweepOptions = {}): Promise<Swe
 
   const report: SweepReport = {
     requestTokens: await store.requestTokens.deleteExpired(now),
+    authorizationCodes: await store.authorizations.deleteExpiredCodes(now),
     refreshTokensOfEnded: await batched((limit) => store.connections.deleteTokensOfEnded(now, limit)),
     supersededRefreshTokens: await batched((limit) => store.connections.deleteSupersededBefore(now - settings.refreshTokenTtl * 1000, limit)),
     connections: await store.connections.sweep(now - settings.endedConnectionRetentionDays * day),

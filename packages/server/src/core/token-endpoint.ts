@@ -12,13 +12,15 @@ import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { Grant, GrantParams, GrantSettings } from './grants/grant.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
+import { authorizationCodeGrant } from './grants/authorization-code.js';
 import { GrantRegistry } from './grants/registry.js';
 import { failureKindOf, type Attempt } from './protection.js';
 import type { App } from './model.js';
 
-/** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials), then `extra`. */
+/** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials; authorization_code), then `extra`. */
 export function builtInGrants(extra: readonly Grant[] = []): GrantRegistry {
-  const registry = new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant);
+  const registry = new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant)
+    .register(authorizationCodeGrant);
   for (const grant of extra) registry.register(grant);
   return registry;
 }
@@ -53,7 +55,7 @@ export class TokenEndpoint {
         loginId: grant?.loginIdOf?.(params), companyId: grant?.companyIdOf?.(params),
       };
       // The app is known before the secret is checked, so a wrong secret lands in that app's audit trail.
-      const { client, secretId } = await authenticateClient(this.core, request, attempt, (found) => { app = found; });
+      const { client, secretId } = await authenticateClient(this.core, request, attempt, (found) => { app = found; }, grant?.publicClients === true);
       app = client.app;
       if (!grant) throw new ConcurError(60, { detail: 'unknown grant type' });
       if (!app.grants.includes(grantType)) throw new ConcurError(grant.notAllowedCode ?? 60);

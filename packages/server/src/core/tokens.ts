@@ -31,6 +31,8 @@ export interface IssueInput {
   connectionId?: string;
   /** The client secret an application token was obtained with: its power ends with it. */
   secretId?: string;
+  /** The `nonce` of the authorization request, echoed in the id token (OpenID Connect Core §3.1.3.6). */
+  nonce?: string;
 }
 
 /** The claim naming the connection (refresh-token family) a user or company token belongs to. */
@@ -113,6 +115,7 @@ export class TokenIssuer {
         aud: clientId, sub: principal.id, iss: geolocation, exp, nbf: iat, iat,
         'concur.profile': profile, 'concur.version': 2, 'concur.type': principal.type,
         at_hash: accessTokenHash(this.keys.alg, accessToken),
+        ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
       });
     }
     response.geolocation = geolocation;

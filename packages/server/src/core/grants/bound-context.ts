@@ -11,13 +11,14 @@ import type { Clock } from '../clock.js';
 import type { Core, RequestMeta } from '../context.js';
 import { openConnection, refreshConnection, type RefreshedConnection } from '../connections.js';
 import { redeemRequestToken, type RedeemedRequestToken } from '../request-tokens.js';
+import { redeemAuthorizationCode } from '../authorization-codes.js';
 import type { Principal } from '../tokens.js';
 import { authenticateUser } from '../users.js';
 import { ConcurError } from '../errors.js';
 import type { App, Company, Connection } from '../model.js';
 import type {
-  GrantCompanies, GrantConnections, GrantContext, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
-  HeldConnection, SignedInUser,
+  GrantCodes, GrantCompanies, GrantConnections, GrantContext, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
+  HeldConnection, RedeemedCode, SignedInUser,
 } from './grant.js';
 import { assertCompanyEnabledApp, companyEnablesApp } from './registry.js';
 
@@ -27,9 +28,10 @@ export function grantSettings(settings: Settings): GrantSettings {
   return Object.freeze(visible);
 }
 
-export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnections, GrantRequestTokens, GrantUsers, GrantCompanies {
+export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnections, GrantRequestTokens, GrantCodes, GrantUsers, GrantCompanies {
   readonly #core: Core;
-  readonly #secretId: string;
+  /** The secret the app authenticated with; none for a public app's secretless request. */
+  readonly #secretId: string | undefined;
   /** The connection this request opened, redeemed or refreshed: the only one its tokens may name. */
   #held: HeldConnection | undefined;
   #issued: TokenResponse | undefined;
@@ -39,7 +41,7 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
     core: Core,
     readonly settings: GrantSettings,
     readonly app: Readonly<App>,
-    secretId: string,
+    secretId: string | undefined,
     readonly params: GrantParams,
     readonly meta: RequestMeta,
   ) {
@@ -56,6 +58,10 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
   }
 
   get requestTokens(): GrantRequestTokens {
+    return this;
+  }
+
+  get codes(): GrantCodes {
     return this;
   }
 
@@ -95,11 +101,12 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
     return this.#issued ? this.#held?.connection.id : undefined;
   }
 
-  issue(input: { scopes: string[]; connection?: HeldConnection; geolocation?: string }): TokenResponse {
+  issue(input: { scopes: string[]; connection?: HeldConnection; geolocation?: string; nonce?: string }): TokenResponse {
     if (this.#issued) throw new Error('a grant issues one token response per request');
     const geolocation = input.geolocation ?? this.#core.geolocation();
     const held = input.connection;
     if (held === undefined) {
+      if (this.#secretId === undefined) throw new Error('an application token needs a client secret');
       const principal: Principal = { type: 'application', id: this.app.id, companyId: this.app.companyId };
       this.#held = undefined;
       this.#principal = principal;
@@ -114,7 +121,7 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
     this.#principal = principal;
     this.#issued = this.#core.tokens.issue({
       clientId: this.app.id, principal, scopes: input.scopes, geolocation, idToken: true, connectionId: connection.id,
-      refresh: { token: held.refreshToken, expiresAt: held.expiresAt },
+      refresh: { token: held.refreshToken, expiresAt: held.expiresAt }, ...(input.nonce === undefined ? {} : { nonce: input.nonce }),
     });
     return this.#issued;
   }
@@ -129,6 +136,10 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
 
   async redeem(companyId: string, requestToken: string, scopesOf: (available: readonly string[]) => string[]): Promise<RedeemedRequestToken> {
     return this.#hold(await redeemRequestToken(this.#core, this.app, companyId, requestToken, scopesOf));
+  }
+
+  async exchange(code: string, redirectUri: string, codeVerifier: string | undefined): Promise<RedeemedCode> {
+    return this.#hold(await redeemAuthorizationCode(this.#core, this.app, { code, redirectUri, codeVerifier }, this.meta.correlationId));
   }
 
   authenticate(loginId: string, password: string): Promise<{ user: SignedInUser; company: Company }> {

@@ -38,6 +38,12 @@ export interface Grant {
   readonly grantType: string;
   /** Checked in order after client authentication and Allowed Grants, before `handle`. */
   readonly parameters?: readonly GrantParameter[];
+  /**
+   * Whether a public app (`clientType: 'public'`) may use this grant with its client id alone, no
+   * secret (docs/protocol.md Decision 13: authorization_code and refresh_token). Confidential apps
+   * always authenticate with a secret.
+   */
+  readonly publicClients?: boolean;
   /** The code to answer when the app's Allowed Grants lack this grant (60 unless the grant says otherwise). */
   readonly notAllowedCode?: ConcurCode;
   /** The login id whose failure budget this request spends (core/protection.ts), if any; read before anything else. */
@@ -67,7 +73,7 @@ export interface GrantTokens {
    * of that connection's principal, with its refresh token and an id token. Without: an
    * application token of the app itself, bound to the secret it authenticated with.
    */
-  issue(input: { scopes: string[]; connection?: HeldConnection; geolocation?: string }): TokenResponse;
+  issue(input: { scopes: string[]; connection?: HeldConnection; geolocation?: string; nonce?: string }): TokenResponse;
 }
 
 /** Connections (refresh-token families) of the authenticated app. */
@@ -95,6 +101,24 @@ export interface GrantRequestTokens {
    * `scopesOf(its scopes)`.
    */
   redeem(companyId: string, requestToken: string, scopesOf: ScopeChoice): Promise<HeldConnection & { joined: boolean; scopes: string[]; company: Company }>;
+}
+
+/** An authorization code redeemed: the user's new connection, its scopes, company and the request's `nonce`. */
+export interface RedeemedCode extends HeldConnection {
+  readonly scopes: string[];
+  readonly company: Company;
+  readonly nonce: string | null;
+}
+
+/** Authorization codes of `/oauth2/v0/authorize` presented to the authenticated app. */
+export interface GrantCodes {
+  /**
+   * Exchanges a code issued to this app (docs/protocol.md §4): 103 when it is unknown, expired or
+   * used (a second use revokes the connection the first made), or its PKCE verifier is missing or
+   * wrong; 105 when it was issued to another app; 104 for another `redirect_uri`; 53/123 when
+   * the user or company no longer stands. Opens the user's connection.
+   */
+  exchange(code: string, redirectUri: string, codeVerifier: string | undefined): Promise<RedeemedCode>;
 }
 
 /** A user as a grant sees it: no password hash or lockout counters. */
@@ -126,6 +150,7 @@ export interface GrantContext {
   readonly tokens: GrantTokens;
   readonly connections: GrantConnections;
   readonly requestTokens: GrantRequestTokens;
+  readonly codes: GrantCodes;
   readonly users: GrantUsers;
   readonly companies: GrantCompanies;
   readonly clock: Clock;

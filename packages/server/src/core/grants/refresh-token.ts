@@ -5,6 +5,8 @@ import { grantedScopes } from './registry.js';
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
   notAllowedCode: 107,
+  // A public app refreshes with its client id alone (docs/protocol.md Decision 13).
+  publicClients: true,
   parameters: [{ name: 'refresh_token', required: true, missingCode: 106 }],
   async handle(ctx) {
     const refreshed = await ctx.connections.refresh(ctx.params.refresh_token!, (available) => grantedScopes(ctx.params.scope, available));

@@ -97,3 +97,39 @@ export function parseScopeParameter(value: string | undefined): string[] {
   if (!value) return [];
   return [...new Set(value.split(/[ ]+/).filter(Boolean))];
 }
+
+/** Scopes whose meaning their name does not spell out. */
+const scopeWordings: Readonly<Record<string, string>> = Object.freeze({
+  openid: 'Sign you in to the app with your Concur identity',
+  profile: 'Read your name and basic profile',
+  email: 'Read your email address',
+  address: 'Read your postal address',
+  offline_access: 'Keep access while you are not using the app',
+  'user.read': 'Read your user profile',
+  'user.write': 'Change your user profile',
+  user_read: 'Read your user profile',
+  'company.read': 'Read your company\'s profile',
+  'company.write': 'Change your company\'s profile',
+});
+
+const verbs: Readonly<Record<string, string>> = Object.freeze({
+  read: 'Read', write: 'Read and change', writeonly: 'Send', readwrite: 'Read and change', delete: 'Delete',
+});
+
+/**
+ * A scope in words for the consent page (docs/protocol.md §4, §11): its own wording where the name
+ * does not say it, else its catalog group and what its name grants (`expense.report.read` →
+ * "Expense: read expense report"). A scope outside the catalog is named as it is.
+ */
+export function describeScope(scope: string): string {
+  const worded = scopeWordings[scope];
+  if (worded) return worded;
+  const group = ScopeCatalog.find((g) => g.scopes.includes(scope));
+  if (!group) return `Access named “${scope}”`;
+  if (group.name.startsWith('Legacy')) return `${group.name}: the ${scope} API`;
+  const parts = scope.split('.');
+  const last = parts[parts.length - 1]!;
+  const verb = verbs[last];
+  const subject = (verb ? parts.slice(0, -1) : parts).join(' ').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+  return `${group.name}: ${verb ? verb.toLowerCase() : 'use'} ${subject}`;
+}

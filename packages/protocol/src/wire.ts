@@ -54,6 +54,8 @@ export const CorrelationHeader = 'concur-correlationid';
 /** Paths of the token service. */
 export const Paths = Object.freeze({
   token: '/oauth2/v0/token',
+  /** Sign-in and consent for the authorization_code grant (docs/protocol.md §4). */
+  authorize: '/oauth2/v0/authorize',
   jwks: '/oauth2/v0/jwks',
   /** RFC 7662 token introspection (a Tessera extension). */
   introspect: '/oauth2/v0/introspect',

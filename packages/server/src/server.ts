@@ -25,6 +25,7 @@ import { ensureDataDir, loadServerSecret } from './data-dir.js';
 import { registerAdminApiRoutes } from './http/admin-api-routes.js';
 import { registerAdminConsoleRoutes } from './http/admin-console-routes.js';
 import { registerAppSecretsRoutes } from './http/app-secrets-routes.js';
+import { registerAuthorizeRoutes } from './http/authorize-routes.js';
 import { registerConnectionRoutes } from './http/connection-routes.js';
 import { installConnectionCeiling, socketTimeouts } from './http/connection-ceiling.js';
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
@@ -220,6 +221,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   metrics?.instrument(app);
   registerHealthRoutes(app, core);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
+  registerAuthorizeRoutes(app, core);
   registerProfileRoutes(app, core);
   registerConnectionRoutes(app, core);
   registerAppSecretsRoutes(app, core);

@@ -67,9 +67,13 @@ async function refuseReplay(core: Core, code: AuthorizationCode, correlationId: 
   throw new ConcurError(Refusals.codeReplayed);
 }
 
-/** 103 unless the verifier matches the code's challenge; a verifier without a challenge is refused too (no downgrade). */
-function checkPkce(code: AuthorizationCode, verifier: string | undefined): void {
+/**
+ * 103 unless the verifier matches the code's challenge; a verifier without a challenge is refused
+ * too (no downgrade), and so is a public app's code without one (it may have become public since).
+ */
+function checkPkce(app: App, code: AuthorizationCode, verifier: string | undefined): void {
   if (code.codeChallenge === null) {
+    if (app.clientType === 'public') throw new ConcurError(Refusals.codeVerifierMissing);
     if (verifier !== undefined) throw new ConcurError(Refusals.codeVerifierUnexpected);
     return;
   }
@@ -97,7 +101,7 @@ export async function redeemAuthorizationCode(core: Core, app: App, exchange: Co
   if (found.expiresAt <= core.clock.now()) throw new ConcurError(103, { detail: 'code expired' });
   if (found.appId !== app.id) throw new ConcurError(105);
   if (found.redirectUri !== exchange.redirectUri) throw new ConcurError(104);
-  checkPkce(found, exchange.codeVerifier);
+  checkPkce(app, found, exchange.codeVerifier);
 
   const use = await core.store.authorizations.useCode(digest, core.clock.now());
   if (!use) throw new ConcurError(103, { detail: 'unknown code' });

@@ -20,11 +20,16 @@ export interface CookieOptions {
   secure: boolean;
   /** Seconds; absent for a cookie that lives as long as the browser session. */
   maxAge?: number;
+  /**
+   * Strict unless said otherwise. Lax only for the user session of `/authorize`, which must be
+   * sent when another site sends the browser there (a top-level GET).
+   */
+  sameSite?: 'Strict' | 'Lax';
 }
 
-/** A `Set-Cookie` value: always HttpOnly and SameSite=Strict. */
+/** A `Set-Cookie` value: always HttpOnly; SameSite=Strict unless `sameSite` says Lax. */
 export function serializeCookie(name: string, value: string, options: CookieOptions): string {
-  const parts = [`${name}=${value}`, `Path=${options.path}`, 'HttpOnly', 'SameSite=Strict'];
+  const parts = [`${name}=${value}`, `Path=${options.path}`, 'HttpOnly', `SameSite=${options.sameSite ?? 'Strict'}`];
   if (options.secure) parts.push('Secure');
   if (options.maxAge !== undefined) parts.push(`Max-Age=${options.maxAge}`);
   return parts.join('; ');

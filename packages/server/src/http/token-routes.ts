@@ -56,20 +56,26 @@ export function registerTokenRoutes(app: FastifyInstance, core: Core, endpoint: 
     return reply.type('application/json; charset=utf-8').send(body);
   });
 
-  // Decision 6, a Tessera extension. It names only endpoints and flows that exist: there is no
-  // authorization endpoint (yet), so no response type is supported.
+  // Decision 6, a Tessera extension. It names only endpoints and flows that exist: the
+  // authorization endpoint answers `response_type=code` with PKCE S256 (docs/protocol.md §4), and
+  // public apps authenticate at the token endpoint with their client id alone ("none").
   app.get(Paths.discovery, async (_request, reply) => {
     const issuer = core.geolocation();
     return reply.header('cache-control', cacheControl).send({
       issuer,
       token_endpoint: `${issuer}${Paths.token}`,
       jwks_uri: `${issuer}${Paths.jwks}`,
+      authorization_endpoint: `${issuer}${Paths.authorize}`,
       introspection_endpoint: `${issuer}${Paths.introspect}`,
       introspection_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
       userinfo_endpoint: `${issuer}${Paths.userinfo}`,
       grant_types_supported: endpoint.grants.grantTypes,
-      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
-      response_types_supported: [],
+      token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic', 'none'],
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      code_challenge_methods_supported: ['S256'],
+      prompt_values_supported: ['none', 'login', 'consent'],
+      display_values_supported: ['page', 'popup', 'touch', 'wap'],
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: [core.keys.alg],
       scopes_supported: [...KnownScopes],

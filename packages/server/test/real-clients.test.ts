@@ -141,20 +141,23 @@ describe('OpenID Connect userinfo (a Tessera extension)', () => {
 });
 
 describe('discovery advertises only what exists', () => {
-  it('no authorization endpoint, so no response type; the grants the token endpoint takes', async () => {
+  it('the authorization endpoint with the code flow and S256 only; the grants the token endpoint takes', async () => {
     const discovery = (await send(t.url, '/.well-known/openid-configuration')).body;
-    expect(discovery).not.toHaveProperty('authorization_endpoint');
-    expect(discovery.response_types_supported).toEqual([]);
-    expect([...discovery.grant_types_supported].sort()).toEqual(['client_credentials', 'password', 'refresh_token']);
+    expect(discovery.authorization_endpoint).toBe(`${t.url}/oauth2/v0/authorize`);
+    expect(discovery.response_types_supported).toEqual(['code']);
+    expect(discovery.code_challenge_methods_supported).toEqual(['S256']);
+    expect([...discovery.grant_types_supported].sort()).toEqual(['authorization_code', 'client_credentials', 'password', 'refresh_token']);
     expect(discovery.claims_supported).toEqual(expect.arrayContaining(['sub', 'name', 'preferred_username', 'email', 'updated_at']));
   });
 
   it('every endpoint and URI it names answers (none is a 404)', async () => {
     const discovery = (await send(t.url, '/.well-known/openid-configuration')).body as Record<string, unknown>;
     const named = Object.entries(discovery).filter(([key]) => key.endsWith('_endpoint') || key.endsWith('_uri'));
-    expect(named.map(([key]) => key).sort()).toEqual(['introspection_endpoint', 'jwks_uri', 'token_endpoint', 'userinfo_endpoint']);
+    expect(named.map(([key]) => key).sort()).toEqual(['authorization_endpoint', 'introspection_endpoint', 'jwks_uri', 'token_endpoint', 'userinfo_endpoint']);
     const token = await userToken('openid');
-    const methods: Record<string, 'GET' | 'POST'> = { token_endpoint: 'POST', introspection_endpoint: 'POST', jwks_uri: 'GET', userinfo_endpoint: 'GET' };
+    const methods: Record<string, 'GET' | 'POST'> = {
+      authorization_endpoint: 'GET', token_endpoint: 'POST', introspection_endpoint: 'POST', jwks_uri: 'GET', userinfo_endpoint: 'GET',
+    };
     for (const [key, url] of named) {
       const response = await fetch(url as string, {
         method: methods[key], headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-www-form-urlencoded' },
@@ -162,7 +165,8 @@ describe('discovery advertises only what exists', () => {
       });
       expect(response.status, key).not.toBe(404);
       // The POST endpoints want client credentials this request does not carry: anything but a 404 proves they exist.
-      if (methods[key] === 'GET') expect(response.status, key).toBe(200);
+      // The authorization endpoint without a client answers its error page (400), never a redirect.
+      if (methods[key] === 'GET') expect(response.status, key).toBe(key === 'authorization_endpoint' ? 400 : 200);
     }
   });
 });

@@ -90,7 +90,7 @@ const userCommand = (parent: Command, name: string, description: string): Comman
 
 /** What `apps create` and `apps update` print of an app. */
 const appRecord = (app: AppView) => ({
-  clientId: app.clientId, name: app.name, description: app.description, stage: app.stage, appType: app.appType,
+  clientId: app.clientId, name: app.name, description: app.description, stage: app.stage, appType: app.appType, clientType: app.clientType,
   grants: app.grants, scopes: app.scopes, companyUUID: app.companyUUID, createdAt: app.createdAt,
 });
 
@@ -146,12 +146,15 @@ export function registerAdminCommands(program: Command): void {
     .requiredOption('--scopes <list>', 'Allowed Scopes, e.g. openid,user.read', list)
     .option('--stage <stage>', 'development | test | production', 'development')
     .option('--type <type>', 'ws-client | ics-client', 'ws-client')
+    .option('--client-type <type>', 'confidential | public (public: PKCE required, no secret for codes and refresh tokens)', 'confidential')
+    .option('--redirect-uris <list>', 'redirect URIs of the authorization_code grant', list)
     .option('--company <uuid>', 'owning company (default: the first company, the demo company)')
     .action(async (options, command: Command) => {
       await withOperations(command, options.company, async (ops, json) => {
         const { app, clientSecret } = await ops.createApp({
           name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
-          stage: options.stage, appType: options.type,
+          stage: options.stage, appType: options.type, clientType: options.clientType,
+          ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
         });
         const { clientId, ...rest } = appRecord(app);
         printRecord({ clientId, clientSecret, ...rest }, json);
@@ -164,13 +167,14 @@ export function registerAdminCommands(program: Command): void {
     .option('--scopes <list>', 'Allowed Scopes, e.g. openid,user.read', list)
     .option('--stage <stage>', 'development | test | production')
     .option('--type <type>', 'ws-client | ics-client')
+    .option('--client-type <type>', 'confidential | public')
     .option('--redirect-uris <list>', 'redirect URIs', list)
     .action(async (options, command: Command) => {
       const changes = Object.fromEntries(Object.entries({
         name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
-        stage: options.stage, appType: options.type, redirectUris: options.redirectUris,
+        stage: options.stage, appType: options.type, clientType: options.clientType, redirectUris: options.redirectUris,
       }).filter(([, value]) => value !== undefined));
-      if (Object.keys(changes).length === 0) throw new CommandError('nothing to change: pass at least one of --name, --description, --grants, --scopes, --stage, --type, --redirect-uris', ExitCode.Usage);
+      if (Object.keys(changes).length === 0) throw new CommandError('nothing to change: pass at least one of --name, --description, --grants, --scopes, --stage, --type, --client-type, --redirect-uris', ExitCode.Usage);
       await withOperations(command, options.company, async (ops, json) => {
         const app = await ops.updateApp(String(options.clientId), changes);
         printRecord({ ...appRecord(app), enabled: app.enabled }, json);

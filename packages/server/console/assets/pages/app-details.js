@@ -37,6 +37,7 @@ export async function appDetailsPage(container, { params: [clientId] }) {
     ['App Description', app.description],
     ['App Stage', stageNames[app.stage] ?? app.stage],
     ['Application Type', typeNames[app.appType] ?? app.appType],
+    ['Client Type', app.clientType === 'public' ? 'Public (PKCE required, no secret for codes and refresh tokens)' : 'Confidential'],
     ['Allowed Grants', list(app.grants)],
     ['Allowed Scopes', list(app.scopes)],
     ['Redirect URIs', list(app.redirectUris)],

@@ -9,10 +9,15 @@ import { scopePicker } from './scope-picker.js';
 
 const stages = [['development', 'Development'], ['test', 'Test'], ['production', 'Production']];
 const appTypes = [['ws-client', 'Web Services (WS) Client'], ['ics-client', 'Integration with Concur Solutions (ICS) Client']];
+/** docs/protocol.md Decision 13: a public app cannot keep a secret, so PKCE replaces it. */
+const clientTypes = [
+  ['confidential', 'Confidential: a server that keeps the client secret'],
+  ['public', 'Public: a native or browser app that cannot keep a secret (PKCE required; no secret for codes and refresh tokens)'],
+];
 
 /** API field name → field id, for showing errors next to their field. */
 const fieldIds = {
-  name: 'app-name', description: 'app-description', stage: 'app-stage', appType: 'app-type', grants: 'grants',
+  name: 'app-name', description: 'app-description', stage: 'app-stage', appType: 'app-type', clientType: 'client-type', grants: 'grants',
   scopes: 'scopes', redirectUris: 'redirect-uris', '': 'app-name',
 };
 
@@ -33,6 +38,8 @@ async function appForm(container, app) {
   const stage = h('select', {}, stages.map(([value, label]) => h('option', { value, selected: (app?.stage ?? 'development') === value }, label)));
   const typeRadios = appTypes.map(([value, label]) => h('label', { class: 'choice' },
     h('input', { type: 'radio', name: 'appType', value, checked: (app?.appType ?? 'ws-client') === value }), ` ${label}`));
+  const clientTypeRadios = clientTypes.map(([value, label]) => h('label', { class: 'choice' },
+    h('input', { type: 'radio', name: 'clientType', value, checked: (app?.clientType ?? 'confidential') === value }), ` ${label}`));
   const grantBoxes = catalog.grants.map((grant) => h('label', { class: 'choice' },
     h('input', { type: 'checkbox', name: 'grants', value: grant, checked: app ? app.grants.includes(grant) : ['password', 'refresh_token'].includes(grant) }),
     ' ', h('span', { class: 'mono' }, grant)));
@@ -46,6 +53,7 @@ async function appForm(container, app) {
     field({ id: 'app-description', label: 'App Description', control: description, required: true }),
     field({ id: 'app-stage', label: 'App Stage', control: stage, required: true }),
     fieldset({ id: 'app-type', legend: 'Application Type', required: true }, h('div', { class: 'choices' }, typeRadios)),
+    fieldset({ id: 'client-type', legend: 'Client Type', required: true }, h('div', { class: 'choices' }, clientTypeRadios)),
     fieldset({ id: 'grants', legend: 'Allowed Grants', hint: 'Choose one or more.', required: true }, h('div', { class: 'choices columns' }, grantBoxes)),
     fieldset({ id: 'scopes', legend: 'Allowed Scopes', hint: 'Choose from the catalog or enter scopes manually. At least one scope is required.', required: true }, picker.element),
     field({ id: 'redirect-uris', label: 'Redirect URIs', hint: 'For the authorization_code grant: one absolute URL per line (optional).', control: redirectUris }),
@@ -59,6 +67,7 @@ async function appForm(container, app) {
     const input = {
       name: name.value, description: description.value, stage: stage.value,
       appType: form.querySelector('input[name=appType]:checked')?.value,
+      clientType: form.querySelector('input[name=clientType]:checked')?.value,
       grants: [...form.querySelectorAll('input[name=grants]:checked')].map((box) => box.value),
       scopes: picker.selected(),
       redirectUris: redirectUris.value.split(/\s+/).filter(Boolean),

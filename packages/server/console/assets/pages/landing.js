@@ -7,6 +7,7 @@ const tools = [
   ['#/request-token', 'Company Request Token', 'Generate the request token an integration converts into a refresh token for your company.'],
   ['#/audit', 'Audit Log', 'Who did what and when: tokens issued and refused, apps and secrets changed, connections revoked.'],
   ['#/users', 'Users', 'The users of your company: create them, unlock them after failed sign-ins, disable them.'],
+  ['/account/connected-apps', 'My connected apps', 'The apps you allowed to access your own account, and withdrawing them.'],
 ];
 
 export async function landingPage(container) {

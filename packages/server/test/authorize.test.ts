@@ -302,6 +302,35 @@ describe('grant_type=authorization_code', () => {
     expect(refresh.body.code).toBe(108);
   });
 
+  it('revokes the connection also for a replay after the code expired', async () => {
+    const { code } = await codeFor(confidential.clientId);
+    const first = await exchange(confidential.clientId, confidential.clientSecret, code);
+    clock.advance(11 * 60 * 1000);
+    try {
+      expect((await exchange(confidential.clientId, confidential.clientSecret, code)).body.code).toBe(103);
+    } finally {
+      clock.advance(-11 * 60 * 1000);
+    }
+    const refresh = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: first.body.refresh_token,
+    });
+    expect(refresh.body.code).toBe(108);
+  });
+
+  // On PostgreSQL the exchanges interleave in the store, so this proves the atomic use; on the
+  // embedded store each one runs to its end in turn (the store contract proves the atomic use there).
+  it('lets exactly one of concurrent exchanges of a code succeed, and then revokes its connection', async () => {
+    const { code } = await codeFor(confidential.clientId);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => exchange(confidential.clientId, confidential.clientSecret, code)));
+    const won = answers.filter((a) => a.status === 200);
+    expect(won).toHaveLength(1);
+    expect(answers.filter((a) => a.body.code === 103)).toHaveLength(5);
+    const refresh = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: won[0]!.body.refresh_token,
+    });
+    expect(refresh.body.code).toBe(108);
+  });
+
   it('refuses a code of another app (105) and another redirect_uri (104), leaving the code usable', async () => {
     const { code } = await codeFor(confidential.clientId);
     const other = await makeApp(t, { grants: ['authorization_code'], redirectUris: [redirectUri] });

@@ -279,6 +279,18 @@ describe('sign-in and consent', () => {
     const enabled = await authorize(new PageBrowser(t.url), loginId, authorizePath(confidential.clientId));
     expect(paramsOf(enabled.location).code).toBeTruthy();
   });
+  it('does not carry a signed-in user of another company into an app their company has not enabled', async () => {
+    const other = await createCompany(t.server.core, { name: 'Third Company' });
+    const { loginId } = await aUser(other.id);
+    const browser = new PageBrowser(t.url);
+    const page = await browser.get('/account/connected-apps');
+    expect((await browser.post('/account/sign-in', { ...hiddenFields(page.text), login_id: loginId, password })).status).toBe(303);
+    expect(browser.cookie('tessera_user')).toHaveLength(2);
+    const answer = await browser.get(authorizePath(confidential.clientId));
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('name="login_id"');
+    expect(answer.text).not.toContain('value="allow"');
+  });
 });
 
 describe('grant_type=authorization_code', () => {

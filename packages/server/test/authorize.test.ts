@@ -111,7 +111,7 @@ describe('the authorization request', () => {
     }
   });
 
-  it('needs the nonce only when openid is requested (Decision 12)', async () => {
+  it('needs the nonce only when openid is requested (Decision 13)', async () => {
     const answer = await new PageBrowser(t.url).get(authorizePath(confidential.clientId, { scope: 'user.read', nonce: '' }));
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('Sign in');

@@ -92,7 +92,7 @@ const oauthError = (error: string, description: string): AuthorizeError => ({ er
  * (page); then, redirected back: a disabled app (empty fields), `response_type=code`, the app
  * allowing authorization_code (60), the scopes (54), `display` (118), `prompt` (119, also for
  * `offline_access` without `prompt=consent`), `nonce` (117: required when `openid` is requested,
- * Decision 12), PKCE (S256 only; required for public apps, Decision 13).
+ * Decision 13), PKCE (S256 only; required for public apps, Decision 14).
  */
 export async function checkAuthorizeRequest(core: Core, query: Query): Promise<AuthorizeCheck> {
   const clientId = single(query, 'client_id');
@@ -134,7 +134,7 @@ export async function checkAuthorizeRequest(core: Core, query: Query): Promise<A
   if (nonce === null || (nonce !== undefined && nonce.length > maxNonceLength)) {
     return refuse(oauthError('invalid_request', 'nonce is malformed or too long'));
   }
-  // Decision 12: an OpenID Connect request (one that names `openid`) needs a nonce; the id token echoes it.
+  // Decision 13: an OpenID Connect request (one that names `openid`) needs a nonce; the id token echoes it.
   if (!nonce && parseScopeParameter(scope).includes('openid')) return refuse(concurError(117, 'invalid_request'));
 
   const challenge = single(query, 'code_challenge');
@@ -223,7 +223,7 @@ export async function signInUser(core: Core, app: App, loginId: string, password
 
 /**
  * Whether the user must be asked: no consent remembered for the app, one for fewer scopes than
- * requested (a wider set asks again), or `prompt=consent` (Decision 14).
+ * requested (a wider set asks again), or `prompt=consent` (Decision 15).
  */
 export async function needsConsent(core: Core, userId: string, request: AuthorizeRequest): Promise<boolean> {
   if (request.prompt === 'consent') return true;

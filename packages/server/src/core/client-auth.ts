@@ -60,7 +60,7 @@ export function readClientCredentials(body: Record<string, string>, authorizatio
 /**
  * The app the credentials name, with its active secret digests: 62/63 when a field is missing, 61
  * when no app has the client id. With `secretOptional` a missing secret is left to the caller
- * (a public app's request, docs/protocol.md Decision 13).
+ * (a public app's request, docs/protocol.md Decision 14).
  */
 export async function findClient(core: Core, credentials: ClientCredentials, secretOptional = false): Promise<Client> {
   const { clientId, clientSecret } = credentials;

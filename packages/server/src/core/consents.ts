@@ -1,5 +1,5 @@
 /**
- * A user's connected apps (docs/protocol.md Decision 14): the consents the user gave at
+ * A user's connected apps (docs/protocol.md Decision 15): the consents the user gave at
  * `/authorize`, with the app and its company, and withdrawing one: the consent is deleted and
  * every connection of the user with that app is revoked, so its refresh and access tokens stop.
  */
@@ -46,7 +46,7 @@ export async function withdrawConsent(core: Core, user: User, appId: string, met
 /**
  * Signs a user in to "My connected apps" (no app involved): through the console's sign-in door,
  * so the address's limits and failure budgets of sign-in pages apply, and the user's lockout
- * everywhere (docs/protocol.md Decision 14). Audited as `user.signed-in`.
+ * everywhere (docs/protocol.md Decision 15). Audited as `user.signed-in`.
  */
 export async function signInToAccount(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<{ user: User; company: Company }> {
   const attempt: Attempt = { door: 'admin-sign-in', clientId: undefined, loginId, address: meta.ip, correlationId: meta.correlationId };

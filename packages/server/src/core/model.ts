@@ -9,7 +9,7 @@ export type UserStatus = 'active' | 'disabled' | 'locked';
 export type AppStage = 'development' | 'test' | 'production';
 export type AppType = 'ws-client' | 'ics-client';
 /**
- * Whether an app can keep a secret (docs/protocol.md Decision 13): a public app (a native or
+ * Whether an app can keep a secret (docs/protocol.md Decision 14): a public app (a native or
  * browser app) must use PKCE at `/authorize` and redeems codes and refresh tokens with its
  * client id alone.
  */
@@ -214,7 +214,7 @@ export interface AuthorizationCode {
   connectionId: string | null;
 }
 
-/** A user's remembered consent to an app for a set of scopes (docs/protocol.md Decision 14). */
+/** A user's remembered consent to an app for a set of scopes (docs/protocol.md Decision 15). */
 export interface Consent {
   userId: string;
   appId: string;

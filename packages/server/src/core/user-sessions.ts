@@ -1,5 +1,5 @@
 /**
- * User sessions of the `/authorize` pages and "My connected apps" (docs/protocol.md Decision 14):
+ * User sessions of the `/authorize` pages and "My connected apps" (docs/protocol.md Decision 15):
  * a random id in an HttpOnly cookie, kept in the store's session table only as a keyed digest of
  * its own kind (`user-session:`), so a user session never resumes an admin console session or an
  * admin token, nor the other way round. Same idle timeout and absolute end as console sessions.

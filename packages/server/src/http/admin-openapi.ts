@@ -289,7 +289,7 @@ export function adminOpenApi(core: Core): Json {
           properties: {
             clientId: { type: 'string', format: 'uuid' }, companyUUID: { type: 'string', format: 'uuid' }, name: { type: 'string' },
             description: { type: 'string' }, stage: { enum: ['development', 'test', 'production'] }, appType: { enum: ['ws-client', 'ics-client'] },
-            clientType: { enum: ['confidential', 'public'], description: 'docs/protocol.md Decision 13: a public app must use PKCE and redeems codes and refresh tokens with its client id alone.' },
+            clientType: { enum: ['confidential', 'public'], description: 'docs/protocol.md Decision 14: a public app must use PKCE and redeems codes and refresh tokens with its client id alone.' },
             grants: { type: 'array', items: { type: 'string' } }, scopes: { type: 'array', items: { type: 'string' } },
             redirectUris: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
             createdAt: time, updatedAt: time, lastUsedAt: time,

@@ -1,6 +1,6 @@
 /**
  * `GET /oauth2/v0/authorize` with its sign-in and consent pages, and "My connected apps" at
- * `/account/connected-apps` (docs/protocol.md §4, Decision 14). The rules live in core
+ * `/account/connected-apps` (docs/protocol.md §4, Decision 15). The rules live in core
  * (core/authorize.ts, core/consents.ts); these routes read forms and cookies and render pages.
  *
  * Every POST carries a CSRF token: the sign-in forms one bound to a pre-session cookie (against

@@ -9,7 +9,7 @@ import { scopePicker } from './scope-picker.js';
 
 const stages = [['development', 'Development'], ['test', 'Test'], ['production', 'Production']];
 const appTypes = [['ws-client', 'Web Services (WS) Client'], ['ics-client', 'Integration with Concur Solutions (ICS) Client']];
-/** docs/protocol.md Decision 13: a public app cannot keep a secret, so PKCE replaces it. */
+/** docs/protocol.md Decision 14: a public app cannot keep a secret, so PKCE replaces it. */
 const clientTypes = [
   ['confidential', 'Confidential: a server that keeps the client secret'],
   ['public', 'Public: a native or browser app that cannot keep a secret (PKCE required; no secret for codes and refresh tokens)'],

@@ -2,7 +2,7 @@
  * `grant_type=authorization_code` (docs/protocol.md §2, §4): a code from `/oauth2/v0/authorize`,
  * with the same `redirect_uri` and, when the request sent a `code_challenge`, its PKCE
  * `code_verifier`, opens the user's connection and answers a user token whose id token carries
- * the request's `nonce`. A public app redeems with its client id alone (Decision 13).
+ * the request's `nonce`. A public app redeems with its client id alone (Decision 14).
  */
 import type { Grant } from './grant.js';
 

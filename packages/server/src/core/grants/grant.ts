@@ -40,7 +40,7 @@ export interface Grant {
   readonly parameters?: readonly GrantParameter[];
   /**
    * Whether a public app (`clientType: 'public'`) may use this grant with its client id alone, no
-   * secret (docs/protocol.md Decision 13: authorization_code and refresh_token). Confidential apps
+   * secret (docs/protocol.md Decision 14: authorization_code and refresh_token). Confidential apps
    * always authenticate with a secret.
    */
   readonly publicClients?: boolean;

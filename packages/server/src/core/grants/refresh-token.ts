@@ -5,7 +5,7 @@ import { grantedScopes } from './registry.js';
 export const refreshTokenGrant: Grant = {
   grantType: 'refresh_token',
   notAllowedCode: 107,
-  // A public app refreshes with its client id alone (docs/protocol.md Decision 13).
+  // A public app refreshes with its client id alone (docs/protocol.md Decision 14).
   publicClients: true,
   parameters: [{ name: 'refresh_token', required: true, missingCode: 106 }],
   async handle(ctx) {

@@ -3,7 +3,7 @@
  * PKCE, and "My connected apps" (docs/protocol.md §4, Decisions 4, 12–14), over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, enableAppForCompany, ManualClock, updateApp } from 'tessera-server';
+import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, updateApp } from 'tessera-server';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { formAction, hiddenFields, PageBrowser, paramsOf, pkcePair } from './authorize-helpers.js';
 import { makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
@@ -221,6 +221,31 @@ describe('sign-in and consent', () => {
     expect(paramsOf(none.location).error_code).toBe('consent_required');
     const signedOut = await new PageBrowser(t.url).get(authorizePath(confidential.clientId, { prompt: 'none' }));
     expect(paramsOf(signedOut.location).error_code).toBe('login_required');
+  });
+
+  it('ends the user session when idle too long, at a new sign-in (prompt=login), and when the password is reset', async () => {
+    const browser = new PageBrowser(t.url);
+    const { loginId, user } = await aUser();
+    expect((await authorize(browser, loginId, authorizePath(confidential.clientId))).status).toBe(303);
+    const first = browser.cookie('tessera_user')[0]!.value;
+    // prompt=login asks for the password again, and the new sign-in replaces the session.
+    const relogin = await authorize(browser, loginId, authorizePath(confidential.clientId, { prompt: 'login' }));
+    expect(relogin.status).toBe(303);
+    expect(browser.cookie('tessera_user')[0]!.value).not.toBe(first);
+    const stale = new PageBrowser(t.url);
+    stale.setCookie('tessera_user', first, '/oauth2/v0/authorize');
+    expect((await stale.get(authorizePath(confidential.clientId))).text).toContain('name="login_id"');
+    // Idle past TESSERA_SESSION_IDLE_SECONDS (30 minutes by default).
+    clock.advance(31 * 60 * 1000);
+    try {
+      expect((await browser.get(authorizePath(confidential.clientId))).text).toContain('name="login_id"');
+    } finally {
+      clock.advance(-31 * 60 * 1000);
+    }
+    expect(paramsOf((await authorize(browser, loginId, authorizePath(confidential.clientId))).location).code).toBeTruthy();
+    expect(browser.cookie('tessera_user')).toHaveLength(2);
+    await resetUserPassword(t.server.core, user, 'a brand new password', operatorActor);
+    expect((await browser.get(authorizePath(confidential.clientId))).text).toContain('name="login_id"');
   });
 
   it('refuses a sign-in or consent POST without its CSRF token, and a pending request that was tampered with', async () => {

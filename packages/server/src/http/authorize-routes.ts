@@ -91,6 +91,12 @@ function signInMessage(error: ConcurError): string {
 export function registerAuthorizeRoutes(app: FastifyInstance, core: Core): void {
   const sessionMaxSeconds = core.settings.sessionMaxSeconds;
 
+  /** A sign-in replaces the browser's session: the one it had (another user's, or a `prompt=login`) ends. */
+  async function endPreviousSession(request: FastifyRequest) {
+    const previous = cookieOf(request, UserSessionCookie);
+    if (previous && previous.length <= 100) await endUserSession(core, previous);
+  }
+
   async function appAndCompany(target: App) {
     const company = await core.store.companies.get(target.companyId);
     return { appName: target.name, companyName: company?.name ?? '' };
@@ -155,6 +161,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, core: Core): void 
       if (!(error instanceof ConcurError)) throw error;
       return showSignIn(request, reply, current.app, form.request!, error.status === 429 ? 429 : 400, { loginId, error: signInMessage(error) });
     }
+    await endPreviousSession(request);
     const sessionId = await startUserSession(core, signedIn.user);
     setUserSession(request, reply, sessionId, sessionMaxSeconds);
     void reply.header('set-cookie', expiredCookie(UserSignInCookie, { path: AuthorizePath, secure: isSecure(request) }));
@@ -228,6 +235,7 @@ export function registerAuthorizeRoutes(app: FastifyInstance, core: Core): void 
     }
     try {
       const { user } = await signInToAccount(core, loginId, password, meta(request));
+      await endPreviousSession(request);
       setUserSession(request, reply, await startUserSession(core, user), sessionMaxSeconds);
       void reply.header('set-cookie', expiredCookie(UserSignInCookie, { path: AccountPath, secure: isSecure(request) }));
       return redirect(reply, ConnectedAppsPath, 303);

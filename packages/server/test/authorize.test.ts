@@ -354,18 +354,33 @@ describe('grant_type=authorization_code', () => {
     expect(refresh.body.code).toBe(108);
   });
 
-  // On PostgreSQL the exchanges interleave in the store, so this proves the atomic use; on the
-  // embedded store each one runs to its end in turn (the store contract proves the atomic use there).
-  it('lets exactly one of concurrent exchanges of a code succeed, and then revokes its connection', async () => {
-    const { code } = await codeFor(confidential.clientId);
-    const answers = await Promise.all(Array.from({ length: 6 }, () => exchange(confidential.clientId, confidential.clientSecret, code)));
-    const won = answers.filter((a) => a.status === 200);
-    expect(won).toHaveLength(1);
-    expect(answers.filter((a) => a.body.code === 103)).toHaveLength(5);
-    const refresh = await postToken(t.url, {
-      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: won[0]!.body.refresh_token,
-    });
-    expect(refresh.body.code).toBe(108);
+  // The exchanges are held at the code lookup until all have read the unused code, so they reach the
+  // atomic use together on either store. Of them exactly one uses the code and opens a connection;
+  // the others are replays, and because they land before that connection is linked to the code,
+  // the winner revokes it before answering: no exchange gets tokens.
+  it('lets exactly one of concurrent exchanges use a code, and no connection made with it survives', async () => {
+    const { code, user } = await codeFor(confidential.clientId);
+    const repository = t.server.core.store.authorizations;
+    const getCode = repository.getCode;
+    const waiting: (() => void)[] = [];
+    repository.getCode = async (digest: string) => {
+      const found = await getCode.call(repository, digest);
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        if (waiting.length === 6) for (const go of waiting) go();
+      });
+      return found;
+    };
+    let answers;
+    try {
+      answers = await Promise.all(Array.from({ length: 6 }, () => exchange(confidential.clientId, confidential.clientSecret, code)));
+    } finally {
+      repository.getCode = getCode;
+    }
+    expect(answers.map((a) => a.body.code)).toEqual([103, 103, 103, 103, 103, 103]);
+    const connections = (await t.server.core.store.connections.listByApp(confidential.clientId)).filter((c) => c.principalId === user.id);
+    expect(connections).toHaveLength(1);
+    expect(connections[0]!.revokedAt).not.toBeNull();
   });
 
   it('refuses a code of another app (105) and another redirect_uri (104), leaving the code usable', async () => {

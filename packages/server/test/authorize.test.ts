@@ -527,6 +527,26 @@ describe('connected apps', () => {
   });
 });
 
+describe('client type in the admin API', () => {
+  it('creates a public app, refuses an unknown client type, and switches it back', async () => {
+    const admin = await makeAdmin(t, `types-${Date.now()}@test.example`);
+    const client = new AdminClient(t.url);
+    expect((await client.signIn(admin.loginId)).status).toBe(200);
+    const base = { name: 'Native', description: 'd', grants: ['authorization_code'], scopes: ['openid'], redirectUris: [redirectUri] };
+    const created = await client.post('/apps', { ...base, clientType: 'public' });
+    expect(created.status).toBe(201);
+    expect(created.body.app.clientType).toBe('public');
+    expect((await client.post('/apps', base)).body.app.clientType).toBe('confidential');
+    const bad = await client.post('/apps', { ...base, clientType: 'secretless' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.fields).toEqual([{ field: 'clientType', message: 'must be confidential or public' }]);
+    const patched = await client.patch(`/apps/${created.body.app.clientId}`, { clientType: 'confidential' });
+    expect(patched.body.clientType).toBe('confidential');
+    const openapi = await client.request('GET', '/admin/api/openapi.json');
+    expect(JSON.stringify(openapi.body)).toContain('clientType');
+  });
+});
+
 describe('discovery', () => {
   it('names the authorization endpoint, the code flow with S256 and public clients', async () => {
     const doc = await (await fetch(`${t.url}/.well-known/openid-configuration`)).json() as Record<string, unknown>;

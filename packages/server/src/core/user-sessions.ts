@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Core } from './context.js';
-import { csrfMatches, } from './sessions.js';
+import { csrfMatches } from './sessions.js';
 import { isLocked } from './users.js';
 import type { Company, User } from './model.js';
 

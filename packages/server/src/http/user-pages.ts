@@ -118,7 +118,7 @@ export function consentPage(page: ConsentPage): string {
   const scopes = page.scopes.length === 0
     ? '<li>No access beyond knowing you connected it.</li>'
     : page.scopes.map((scope) => `<li>${esc(describeScope(scope))} <span class="muted small mono">${esc(scope)}</span></li>`).join('\n          ');
-  return layout('Allow access?', `      <h1>Allow <span class="consent-app">${esc(page.appName)}</span> to access your account?</h1>
+  return layout('Allow access?', `      <h1>Allow ${esc(page.appName)} to access your account?</h1>
       <p class="lead">${esc(page.appName)} is an app of <strong>${esc(page.companyName)}</strong>. You are signed in as ${esc(page.userName)}.</p>
       <form class="card narrow" method="post" action="${esc(page.action)}">
         ${Object.entries(page.fields).map(([name, value]) => hidden(name, value)).join('\n        ')}

@@ -11,6 +11,7 @@ import { appsContract } from './contract/apps.js';
 import { connectionsContract } from './contract/connections.js';
 import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
+import { outboxOtpContract } from './contract/outbox-otp.js';
 import { requestTokensContract } from './contract/request-tokens.js';
 import { sessionsContract } from './contract/sessions.js';
 import { sweepingContract } from './contract/sweeping.js';
@@ -58,5 +59,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     auditContract(store);
     sessionsContract(store);
     sweepingContract(store);
+    outboxOtpContract(store);
   });
 }

@@ -54,6 +54,8 @@ export const CorrelationHeader = 'concur-correlationid';
 /** Paths of the token service. */
 export const Paths = Object.freeze({
   token: '/oauth2/v0/token',
+  /** One-time password by email (docs/protocol.md §5). */
+  otp: '/oauth2/v0/otp',
   jwks: '/oauth2/v0/jwks',
   /** RFC 7662 token introspection (a Tessera extension). */
   introspect: '/oauth2/v0/introspect',

@@ -310,4 +310,20 @@ describe('one-time passwords through the outbox', () => {
     expectCode(await postToken(t.url, { ...grant, otp: 'not-an-otp' }), 83);
     expectCode(await postToken(t.url, { ...grant, client_id: noOtp.clientId, client_secret: noOtp.clientSecret }), 60);
   });
+
+  it('sweeps used and expired OTPs at once, and outbox mail after outboxRetentionHours (24)', async () => {
+    const { email } = await freshUser();
+    await request(email);
+    clock.advance(15 * 60_000);
+    const first = await t.server.maintenance.runSweeperTurn();
+    expect(first!.otps).toBeGreaterThan(0);
+    expect(first!.outboxMessages).toBe(0);
+    expect((await admin.request('GET', '/admin/api/outbox')).body.length).toBeGreaterThan(0);
+    clock.advance(24 * 3600_000);
+    const later = await t.server.maintenance.runSweeperTurn();
+    expect(later!.outboxMessages).toBeGreaterThan(0);
+    // A day later the console session has ended too: sign in again.
+    expect((await admin.signIn('otp-admin')).status).toBe(200);
+    expect((await admin.request('GET', '/admin/api/outbox')).body).toEqual([]);
+  });
 });

@@ -7,6 +7,7 @@ const tools = [
   ['#/request-token', 'Company Request Token', 'Generate the request token an integration converts into a refresh token for your company.'],
   ['#/audit', 'Audit Log', 'Who did what and when: tokens issued and refused, apps and secrets changed, connections revoked.'],
   ['#/users', 'Users', 'The users of your company: create them, unlock them after failed sign-ins, disable them.'],
+  ['#/outbox', 'Outbox', 'Mail for your users (one-time passwords) kept here while no SMTP server is configured.'],
 ];
 
 export async function landingPage(container) {

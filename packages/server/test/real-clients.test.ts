@@ -145,7 +145,7 @@ describe('discovery advertises only what exists', () => {
     const discovery = (await send(t.url, '/.well-known/openid-configuration')).body;
     expect(discovery).not.toHaveProperty('authorization_endpoint');
     expect(discovery.response_types_supported).toEqual([]);
-    expect([...discovery.grant_types_supported].sort()).toEqual(['client_credentials', 'password', 'refresh_token']);
+    expect([...discovery.grant_types_supported].sort()).toEqual(['client_credentials', 'otp', 'password', 'refresh_token']);
     expect(discovery.claims_supported).toEqual(expect.arrayContaining(['sub', 'name', 'preferred_username', 'email', 'updated_at']));
   });
 

@@ -84,6 +84,13 @@ describe('one-time passwords through a real SMTP server', () => {
 
     // Single use.
     expectCode(await postToken(t.url, exchange), 83);
+
+    // The code is nowhere in the log or the audit trail.
+    await t.server.core.audit.flush();
+    const audit = await t.server.core.store.audit.query({ limit: 1000 });
+    expect(audit.items.some((e) => e.action === 'otp.sent' && e.principalId === user.id)).toBe(true);
+    expect(JSON.stringify(audit.items)).not.toContain(otp);
+    expect(JSON.stringify(t.logs)).not.toContain(otp);
   });
 
   it('answers a 500 without internals when the mail server refuses, and leaves no OTP behind', async () => {
@@ -95,6 +102,9 @@ describe('one-time passwords through a real SMTP server', () => {
       const failed = await postOtp(t.url, form);
       expect(failed.status).toBe(500);
       expect(failed.body).toEqual({ code: 500, error: 'server_error', error_description: 'internal error' });
+      const logged = t.logs.find((line) => line.msg === 'one-time password mail not sent');
+      expect(logged).toMatchObject({ mailer: 'smtp', responseCode: 550 });
+      expect(JSON.stringify(t.logs)).not.toMatch(otpPattern);
     } finally {
       smtp.refuse = false;
     }

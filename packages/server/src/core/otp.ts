@@ -162,7 +162,10 @@ async function issueAndMail(core: Core, app: App, user: User, input: { handle: s
     await core.mailer.send(otpMail(app, user, value, input.params, input.link));
   } catch (err) {
     await core.store.otps.delete(digest).catch((deleteError: unknown) => core.log.error({ err: deleteError }, 'could not withdraw an unsent one-time password'));
-    core.log.error({ err, correlationId: input.meta.correlationId, mailer: core.mailer.kind }, 'one-time password mail not sent');
+    // Only what the mail library says went wrong: never the message (it holds the OTP) or the SMTP URL (it may hold a password).
+    const { code, responseCode, message } = (err ?? {}) as { code?: unknown; responseCode?: unknown; message?: unknown };
+    core.log.error({ correlationId: input.meta.correlationId, mailer: core.mailer.kind, code, responseCode, reason: String(message ?? err).slice(0, 200) },
+      'one-time password mail not sent');
     throw new ConcurError(500, { detail: 'mail not sent' });
   }
   core.audit.record({

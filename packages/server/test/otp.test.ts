@@ -6,9 +6,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, createUser, enableAppForCompany, ManualClock } from 'tessera-server';
+import { createCompany, createUser, enableAppForCompany, ManualClock, openPostgresStore, openSqliteStore, type Store } from 'tessera-server';
 import { AdminClient, makeAdmin, makeTenant } from './admin-helpers.js';
-import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
+import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
+import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 import { startSmtpServer, type TestSmtpServer } from './mail-helpers.js';
 
 const otpPattern = /dd-[a-z0-9]{30}/;
@@ -335,5 +336,54 @@ describe('one-time passwords through the outbox', () => {
     // A day later the console session has ended too: sign in again.
     expect((await admin.signIn('otp-admin')).status).toBe(200);
     expect((await admin.request('GET', '/admin/api/outbox')).body).toEqual([]);
+  });
+});
+
+describe('one-time passwords across datacenters', () => {
+  const us2 = 'https://us2.tessera.test';
+  const eu2 = 'https://eu2.tessera.test';
+  const secretKey = 'a shared server key of at least 32 characters';
+  let store: Store;
+  let schema: string | undefined;
+  let home: TestServer;
+  let away: TestServer;
+  beforeAll(async () => {
+    if (testStoreKind === 'postgres') {
+      schema = freshSchemaName();
+      store = await openPostgresStore(testDatabaseUrl, { schema, maxConnections: 4 });
+    } else {
+      store = await openSqliteStore(':memory:');
+    }
+    // Two nodes of one service on one store, each serving its own datacenter; the store is closed once, here.
+    const shared = { ...store, close: async () => undefined } as Store;
+    home = await startTestServer({ store: shared, settings: { geolocation: us2, secretKey } });
+    away = await startTestServer({ store: shared, settings: { geolocation: eu2, secretKey } });
+  });
+  afterAll(async () => {
+    await away.close();
+    await home.close();
+    await store.close();
+    if (schema) await dropSchema(schema);
+  });
+
+  it('exchanges an OTP only in the user\'s datacenter: elsewhere 16 with its geolocation, and nothing used up', async () => {
+    const company = await createCompany(home.server.core, { name: 'US Co', geolocation: us2 });
+    const app = await makeApp(home, { name: 'Expense Sync', grants: otpGrants }, company.id);
+    const email = `pat-${randomUUID()}@us.example`;
+    await createUser(home.server.core, { companyId: company.id, loginId: `pat-${randomUUID()}`, password: 'correct horse battery', email });
+    const form = { client_id: app.clientId, client_secret: app.clientSecret, channel_type: 'email', channel_handle: email };
+    const elsewhere = await postOtp(away.url, form);
+    expectCode(elsewhere, 16);
+    expect(elsewhere.body.geolocation).toBe(us2);
+    expect((await postOtp(home.url, form)).status).toBe(200);
+    const [mail] = await store.outbox.listByCompany(company.id, 1);
+    const otp = mail!.text.match(otpPattern)![0];
+    const exchange = { grant_type: 'otp', ...form, otp };
+    const refused = await postToken(away.url, exchange);
+    expectCode(refused, 16);
+    expect(refused.body.geolocation).toBe(us2);
+    const token = await postToken(home.url, exchange);
+    expect(token.status, JSON.stringify(token.body)).toBe(200);
+    expect(token.body.geolocation).toBe(us2);
   });
 });

@@ -13,7 +13,7 @@
  *   the client commands still run where better-sqlite3 cannot load. The console files sit at
  *   console/, where the server bundle looks for them (`../../console/` from dist/server/).
  *   Third-party modules the bundles leave out (commander, better-sqlite3, pg, ioredis,
- *   selfsigned) are real dependencies.
+ *   selfsigned, nodemailer) are real dependencies.
  * - The SDK keeps its per-file dist and carries tessera-protocol as a bundled dependency
  *   (npm's `bundleDependencies`), so its types resolve in the installing project as they do here.
  *
@@ -81,7 +81,7 @@ try {
   cpSync(join(root, 'packages/server/dist/bundle'), join(cli, 'dist/server'), { recursive: true, filter: (source) => !source.endsWith('.map') });
   cpSync(join(root, 'packages/server/console'), join(cli, 'console'), { recursive: true });
   cpSync(join(root, 'packages/cli/bin'), join(cli, 'bin'), { recursive: true });
-  const serverRuntime = ['better-sqlite3', 'pg', 'ioredis', 'selfsigned'];
+  const serverRuntime = ['better-sqlite3', 'pg', 'ioredis', 'selfsigned', 'nodemailer'];
   writeJson(join(cli, 'package.json'), {
     ...publishedFields(cliPkg),
     bin: cliPkg.bin,

@@ -5,7 +5,7 @@
  * the company `--company` names (else the demo company). The rules and the audit trail are the
  * core's either way: this file only chooses the path, the commands only parse and print.
  */
-import type { AdminContext, AppView, Core, Paged, SecretView, UserView } from 'tessera-server';
+import type { AdminContext, AppView, Core, OutboxMessageView, Paged, SecretView, UserView } from 'tessera-server';
 import type { adminApi } from './admin-remote.js';
 import { ExitCode } from './exit-codes.js';
 import { CommandError } from './output.js';
@@ -36,6 +36,8 @@ export interface AdminOperations {
   changeUser(userId: string, change: { status: string }): Promise<UserView>;
   unlockUser(userId: string): Promise<UserView>;
   resetPassword(userId: string, input: { password: string }): Promise<UserView>;
+  /** The company's outbox (mail kept when no SMTP server is configured), newest first. */
+  listOutbox(): Promise<OutboxMessageView[]>;
 }
 
 const path = (...parts: string[]) => parts.map(encodeURIComponent).join('/');
@@ -59,6 +61,7 @@ export function remoteOperations(api: Api): AdminOperations {
     changeUser: (userId, change) => api.patch(`/users/${path(userId)}`, change),
     unlockUser: (userId) => api.post(`/users/${path(userId)}/unlock`),
     resetPassword: (userId, input) => api.post(`/users/${path(userId)}/password`, input),
+    listOutbox: () => api.get('/outbox'),
   };
 }
 
@@ -81,6 +84,7 @@ export function localOperations(server: Bundle, core: Core, ctx: AdminContext): 
     changeUser: (userId, change) => server.changeUserFor(core, ctx, userId, change),
     unlockUser: (userId) => server.unlockUserFor(core, ctx, userId),
     resetPassword: (userId, input) => server.resetUserPasswordFor(core, ctx, userId, input),
+    listOutbox: () => server.listOutboxFor(core, ctx),
   };
 }
 

@@ -192,6 +192,7 @@ const refusalTable = {
   tooManySecrets: { code: 400, field: 'secrets', description: (max: number) => `an app holds at most ${max} secrets; delete an inactive one first` },
   tooManyActiveSecrets: { code: 400, field: 'status', description: (max: number) => `at most ${max} secrets may be active; deactivate one first` },
   secretNotInactive: { code: 400, field: 'status', description: 'secret is not inactive; deactivate it first' },
+  otpLinkInvalid: { code: 400, field: 'link', description: 'must be an absolute http or https URL of at most 2048 characters' },
   // 401 invalid token
   bearerTokenRequired: { code: 401, description: 'a Bearer access token is required' },
   tokenNoLongerValid: { code: 401, description: (reason: string) => `access token is no longer valid: ${reason}` },

@@ -56,6 +56,8 @@ export const Paths = Object.freeze({
   token: '/oauth2/v0/token',
   /** Sign-in and consent for the authorization_code grant (docs/protocol.md §4). */
   authorize: '/oauth2/v0/authorize',
+  /** One-time password by email (docs/protocol.md §5). */
+  otp: '/oauth2/v0/otp',
   jwks: '/oauth2/v0/jwks',
   /** RFC 7662 token introspection (a Tessera extension). */
   introspect: '/oauth2/v0/introspect',

@@ -36,7 +36,7 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['better-sqlite3', 'pg', 'ioredis', 'selfsigned'],
+  external: ['better-sqlite3', 'pg', 'ioredis', 'selfsigned', 'nodemailer'],
   plugins: [leaveOut],
   // index.js.map: `node --enable-source-maps` then prints stack traces in the original files,
   // and the benchmark's profile summary charges time to them (bench/src/profile.ts).

@@ -152,6 +152,17 @@ export const SettingsSchema = z.object({
   /** Revoked and expired connections stay visible this many days, then go with their refresh tokens. */
   endedConnectionRetentionDays: z.coerce.number().int().min(0).default(30),
 
+  /**
+   * Mail (one-time passwords, docs/protocol.md §5) goes to this SMTP server: `smtp://[user:password@]host:port`
+   * (STARTTLS when the server offers it) or `smtps://…` (TLS from the start). Without it mail is kept in
+   * the store's outbox, readable by the recipient company's administrators. It may hold a password: never logged.
+   */
+  smtpUrl: z.string().regex(/^smtps?:\/\/\S+$/, 'TESSERA_SMTP_URL must be an smtp:// or smtps:// URL').optional(),
+  /** The From of the mail Tessera sends (`Name <address>` or an address). */
+  smtpFrom: z.string().min(3).max(320).regex(/^[^\r\n]+$/, 'TESSERA_SMTP_FROM must be one line').default('Tessera <no-reply@tessera.invalid>'),
+  /** Mail in the outbox (no SMTP) is deleted this many hours after it was written; it holds one-time passwords live for 15 minutes. */
+  outboxRetentionHours: z.coerce.number().int().min(1).max(24 * 365).default(24),
+
   /** Scheduled signing-key rotation: a new key when the signing one is this many days old; 0 rotates only on command. */
   keyRotationDays: z.coerce.number().int().min(0).default(90),
   /** A new key is published this long before it signs; must exceed keyReloadSeconds + jwksMaxAgeSeconds. */
@@ -209,6 +220,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   endedConnectionRetentionDays: 'TESSERA_ENDED_CONNECTION_RETENTION_DAYS',
   keyRotationDays: 'TESSERA_KEY_ROTATION_DAYS', keyPropagationSeconds: 'TESSERA_KEY_PROPAGATION_SECONDS',
   keyReloadSeconds: 'TESSERA_KEY_RELOAD_SECONDS', jwksMaxAgeSeconds: 'TESSERA_JWKS_MAX_AGE_SECONDS',
+  smtpUrl: 'TESSERA_SMTP_URL', smtpFrom: 'TESSERA_SMTP_FROM', outboxRetentionHours: 'TESSERA_OUTBOX_RETENTION_HOURS',
 };
 
 /** The environment variable behind each setting, for `--help` and the docs. */

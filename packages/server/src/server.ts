@@ -16,6 +16,7 @@ import { KeyManager } from './core/keys.js';
 import { startMaintenance, type Maintenance } from './core/maintenance.js';
 import { HashingGate } from './core/hashing-gate.js';
 import { Protection } from './core/protection.js';
+import { createMailer } from './core/mail.js';
 import { MemoryRateLimiter, type RateLimiter } from './core/rate-limiter.js';
 import { ServerKeys } from './core/secrets.js';
 import { builtInGrants, TokenEndpoint } from './core/token-endpoint.js';
@@ -35,6 +36,7 @@ import { noRouteSchemas } from './http/no-route-schemas.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
 import { RequestLog } from './http/request-log.js';
+import { registerOtpRoutes } from './http/otp-routes.js';
 import { registerTokenRoutes } from './http/token-routes.js';
 import { hstsHeaders, installHsts } from './http/transport-security.js';
 import { Metrics, serveMetrics, type MetricsListener } from './http/metrics.js';
@@ -138,6 +140,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     protection: new Protection(limiter, settings, audit, loggers.node, (value) => serverKeys.digest(value), events, (id) => store.apps.get(id)),
     passwordHashing: new HashingGate(settings),
     log: loggers.node,
+    mailer: createMailer(settings, store, clock),
     geolocation: () => {
       if (!geolocation) throw new Error('the geolocation is known once the server listens');
       return geolocation;
@@ -151,6 +154,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     },
     async close() {
       await core.audit.close();
+      await core.mailer.close();
       await limiter.close();
       await core.store.close();
     },
@@ -222,6 +226,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerHealthRoutes(app, core);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerAuthorizeRoutes(app, core);
+  registerOtpRoutes(app, core);
   registerProfileRoutes(app, core);
   registerConnectionRoutes(app, core);
   registerAppSecretsRoutes(app, core);

@@ -146,7 +146,7 @@ describe('discovery advertises only what exists', () => {
     expect(discovery.authorization_endpoint).toBe(`${t.url}/oauth2/v0/authorize`);
     expect(discovery.response_types_supported).toEqual(['code']);
     expect(discovery.code_challenge_methods_supported).toEqual(['S256']);
-    expect([...discovery.grant_types_supported].sort()).toEqual(['authorization_code', 'client_credentials', 'password', 'refresh_token']);
+    expect([...discovery.grant_types_supported].sort()).toEqual(['authorization_code', 'client_credentials', 'otp', 'password', 'refresh_token']);
     expect(discovery.claims_supported).toEqual(expect.arrayContaining(['sub', 'name', 'preferred_username', 'email', 'updated_at']));
   });
 

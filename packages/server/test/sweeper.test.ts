@@ -11,7 +11,7 @@ import { convertRequestToken, makeApp, postToken, startTestServer, type TestServ
 
 const nothing: SweepReport = {
   requestTokens: 0, authorizationCodes: 0, refreshTokensOfEnded: 0, supersededRefreshTokens: 0, connections: 0, sessions: 0, auditEvents: 0,
-  signingKeys: 0, appsDeactivated: 0,
+  signingKeys: 0, appsDeactivated: 0, otps: 0, outboxMessages: 0,
 };
 
 describe('the sweeper', () => {

@@ -10,7 +10,7 @@ import type { AppView, Core, CoreHandle } from 'tessera-server';
 import { localOperations, remoteOperations, userByLoginId, type AdminOperations } from '../admin-operations.js';
 import { AdminApiError, adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
-import { CommandError, printRecord, printTable, readStdin } from '../output.js';
+import { CommandError, printJson, printRecord, printTable, readStdin } from '../output.js';
 import { registerAdminKeyCommands } from './admin-keys.js';
 import { registerAdminStoreCommands } from './admin-store.js';
 import { readSecret } from '../secret-input.js';
@@ -315,6 +315,19 @@ export function registerAdminCommands(program: Command): void {
       await withOperations(command, options.company, async (ops, json) => {
         printTable((await ops.listUsers()).map((u) => ({ id: u.id, loginId: u.loginId, status: u.status, roles: u.roles, createdAt: u.createdAt })),
           ['id', 'loginId', 'status', 'roles', 'createdAt'], json);
+      });
+    });
+
+  admin
+    .command('outbox')
+    .description('the mail kept for a company\'s users when no SMTP server is configured (one-time passwords), newest first; each read is audited')
+    .option('--company <uuid>', yourCompany)
+    .action(async (options, command: Command) => {
+      await withOperations(command, options.company, async (ops, json) => {
+        const messages = await ops.listOutbox();
+        if (json) return printJson(messages);
+        if (messages.length === 0) process.stdout.write(`no mail in the outbox of ${ops.companyName}\n`);
+        for (const m of messages) process.stdout.write(`${m.createdAt}  to ${m.to}\nSubject: ${m.subject}\n\n${m.text}\n`);
       });
     });
 

@@ -16,6 +16,7 @@ const routes = [
   [/^\/request-token$/, './pages/request-token.js', 'requestTokenPage'],
   [/^\/audit$/, './pages/audit-log.js', 'auditLogPage'],
   [/^\/users$/, './pages/users.js', 'usersPage'],
+  [/^\/outbox$/, './pages/outbox.js', 'outboxPage'],
 ];
 
 const main = document.getElementById('main');

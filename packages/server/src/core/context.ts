@@ -7,6 +7,7 @@ import type { Clock } from './clock.js';
 import type { CoreEvents } from './events.js';
 import type { HashingGate } from './hashing-gate.js';
 import type { KeyManager } from './keys.js';
+import type { Mailer } from './mail.js';
 import type { Protection } from './protection.js';
 import type { ServerKeys } from './secrets.js';
 import type { TokenStandings } from './token-standing.js';
@@ -31,6 +32,8 @@ export interface Core {
   /** The process-wide bound on concurrent password hashing (scrypt). */
   readonly passwordHashing: HashingGate;
   readonly log: Logger;
+  /** Where mail goes: the SMTP server of `smtpUrl`, or the store's outbox (core/mail.ts). */
+  readonly mailer: Mailer;
   /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
   geolocation(): string;
 }

@@ -225,3 +225,33 @@ export interface Consent {
 
 /** A connection's state at `now`: revoked; else expired (`refreshExpiresAt <= now`); else active. */
 export type ConnectionStatus = 'active' | 'revoked' | 'expired';
+
+/**
+ * A one-time password sent by mail (docs/protocol.md §5, Decision 4): 15 minutes, single use,
+ * at most 5 open per channel handle. Stored only as the keyed digest of its value.
+ */
+export interface OneTimePassword {
+  digest: string;
+  appId: string;
+  userId: string;
+  companyId: string;
+  /** The channel handle (an email address) as sent, folded (trimmed, lower case): the key of the open-OTP limit. */
+  handle: string;
+  /** Keyed digest of the client's extra parameters (their canonical form), matched again at `/token`. */
+  factsDigest: string;
+  createdAt: number;
+  expiresAt: number;
+  /** When the OTP was exchanged at `/token`; null while open. */
+  usedAt: number | null;
+}
+
+/** A mail kept in the store instead of sent, when no SMTP server is configured: readable by the company's administrators. */
+export interface OutboxMessage {
+  id: string;
+  /** The company of the recipient; only its administrators see the message. */
+  companyId: string;
+  to: string;
+  subject: string;
+  text: string;
+  createdAt: number;
+}

@@ -68,6 +68,8 @@ export class LockedThroughClient extends ConcurError {
 /** Refusals that spend a budget: wrong client credentials, wrong passwords or request tokens, locked accounts. */
 const guessCodes: ReadonlyMap<number, FailureKind> = new Map([
   [61, 'client'], [64, 'client'], [5, 'password'], [14, 'password'], [136, 'password'],
+  // One-time passwords that do not verify (docs/protocol.md §5): budgeted per client and address like wrong passwords.
+  [83, 'password'], [84, 'password'], [85, 'password'],
 ]);
 
 /** The failure kind of a refusal that spends a budget, or undefined for one that is no guess. */

@@ -10,6 +10,8 @@
  * - admin sessions past their end or idle timeout;
  * - audit events older than `auditRetentionDays`;
  * - signing keys a day after they left JWKS;
+ * - one-time passwords once used or expired (Decision 4);
+ * - outbox mail `outboxRetentionHours` after it was written (it holds one-time passwords);
  *
  * and deactivates apps unused for `appInactivityDays` (Decision 7), so the console shows them
  * disabled even if no client calls again. Large deletions go in batches, bounded per pass; the
@@ -30,6 +32,8 @@ export interface SweepReport {
   auditEvents: number;
   signingKeys: number;
   appsDeactivated: number;
+  otps: number;
+  outboxMessages: number;
 }
 
 export interface SweepOptions {
@@ -67,6 +71,8 @@ export async function sweep(core: Core, options: SweepOptions = {}): Promise<Swe
       : 0,
     signingKeys: await store.keys.deleteExpired(now - day),
     appsDeactivated: await deactivateUnusedApps(core, now),
+    otps: await store.otps.deleteEnded(now),
+    outboxMessages: await batched((limit) => store.outbox.deleteBefore(now - settings.outboxRetentionHours * 3600_000, limit)),
   };
   return report;
 }

@@ -10,6 +10,7 @@ import { ConcurError } from './errors.js';
 import { BoundGrantContext, grantSettings } from './grants/bound-context.js';
 import { clientCredentialsGrant } from './grants/client-credentials.js';
 import type { Grant, GrantParams, GrantSettings } from './grants/grant.js';
+import { otpGrant } from './grants/otp.js';
 import { passwordGrant } from './grants/password.js';
 import { refreshTokenGrant } from './grants/refresh-token.js';
 import { authorizationCodeGrant } from './grants/authorization-code.js';
@@ -17,10 +18,10 @@ import { GrantRegistry } from './grants/registry.js';
 import { failureKindOf, type Attempt } from './protection.js';
 import type { App } from './model.js';
 
-/** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials; authorization_code), then `extra`. */
+/** A registry of the built-in grants (password, incl. `credtype=authtoken`; refresh_token; client_credentials; authorization_code; otp), then `extra`. */
 export function builtInGrants(extra: readonly Grant[] = []): GrantRegistry {
   const registry = new GrantRegistry().register(passwordGrant).register(refreshTokenGrant).register(clientCredentialsGrant)
-    .register(authorizationCodeGrant);
+    .register(authorizationCodeGrant).register(otpGrant);
   for (const grant of extra) registry.register(grant);
   return registry;
 }

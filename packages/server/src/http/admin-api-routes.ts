@@ -9,6 +9,7 @@ import { GrantTypes, Refusals, ScopeCatalog } from 'tessera-protocol';
 import * as admin from '../core/admin.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
+import { listOutboxFor } from '../core/outbox.js';
 import {
   CredentialsSchema, csrfMatches, csrfTokenFor, endAdminSession, issueAdminToken, resumeSession, signIn, signInCsrfTokenFor, signOut,
   type AdminIdentity,
@@ -147,5 +148,9 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       admin.resetUserPasswordFor(core, ctx, request.params.userId, jsonBody(request))));
 
     api.get('/audit', authed(async (ctx, request) => admin.queryAuditFor(core, ctx, request.query)));
+
+    // ——— Outbox (mail kept when no SMTP server is configured) ———
+
+    api.get('/outbox', authed(async (ctx) => listOutboxFor(core, ctx)));
   }, { prefix: AdminApiPrefix });
 }

@@ -212,6 +212,12 @@ export function adminOpenApi(core: Core): Json {
           responses: { 200: ok('One page of events', page('AuditEvent')), ...errors(400, 401) },
         },
       },
+      '/admin/api/outbox': {
+        get: {
+          tags: ['Outbox'], summary: 'Mail kept for your company\'s users when no SMTP server is configured (one-time passwords), newest first, at most 100; each read is audited',
+          responses: { 200: ok('The messages', { type: 'array', items: ref('OutboxMessage') }), ...errors(401, 403) },
+        },
+      },
       '/app-mgmt/v4/{appId}/secrets': {
         parameters: [appId],
         get: {
@@ -333,6 +339,13 @@ export function adminOpenApi(core: Core): Json {
             id: { type: 'string' }, loginId: { type: 'string' }, email: { type: ['string', 'null'] }, displayName: { type: ['string', 'null'] },
             roles: { type: 'array', items: { type: 'string' } }, administrator: { type: 'boolean' }, status: { enum: ['active', 'disabled', 'locked'] },
             locked: { type: 'boolean' }, lockedUntil: time, failedLogins: { type: 'integer' }, createdAt: time, updatedAt: time,
+          },
+        },
+        OutboxMessage: {
+          type: 'object',
+          properties: {
+            id: { type: 'string', format: 'uuid' }, to: { type: 'string' }, subject: { type: 'string' }, text: { type: 'string' },
+            createdAt: { type: 'string', format: 'date-time' },
           },
         },
         AuditEvent: {

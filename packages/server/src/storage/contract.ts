@@ -12,6 +12,7 @@ import { authorizationContract } from './contract/authorization.js';
 import { connectionsContract } from './contract/connections.js';
 import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
+import { outboxOtpContract } from './contract/outbox-otp.js';
 import { requestTokensContract } from './contract/request-tokens.js';
 import { sessionsContract } from './contract/sessions.js';
 import { sweepingContract } from './contract/sweeping.js';
@@ -60,5 +61,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     sessionsContract(store);
     sweepingContract(store);
     authorizationContract(store);
+    outboxOtpContract(store);
   });
 }

@@ -33,3 +33,12 @@ export function foldedLoginIdClashes(users: { id: string; loginId: string }[]): 
   return `login ids are unique ignoring case, and these are one login id once case is folded: ${named}. `
     + 'Change or remove all but one of each in the store, then start again (nothing was changed).';
 }
+
+/**
+ * How an email address folds for lookups (the OTP's channel handle, docs/protocol.md §5): trimmed and
+ * lower-cased in ASCII only, the way both stores' `lower(email)` index folds it (SQLite's `lower()`
+ * and PostgreSQL's under `COLLATE "C"` change only A–Z), so the index is used and both agree.
+ */
+export function foldEmail(email: string): string {
+  return email.trim().replace(/[A-Z]/g, (c) => c.toLowerCase());
+}

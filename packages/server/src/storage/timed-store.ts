@@ -9,7 +9,7 @@ import type { Store } from './types.js';
 export type StoreTimer = (operation: string) => (seconds: number) => void;
 
 /** The repositories whose operations are timed (locks are not: their time is the work they guard). */
-const timedRepositories = ['companies', 'users', 'apps', 'requestTokens', 'connections', 'keys', 'audit', 'sessions', 'authorizations'] as const;
+const timedRepositories = ['companies', 'users', 'apps', 'requestTokens', 'connections', 'keys', 'audit', 'sessions', 'authorizations', 'otps', 'outbox'] as const;
 
 /** Wraps every operation of `store`'s repositories so that `timer` hears its duration, success or failure. */
 export function timeStore(store: Store, timer: StoreTimer): Store {

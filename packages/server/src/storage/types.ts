@@ -4,7 +4,7 @@
  * operation is one atomic conditional statement, so exactly one concurrent caller wins.
  * Times are Unix epoch milliseconds.
  */
-import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus, AuthorizationCode, Consent } from '../core/model.js';
+import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus, AuthorizationCode, Consent, OneTimePassword, OutboxMessage } from '../core/model.js';
 
 // The stores and the contract suite take the records from here too.
 export type * from '../core/model.js';
@@ -92,6 +92,11 @@ export interface UserRepository {
   setStatus(id: string, status: UserStatus, now: number): Promise<void>;
   /** Replaces the password hash (a reset by an administrator or operator). */
   setPasswordHash(id: string, passwordHash: string, now: number): Promise<void>;
+  /**
+   * Up to `limit` users whose email, lower-cased in ASCII (`foldEmail`, storage/login-ids.ts), is `folded`
+   * (emails are not unique: the caller decides what several mean), by id.
+   */
+  findByEmail(folded: string, limit: number): Promise<User[]>;
 }
 
 export interface AppRepository {
@@ -281,6 +286,38 @@ export interface AuditRepository {
   deleteBefore(before: number, limit: number): Promise<number>;
 }
 
+/** What `OtpRepository.add` did: added, or refused because the handle already has its most open OTPs. */
+export type AddOtpOutcome = 'added' | 'limit';
+
+/** One-time passwords (Decision 4): single use, expiring, a bounded number open per channel handle. */
+export interface OtpRepository {
+  /**
+   * Stores `otp` unless its handle already has `maxOpen` open OTPs (unused, `expiresAt > now`),
+   * atomically: concurrent additions for one handle never end above `maxOpen`.
+   */
+  add(otp: OneTimePassword, maxOpen: number, now: number): Promise<AddOtpOutcome>;
+  /** The OTP with this digest, used or not, expired or not; undefined when there is none. */
+  find(digest: string): Promise<OneTimePassword | undefined>;
+  /**
+   * Marks an open OTP used, atomically: answers it as it is after the use, or undefined when it
+   * is unknown, already used or expired at `now` (exactly one of concurrent uses wins).
+   */
+  consume(digest: string, now: number): Promise<OneTimePassword | undefined>;
+  /** Deletes one OTP (its mail could not be sent); false when there was none. */
+  delete(digest: string): Promise<boolean>;
+  /** Deletes OTPs used or expired at or before `now`; answers how many. */
+  deleteEnded(now: number): Promise<number>;
+}
+
+/** Mail kept for the company's administrators when no SMTP server is configured. */
+export interface OutboxRepository {
+  add(message: OutboxMessage): Promise<void>;
+  /** Up to `limit` messages of the company, newest first (then by id). */
+  listByCompany(companyId: string, limit: number): Promise<OutboxMessage[]>;
+  /** Deletes up to `limit` of the oldest messages created before `before` (retention); answers how many. */
+  deleteBefore(before: number, limit: number): Promise<number>;
+}
+
 /** What `LockRepository.tryWithLock` answers: whether the work ran, and what it answered. */
 export type LockOutcome<T> = { acquired: true; value: T } | { acquired: false };
 
@@ -308,5 +345,7 @@ export interface Store {
   readonly sessions: SessionRepository;
   readonly authorizations: AuthorizationRepository;
   readonly locks: LockRepository;
+  readonly otps: OtpRepository;
+  readonly outbox: OutboxRepository;
   close(): Promise<void>;
 }

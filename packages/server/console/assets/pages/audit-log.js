@@ -8,7 +8,7 @@ const actions = [
   'app.created', 'app.updated', 'app.enabled', 'app.disabled', 'app.deactivated',
   'secret.created', 'secret.activated', 'secret.deactivated', 'secret.deleted',
   'admin.signed-in', 'admin.signed-out', 'admin.token-issued', 'user.created', 'user.unlocked', 'user.enabled', 'user.disabled',
-  'user.rate-limited',
+  'user.rate-limited', 'otp.sent', 'otp.not-sent', 'otp.refused', 'outbox.read',
 ];
 
 /** `datetime-local` value ↔ ISO string. */

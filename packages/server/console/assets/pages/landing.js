@@ -8,6 +8,7 @@ const tools = [
   ['#/audit', 'Audit Log', 'Who did what and when: tokens issued and refused, apps and secrets changed, connections revoked.'],
   ['#/users', 'Users', 'The users of your company: create them, unlock them after failed sign-ins, disable them.'],
   ['/account/connected-apps', 'My connected apps', 'The apps you allowed to access your own account, and withdrawing them.'],
+  ['#/outbox', 'Outbox', 'Mail for your users (one-time passwords) kept here while no SMTP server is configured.'],
 ];
 
 export async function landingPage(container) {

@@ -14,21 +14,24 @@ import { redeemRequestToken, type RedeemedRequestToken } from '../request-tokens
 import { redeemAuthorizationCode } from '../authorization-codes.js';
 import type { Principal } from '../tokens.js';
 import { authenticateUser } from '../users.js';
+import { redeemOtp } from '../otp.js';
 import { ConcurError } from '../errors.js';
 import type { App, Company, Connection } from '../model.js';
 import type {
-  GrantCodes, GrantCompanies, GrantConnections, GrantContext, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
+  GrantCodes, GrantCompanies, GrantConnections, GrantContext, GrantOtps, GrantParams, GrantRequestTokens, GrantSettings, GrantTokens, GrantUsers,
   HeldConnection, RedeemedCode, SignedInUser,
 } from './grant.js';
 import { assertCompanyEnabledApp, companyEnablesApp } from './registry.js';
 
 /** The settings grants may read: a frozen copy without the secrets, made once per server. */
 export function grantSettings(settings: Settings): GrantSettings {
-  const { secretKey: _s, databaseUrl: _d, redisUrl: _r, metricsToken: _m, adminPassword: _a, ...visible } = settings;
+  const { secretKey: _s, databaseUrl: _d, redisUrl: _r, metricsToken: _m, adminPassword: _a, smtpUrl: _u, ...visible } = settings;
   return Object.freeze(visible);
 }
 
 export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnections, GrantRequestTokens, GrantCodes, GrantUsers, GrantCompanies {
+  /** The OTP capability: its `redeem` would clash with the request tokens' own, so it is a view of its own. */
+  readonly otps: GrantOtps;
   readonly #core: Core;
   /** The secret the app authenticated with; none for a public app's secretless request. */
   readonly #secretId: string | undefined;
@@ -47,6 +50,9 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
   ) {
     this.#core = core;
     this.#secretId = secretId;
+    this.otps = Object.freeze({
+      redeem: (otp: string, channelHandle: string) => redeemOtp(core, app, otp, channelHandle, params),
+    });
   }
 
   get tokens(): GrantTokens {

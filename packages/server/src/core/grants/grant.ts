@@ -17,7 +17,7 @@ import type { App, Company, Connection, User } from '../model.js';
 export type { ConcurCode } from 'tessera-protocol';
 
 /** The settings a grant may read: everything but the secrets. */
-export type GrantSettings = Readonly<Omit<Settings, 'secretKey' | 'databaseUrl' | 'redisUrl' | 'metricsToken' | 'adminPassword'>>;
+export type GrantSettings = Readonly<Omit<Settings, 'secretKey' | 'databaseUrl' | 'redisUrl' | 'metricsToken' | 'adminPassword' | 'smtpUrl'>>;
 
 /** A form parameter a grant reads, checked by the token endpoint before the grant runs. */
 export interface GrantParameter {
@@ -133,6 +133,16 @@ export interface GrantUsers {
   authenticate(loginId: string, password: string): Promise<{ user: SignedInUser; company: Company }>;
 }
 
+/** One-time passwords mailed for the authenticated app (docs/protocol.md §5). */
+export interface GrantOtps {
+  /**
+   * Uses an OTP of this app, once, checking it was sent to `channelHandle` and that this request's
+   * parameters repeat the `/otp` request's facts (83, 84, 85), and that its user may still sign in
+   * here (10, 11, 53, 16). Nothing changes on a refusal.
+   */
+  redeem(otp: string, channelHandle: string): Promise<{ user: SignedInUser; company: Company }>;
+}
+
 /** Companies as the authenticated app may see them. */
 export interface GrantCompanies {
   /** The company, or undefined when there is none. */
@@ -153,6 +163,7 @@ export interface GrantContext {
   readonly codes: GrantCodes;
   readonly users: GrantUsers;
   readonly companies: GrantCompanies;
+  readonly otps: GrantOtps;
   readonly clock: Clock;
   readonly settings: GrantSettings;
   /** Writes an audit event (never a secret); the token endpoint already audits the issue or refusal. */

@@ -191,6 +191,32 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     PRIMARY KEY (user_id, app_id)
   );
   `,
+  /* 7: one-time passwords and the mail outbox (docs/protocol.md §5, Decision 4) */ `
+  CREATE TABLE otps (
+    digest text PRIMARY KEY,
+    app_id text NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    user_id text NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id text NOT NULL,
+    handle text NOT NULL,
+    facts_digest text NOT NULL,
+    created_at bigint NOT NULL,
+    expires_at bigint NOT NULL,
+    used_at bigint
+  );
+  CREATE INDEX otps_handle ON otps (handle, expires_at);
+  CREATE INDEX otps_expiry ON otps (expires_at);
+  CREATE TABLE outbox (
+    id text PRIMARY KEY,
+    company_id text NOT NULL REFERENCES companies(id),
+    recipient text NOT NULL,
+    subject text NOT NULL,
+    body text NOT NULL,
+    created_at bigint NOT NULL
+  );
+  CREATE INDEX outbox_company ON outbox (company_id, created_at);
+  CREATE INDEX outbox_created ON outbox (created_at);
+  CREATE INDEX users_email_folded ON users (lower(email COLLATE "C"));
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

@@ -4,7 +4,7 @@
  * `jsonb` already parsed and `boolean` as booleans.
  */
 import type {
-  AdminSession, App, AppCompanyGrant, AuthorizationCode, Consent, AppSecret, AuditEvent, Company, Connection, RefreshToken, RequestToken, SecretStatus,
+  AdminSession, App, AppCompanyGrant, AuthorizationCode, Consent, AppSecret, AuditEvent, Company, Connection, OneTimePassword, OutboxMessage, RefreshToken, RequestToken, SecretStatus,
   SigningKey, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
@@ -104,4 +104,15 @@ export const auditRecord = (e: AuditEvent): Row => ({
   at: e.at, action: e.action, outcome: e.outcome, correlation_id: e.correlationId, actor_type: e.actorType,
   actor_id: e.actorId, app_id: e.appId, company_id: e.companyId, principal_id: e.principalId, code: e.code,
   detail: e.detail,
+});
+
+export const toOtp = (r: Row): OneTimePassword => ({
+  digest: String(r.digest), appId: String(r.app_id), userId: String(r.user_id), companyId: String(r.company_id),
+  handle: String(r.handle), factsDigest: String(r.facts_digest), createdAt: num(r.created_at), expiresAt: num(r.expires_at),
+  usedAt: numOrNull(r.used_at),
+});
+
+export const toOutboxMessage = (r: Row): OutboxMessage => ({
+  id: String(r.id), companyId: String(r.company_id), to: String(r.recipient), subject: String(r.subject), text: String(r.body),
+  createdAt: num(r.created_at),
 });

@@ -11,13 +11,14 @@ import { AdvisoryLocks } from './advisory-locks.js';
 import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
 import { inTransaction } from './transaction.js';
 import {
-  auditRecord, jsonb, num, toApp, toCode, toConsent, toAudit, toCompany, toConnection, toGrant, toKey, toRefreshToken, toRequestToken,
-  toSecret, toSession, toUser, type Row,
+  auditRecord, jsonb, num, toApp, toCode, toConsent, toAudit, toCompany, toConnection, toGrant, toKey, toOtp, toOutboxMessage,
+  toRefreshToken, toRequestToken, toSecret, toSession, toUser, type Row,
 } from './rows.js';
 import type {
-  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
-  ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
-  SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
+  AddOtpOutcome, AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
+  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits, SecretStatus, SecretStatusOutcome, SigningKey, Store,
+  StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
 
 export interface PostgresStoreOptions {
@@ -210,6 +211,8 @@ class PostgresStore implements Store {
     setPasswordHash: async (id: string, passwordHash: string, now: number) => {
       await this.run('UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1', [id, passwordHash, now]);
     },
+    findByEmail: async (folded: string, limit: number) =>
+      (await this.all('SELECT * FROM users WHERE lower(email COLLATE "C") = $1 ORDER BY id COLLATE "C" LIMIT $2', [folded, limit])).map(toUser),
   };
 
   readonly apps = {
@@ -525,6 +528,44 @@ class PostgresStore implements Store {
       ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
     [g.appId, g.companyId, g.enabled, g.createdAt, g.updatedAt]);
   }
+
+  readonly otps = {
+    /**
+     * Under a transaction-scoped advisory lock on the handle: concurrent additions for one handle take
+     * turns, each counting what the previous one committed (READ COMMITTED), so none ends above `maxOpen`.
+     */
+    add: async (o: OneTimePassword, maxOpen: number, now: number): Promise<AddOtpOutcome> =>
+      this.transaction(async (query) => {
+        await query('SELECT pg_advisory_xact_lock(hashtext($1))', [`tessera.otp.${o.handle}`]);
+        const added = await query(`INSERT INTO otps (digest, app_id, user_id, company_id, handle, facts_digest, created_at, expires_at, used_at)
+          SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE (SELECT count(*) FROM otps
+            WHERE handle = $5 AND used_at IS NULL AND expires_at > $10) < $11`,
+        [o.digest, o.appId, o.userId, o.companyId, o.handle, o.factsDigest, o.createdAt, o.expiresAt, o.usedAt, now, maxOpen]);
+        return added.rowCount === 1 ? 'added' : 'limit';
+      }),
+    find: async (digest: string) => {
+      const r = await this.one('SELECT * FROM otps WHERE digest = $1', [digest]);
+      return r && toOtp(r);
+    },
+    consume: async (digest: string, now: number) => {
+      const r = await this.one('UPDATE otps SET used_at = $2 WHERE digest = $1 AND used_at IS NULL AND expires_at > $2 RETURNING *', [digest, now]);
+      return r && toOtp(r);
+    },
+    delete: async (digest: string) => (await this.run('DELETE FROM otps WHERE digest = $1', [digest])) === 1,
+    deleteEnded: async (now: number) => this.run('DELETE FROM otps WHERE expires_at <= $1 OR used_at IS NOT NULL', [now]),
+  };
+
+  readonly outbox = {
+    add: async (m: OutboxMessage) => {
+      await this.run('INSERT INTO outbox (id, company_id, recipient, subject, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
+        [m.id, m.companyId, m.to, m.subject, m.text, m.createdAt]);
+    },
+    listByCompany: async (companyId: string, limit: number) =>
+      (await this.all('SELECT * FROM outbox WHERE company_id = $1 ORDER BY created_at DESC, id COLLATE "C" DESC LIMIT $2', [companyId, limit]))
+        .map(toOutboxMessage),
+    deleteBefore: async (before: number, limit: number) =>
+      this.run('DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < $1 ORDER BY created_at LIMIT $2)', [before, limit]),
+  };
 
   async close(): Promise<void> {
     await this.pool.end();

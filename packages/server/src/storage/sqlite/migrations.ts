@@ -181,4 +181,30 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     PRIMARY KEY (user_id, app_id)
   );
   `,
+  /* 7: one-time passwords and the mail outbox (docs/protocol.md §5, Decision 4) */ `
+  CREATE TABLE otps (
+    digest TEXT PRIMARY KEY,
+    app_id TEXT NOT NULL REFERENCES apps(id) ON DELETE CASCADE,
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    company_id TEXT NOT NULL,
+    handle TEXT NOT NULL,
+    facts_digest TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+  );
+  CREATE INDEX otps_handle ON otps (handle, expires_at);
+  CREATE INDEX otps_expiry ON otps (expires_at);
+  CREATE TABLE outbox (
+    id TEXT PRIMARY KEY,
+    company_id TEXT NOT NULL REFERENCES companies(id),
+    recipient TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_company ON outbox (company_id, created_at);
+  CREATE INDEX outbox_created ON outbox (created_at);
+  CREATE INDEX users_email_folded ON users (lower(email));
+  `,
 ];

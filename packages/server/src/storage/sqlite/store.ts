@@ -12,8 +12,9 @@ import { ProcessLocks } from '../process-locks.js';
 import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
-  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret, AuditEvent, AuditQuery, Company, Connection,
-  ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits,
+  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation,
+  RefreshToken, RequestToken, RotationOutcome, SecretLimits, AddOtpOutcome, OneTimePassword, OutboxMessage,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
 
@@ -75,6 +76,16 @@ const toAudit = (r: Row): StoredAuditEvent => ({
   correlationId: strOrNull(r.correlation_id), actorType: strOrNull(r.actor_type), actorId: strOrNull(r.actor_id),
   appId: strOrNull(r.app_id), companyId: strOrNull(r.company_id), principalId: strOrNull(r.principal_id),
   code: numOrNull(r.code), detail: r.detail == null ? null : parse<Record<string, unknown>>(r.detail),
+});
+
+const toOtp = (r: Row): OneTimePassword => ({
+  digest: String(r.digest), appId: String(r.app_id), userId: String(r.user_id), companyId: String(r.company_id),
+  handle: String(r.handle), factsDigest: String(r.facts_digest), createdAt: num(r.created_at), expiresAt: num(r.expires_at),
+  usedAt: numOrNull(r.used_at),
+});
+const toOutboxMessage = (r: Row): OutboxMessage => ({
+  id: String(r.id), companyId: String(r.company_id), to: String(r.recipient), subject: String(r.subject), text: String(r.body),
+  createdAt: num(r.created_at),
 });
 
 const toSession = (r: Row): AdminSession => ({
@@ -250,6 +261,8 @@ class SqliteStore implements Store {
     setPasswordHash: async (id: string, passwordHash: string, now: number) => {
       this.run('UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?', passwordHash, now, id);
     },
+    findByEmail: async (folded: string, limit: number) =>
+      this.all('SELECT * FROM users WHERE lower(email) = ? ORDER BY id LIMIT ?', folded, limit).map(toUser),
   };
 
   readonly apps = {
@@ -545,6 +558,37 @@ class SqliteStore implements Store {
   };
 
   readonly locks = new ProcessLocks();
+
+  readonly otps = {
+    // One conditional INSERT: SQLite runs one writer at a time, so the count it reads is the one it inserts against.
+    add: async (o: OneTimePassword, maxOpen: number, now: number): Promise<AddOtpOutcome> =>
+      this.run(`INSERT INTO otps (digest, app_id, user_id, company_id, handle, facts_digest, created_at, expires_at, used_at)
+        SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE (SELECT count(*) FROM otps
+          WHERE handle = ? AND used_at IS NULL AND expires_at > ?) < ?`,
+      o.digest, o.appId, o.userId, o.companyId, o.handle, o.factsDigest, o.createdAt, o.expiresAt, o.usedAt,
+      o.handle, now, maxOpen) === 1 ? 'added' : 'limit',
+    find: async (digest: string) => {
+      const r = this.one('SELECT * FROM otps WHERE digest = ?', digest);
+      return r && toOtp(r);
+    },
+    consume: async (digest: string, now: number) => {
+      const r = this.one('UPDATE otps SET used_at = ? WHERE digest = ? AND used_at IS NULL AND expires_at > ? RETURNING *', now, digest, now);
+      return r && toOtp(r);
+    },
+    delete: async (digest: string) => this.run('DELETE FROM otps WHERE digest = ?', digest) === 1,
+    deleteEnded: async (now: number) => this.run('DELETE FROM otps WHERE expires_at <= ? OR used_at IS NOT NULL', now),
+  };
+
+  readonly outbox = {
+    add: async (m: OutboxMessage) => {
+      this.run('INSERT INTO outbox (id, company_id, recipient, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        m.id, m.companyId, m.to, m.subject, m.text, m.createdAt);
+    },
+    listByCompany: async (companyId: string, limit: number) =>
+      this.all('SELECT * FROM outbox WHERE company_id = ? ORDER BY created_at DESC, id DESC LIMIT ?', companyId, limit).map(toOutboxMessage),
+    deleteBefore: async (before: number, limit: number) =>
+      this.run('DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE created_at < ? ORDER BY created_at LIMIT ?)', before, limit),
+  };
 
   async close(): Promise<void> {
     await this.checkpointer?.stop();

@@ -337,7 +337,7 @@ describe('admin API: applications, secrets, request tokens, connections, users, 
       const rows = Array.from({ length: 1200 }, (_, i) => ({
         id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, companyId: fresh.companyId, name: `App ${String(i).padStart(4, '0')}`,
         description: i % 2 ? 'odd' : 'even', stage: 'development' as const, appType: 'ws-client' as const, grants: ['password'], scopes: ['openid'],
-        redirectUris: [], enabled: true, createdAt: now + i, updatedAt: now + i, lastUsedAt: null,
+        redirectUris: [], enabled: true, listed: false, connectUrl: null, createdAt: now + i, updatedAt: now + i, lastUsedAt: null,
       }));
       for (const row of rows) await core.store.apps.create(row);
       const first = await many.get('/apps?sort=name&order=asc&limit=100');

@@ -164,6 +164,15 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     await session.query(`ALTER TABLE users ALTER COLUMN login_id_folded DROP DEFAULT;
       DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded)`);
   },
+  // Versions 6 and 7 belong to other changes developed beside this one (docs/architecture.md "Storage"):
+  // placeholders here, replaced by those changes' own migrations when they meet.
+  /* 6: (reserved) */ 'SELECT 1',
+  /* 7: (reserved) */ 'SELECT 1',
+  /* 8: App Center listing (docs/protocol.md §12 "App Center") */ `
+  ALTER TABLE apps ADD COLUMN listed boolean NOT NULL DEFAULT false;
+  ALTER TABLE apps ADD COLUMN connect_url text;
+  CREATE INDEX apps_listed ON apps (name, id) WHERE listed;
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

@@ -36,6 +36,7 @@ export const toApp = (r: Row): App => ({
   id: String(r.id), companyId: String(r.company_id), name: String(r.name), description: String(r.description),
   stage: r.stage as App['stage'], appType: r.app_type as App['appType'], grants: list(r.grants),
   scopes: list(r.scopes), redirectUris: list(r.redirect_uris), enabled: r.enabled === true,
+  listed: r.listed === true, connectUrl: strOrNull(r.connect_url),
   createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
 });
 

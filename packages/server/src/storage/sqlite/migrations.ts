@@ -154,4 +154,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     if (clash) throw new Error(clash);
     db.exec('DROP INDEX users_login_id; CREATE UNIQUE INDEX users_login_id_folded ON users (login_id_folded);');
   },
+  // Versions 6 and 7 belong to other changes developed beside this one (docs/architecture.md "Storage"):
+  // placeholders here, replaced by those changes' own migrations when they meet.
+  /* 6: (reserved) */ 'SELECT 1',
+  /* 7: (reserved) */ 'SELECT 1',
+  /* 8: App Center listing (docs/protocol.md §12 "App Center") */ `
+  ALTER TABLE apps ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE apps ADD COLUMN connect_url TEXT;
+  CREATE INDEX apps_listed ON apps (name COLLATE NOCASE, id) WHERE listed = 1;
+  `,
 ];

@@ -565,6 +565,7 @@ describe('admin API: the OpenAPI document and the console files', () => {
     expect(documented.sort()).toEqual([
       'DELETE /admin/api/apps/{appId}/connections/{connectionId}', 'DELETE /admin/api/apps/{appId}/secrets/{secretId}',
       'DELETE /admin/api/session', 'DELETE /app-mgmt/v4/{appId}/secrets/{secretId}',
+      'DELETE /admin/api/app-center/{appId}/connection', 'GET /admin/api/app-center', 'POST /admin/api/app-center/{appId}/connect',
       'GET /admin/api/apps', 'GET /admin/api/apps/{appId}', 'GET /admin/api/apps/{appId}/connections', 'GET /admin/api/apps/{appId}/secrets',
       'GET /admin/api/audit', 'GET /admin/api/catalog', 'GET /admin/api/session', 'GET /admin/api/users', 'GET /app-mgmt/v4/{appId}/secrets',
       'PATCH /admin/api/apps/{appId}', 'PATCH /admin/api/apps/{appId}/secrets/{secretId}', 'PATCH /admin/api/users/{userId}',

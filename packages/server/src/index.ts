@@ -11,7 +11,7 @@ export {
   type AdminContext, type AppView, type Paged, type UserView,
 } from './core/admin.js';
 export type { SecretView } from './core/app-secrets.js';
-export { listAppCenterFor, connectAppFor, disconnectAppFor, type AppCenterView, type Connected } from './core/app-center.js';
+export { listAppCenterFor, connectAppFor, disconnectAppFor, type AppCenterView, type Connected, type Disconnected } from './core/app-center.js';
 export { createUser, resetUserPassword, WebServicesAdministrator } from './core/users.js';
 export { generateRequestToken } from './core/request-tokens.js';
 export { seedDemoData, type DemoSeed } from './core/seed.js';

@@ -20,8 +20,6 @@ import { WebServicesAdministrator } from './users.js';
 import { invalidField, parseInput } from './validation.js';
 import type { App, AppCenterEntry } from './model.js';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
-
 function audit(core: Core, ctx: AdminContext, input: Pick<AuditInput, 'action' | 'appId' | 'detail'>) {
   core.audit.record({ outcome: 'success', ...ctx.actor, companyId: ctx.company.id, principalId: ctx.company.id, ...input });
 }
@@ -125,7 +123,14 @@ export async function connectAppFor(core: Core, ctx: AdminContext, appId: string
  * and every live connection of it within the company is revoked. Works whether or not the app is
  * still listed; an app the company never connected answers not found. Connect again to restore.
  */
-export async function disconnectAppFor(core: Core, ctx: AdminContext, appId: string) {
+export interface Disconnected {
+  clientId: string;
+  connected: false;
+  revokedConnections: number;
+  disconnectedAt: string;
+}
+
+export async function disconnectAppFor(core: Core, ctx: AdminContext, appId: string): Promise<Disconnected> {
   const app = UuidPattern.test(appId) ? await core.store.apps.get(appId.toLowerCase()) : undefined;
   const grant = app && app.companyId !== ctx.company.id ? await core.store.apps.getCompanyGrant(app.id, ctx.company.id) : undefined;
   if (!app || !grant) throw new ConcurError(Refusals.appNotConnected);
@@ -133,5 +138,5 @@ export async function disconnectAppFor(core: Core, ctx: AdminContext, appId: str
   await core.store.apps.setCompanyGrant(app.id, ctx.company.id, false, now);
   const revoked = await core.store.connections.revokeByCompany(app.id, ctx.company.id, now);
   audit(core, ctx, { action: 'app-center.disconnected', appId: app.id, detail: { revokedConnections: revoked, wasEnabled: grant.enabled } });
-  return { clientId: app.id, connected: false, revokedConnections: revoked, disconnectedAt: iso(now) };
+  return { clientId: app.id, connected: false, revokedConnections: revoked, disconnectedAt: new Date(now).toISOString() };
 }

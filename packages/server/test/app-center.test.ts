@@ -92,7 +92,7 @@ describe('App Center', () => {
       expect(page.body).toMatchObject({ total: 1, offset: 0, limit: 50 });
       expect(page.body.items).toEqual([{
         clientId: partner.app.clientId, name: 'Partner Co App', description: 'the app of Partner Co', companyName: 'Partner Co',
-        connectUrl, scopes: expect.any(Array), connected: false, activeConnections: 0,
+        connectable: true, connectUrl, scopes: expect.any(Array), connected: false, activeConnections: 0,
       }]);
       expect(JSON.stringify(page.body)).not.toContain(partner.companyId);
       // The partner does not see its own app in its App Center.
@@ -260,6 +260,20 @@ describe('App Center', () => {
       const again = await convertAsPartner((await connect()).body.redirectUrl);
       expect(again.status).toBe(200);
       expect((await asCustomer.get('/app-center')).body.items[0]).toMatchObject({ connected: true, activeConnections: 1 });
+    });
+
+    it('keeps an app the company connected in its App Center after the partner unlists it, to be withdrawn, not connected', async () => {
+      expect((await asPartner.patch(`/apps/${partner.app.clientId}`, { listed: false })).status).toBe(200);
+      try {
+        const [entry] = (await asCustomer.get('/app-center')).body.items;
+        expect(entry).toMatchObject({ clientId: partner.app.clientId, connectable: false, connectUrl: null, connected: true, activeConnections: 1 });
+        expect(expectConcurError(await connect(), 404).error_description).toBe('no app in the App Center has this App ID');
+        expect((await asCustomer.delete(`/app-center/${partner.app.clientId}/connection`)).body).toMatchObject({ connected: false, revokedConnections: 1 });
+        // Withdrawn and no longer offered: gone from the App Center.
+        expect((await asCustomer.get('/app-center')).body.items).toEqual([]);
+      } finally {
+        expect((await asPartner.patch(`/apps/${partner.app.clientId}`, { listed: true })).status).toBe(200);
+      }
     });
 
     it('answers not found for an app the company never connected, its own app, or an unknown id, and changes nothing', async () => {

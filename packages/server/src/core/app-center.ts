@@ -31,9 +31,11 @@ export const AppCenterQuerySchema = z.object({
 }).strip();
 
 /**
- * A listed app as another company sees it: what it is, who offers it, where Connect sends the
- * browser, the scopes its connection gets; and this company's part: connected (the app enabled for
- * it) and its live connections. Never the app's secrets, grants or the partner's other data.
+ * An app of another company as the App Center shows it: what it is, who offers it, whether it can be
+ * connected and where Connect sends the browser (null when it cannot: an app the company connected
+ * that is no longer offered, shown so the company can withdraw it), the scopes its connection gets;
+ * and this company's part: connected (the app enabled for it) and its live connections. Never the
+ * app's secrets, grants or the partner's other data.
  */
 async function entryView(core: Core, ctx: AdminContext, entry: AppCenterEntry, now: number) {
   const { app } = entry;
@@ -42,12 +44,13 @@ async function entryView(core: Core, ctx: AdminContext, entry: AppCenterEntry, n
     : 0;
   return {
     clientId: app.id, name: app.name, description: app.description, companyName: entry.ownerName,
-    connectUrl: app.connectUrl!, scopes: app.scopes, connected: entry.grantEnabled === true, activeConnections: live,
+    connectable: entry.connectable, connectUrl: entry.connectable ? app.connectUrl : null, scopes: app.scopes,
+    connected: entry.grantEnabled === true, activeConnections: live,
   };
 }
 export type AppCenterView = Awaited<ReturnType<typeof entryView>>;
 
-/** The App Center of the administrator's company: the listed apps of other companies, by name. */
+/** The App Center of the administrator's company: the listed apps of other companies and those it connected, by name. */
 export async function listAppCenterFor(core: Core, ctx: AdminContext, query: unknown = {}): Promise<Paged<AppCenterView>> {
   const q = parseInput(AppCenterQuerySchema, query);
   const page = await core.store.apps.listAppCenter(ctx.company.id, { offset: q.offset, limit: q.limit });

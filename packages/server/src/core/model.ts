@@ -104,10 +104,12 @@ export interface AppCompanyGrant {
   updatedAt: number;
 }
 
-/** A listed app as another company's App Center shows it: its owner's name and that company's grant of it. */
+/** An app of another company as a company's App Center shows it: its owner's name and that company's grant of it. */
 export interface AppCenterEntry {
   app: App;
   ownerName: string;
+  /** Listed and enabled, of an enabled company: what Connect accepts. */
+  connectable: boolean;
   /** The viewing company's grant of the app: null when it never connected it. */
   grantEnabled: boolean | null;
 }

@@ -171,7 +171,7 @@ export function adminOpenApi(core: Core): Json {
       },
       '/admin/api/app-center': {
         get: {
-          tags: ['App Center'], summary: 'The listed apps of other companies, by name, with your company\'s connection of each',
+          tags: ['App Center'], summary: 'The listed apps of other companies (and those your company connected), by name, with your company\'s connection of each',
           parameters: pagingParams(50),
           responses: { 200: ok('One page of listed apps', page('AppCenterApp')), ...errors(400, 401) },
         },
@@ -340,7 +340,9 @@ export function adminOpenApi(core: Core): Json {
           type: 'object',
           properties: {
             clientId: { type: 'string', format: 'uuid' }, name: { type: 'string' }, description: { type: 'string' },
-            companyName: { type: 'string', description: 'The company that offers the app.' }, connectUrl: { type: 'string' },
+            companyName: { type: 'string', description: 'The company that offers the app.' },
+            connectable: { type: 'boolean', description: 'Listed and enabled: Connect accepts it. False for an app your company connected that is no longer offered.' },
+            connectUrl: { type: ['string', 'null'], description: 'Where Connect sends the browser; null when not connectable.' },
             scopes: { type: 'array', items: { type: 'string' } },
             connected: { type: 'boolean', description: 'The app is enabled for your company.' },
             activeConnections: { type: 'integer', description: 'Your company\'s live connections of the app.' },

@@ -137,8 +137,9 @@ export interface AppRepository {
   setCompanyGrant(appId: string, companyId: string, enabled: boolean, now: number): Promise<boolean>;
 
   /**
-   * The App Center of `companyId` (docs/protocol.md §12 "App Center"): the listed, enabled apps of
-   * other, enabled companies, by name then id, with the owner's name and `companyId`'s grant of each.
+   * The App Center of `companyId` (docs/protocol.md §12 "App Center"), by name then id: the apps of
+   * other companies that are connectable (listed and enabled, of an enabled company) or that
+   * `companyId` has enabled (so it can withdraw them), with the owner's name and `companyId`'s grant.
    */
   listAppCenter(companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>>;
   /** How many companies other than its owner have the app enabled now. */

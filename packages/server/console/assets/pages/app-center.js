@@ -54,14 +54,18 @@ export async function appCenterPage(container, { query: params }) {
 
   function card(app) {
     const headingId = `app-center-${app.clientId}`;
-    const connectButton = h('button', { type: 'button', 'aria-describedby': headingId }, app.connected ? 'Connect again' : 'Connect');
-    connectButton.addEventListener('click', () => void connect(app, connectButton));
+    const connectButton = app.connectable
+      ? h('button', { type: 'button', 'aria-describedby': headingId }, app.connected ? 'Connect again' : 'Connect')
+      : null;
+    connectButton?.addEventListener('click', () => void connect(app, connectButton));
     return h('li', { class: 'tile app-center-app', 'data-app': app.clientId },
       h('h2', { id: headingId, class: 'tile-title' }, app.name),
       h('p', { class: 'muted' }, `by ${app.companyName}`),
       h('p', {}, app.description),
       h('p', {}, 'Scopes: ', h('span', { class: 'mono' }, app.scopes.join(' '))),
-      h('p', {}, 'Connect opens ', h('span', { class: 'mono' }, hostOf(app.connectUrl))),
+      app.connectable
+        ? h('p', {}, 'Connect opens ', h('span', { class: 'mono' }, hostOf(app.connectUrl)))
+        : h('p', {}, 'No longer offered in the App Center: you can disconnect it.'),
       h('p', {}, app.connected
         ? [badge('Connected', 'ok'), ` ${app.activeConnections} active connection${app.activeConnections === 1 ? '' : 's'}`]
         : badge('Not connected', 'neutral')),

@@ -28,7 +28,7 @@ export function appCenterContract(store: StoreOf): void {
       expect(await store().apps.get(plain.id)).toMatchObject({ listed: false, connectUrl: null });
     });
 
-    it('lists the listed, enabled apps of other enabled companies, by name, paged, with the viewer\'s grant', async () => {
+    it('lists the connectable apps of other companies and the ones the viewer enabled, by name, paged, with the viewer\'s grant', async () => {
       const viewer = await companyNamed('Viewer');
       const partner = await companyNamed('Partner Inc');
       const closed = await companyNamed('Closed Co', { enabled: false });
@@ -48,11 +48,25 @@ export function appCenterContract(store: StoreOf): void {
       const all = await store().apps.listAppCenter(viewer.id, { offset: 0, limit: 10 });
       expect(all.total).toBe(3);
       expect(all.items).toEqual([
-        { app: alpha, ownerName: 'Partner Inc', grantEnabled: null },
-        { app: beta, ownerName: 'Partner Inc', grantEnabled: true },
-        { app: gamma, ownerName: 'Partner Inc', grantEnabled: false },
+        { app: alpha, ownerName: 'Partner Inc', connectable: true, grantEnabled: null },
+        { app: beta, ownerName: 'Partner Inc', connectable: true, grantEnabled: true },
+        { app: gamma, ownerName: 'Partner Inc', connectable: true, grantEnabled: false },
       ]);
       expect(await store().apps.listAppCenter(viewer.id, { offset: 1, limit: 1 })).toEqual({ total: 3, items: [all.items[1]] });
+
+      // Apps the viewer has enabled stay in its App Center when they can no longer be connected (to be withdrawn), only those.
+      for (const app of hidden.slice(0, 3)) {
+        await store().apps.grantCompany({ appId: app.id, companyId: viewer.id, enabled: true, createdAt: T0, updatedAt: T0 });
+      }
+      const withConnected = await store().apps.listAppCenter(viewer.id, { offset: 0, limit: 10 });
+      expect(withConnected.total).toBe(6);
+      expect(withConnected.items.slice(0, 3)).toEqual([
+        { app: hidden[1], ownerName: 'Partner Inc', connectable: false, grantEnabled: true },
+        { app: hidden[2], ownerName: 'Closed Co', connectable: false, grantEnabled: true },
+        { app: hidden[0], ownerName: 'Partner Inc', connectable: false, grantEnabled: true },
+      ]);
+      await store().apps.setCompanyGrant(hidden[0]!.id, viewer.id, false, T0 + 1);
+      expect((await store().apps.listAppCenter(viewer.id, { offset: 0, limit: 10 })).total).toBe(5);
       // The owner does not see its own listed apps; the viewer's listed app shows to the partner.
       const partners = await store().apps.listAppCenter(partner.id, { offset: 0, limit: 10 });
       expect(partners.items.map((e) => e.app.id)).toEqual([hidden[3]!.id]);

@@ -305,14 +305,16 @@ class PostgresStore implements Store {
       (await this.run('UPDATE app_companies SET enabled = $3, updated_at = $4 WHERE app_id = $1 AND company_id = $2',
         [appId, companyId, enabled, now])) === 1,
     listAppCenter: async (companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>> => {
+      const connectable = 'a.listed AND a.enabled AND o.enabled';
       const from = `FROM apps a JOIN companies o ON o.id = a.company_id
-        WHERE a.listed AND a.enabled AND o.enabled AND a.company_id <> $1`;
+        LEFT JOIN app_companies g ON g.app_id = a.id AND g.company_id = $1
+        WHERE a.company_id <> $1 AND ((${connectable}) OR g.enabled)`;
       const total = num((await this.one(`SELECT count(*) AS n ${from}`, [companyId]))!.n);
-      const rows = await this.all(`SELECT a.*, o.name AS owner_name,
-          (SELECT g.enabled FROM app_companies g WHERE g.app_id = a.id AND g.company_id = $1) AS grant_enabled
+      const rows = await this.all(`SELECT a.*, o.name AS owner_name, (${connectable}) AS connectable, g.enabled AS grant_enabled
         ${from} ORDER BY lower(a.name) COLLATE "C", a.id COLLATE "C" LIMIT $2 OFFSET $3`, [companyId, page.limit, page.offset]);
       const items = rows.map((r) => ({
-        app: toApp(r), ownerName: String(r.owner_name), grantEnabled: r.grant_enabled === null ? null : r.grant_enabled === true,
+        app: toApp(r), ownerName: String(r.owner_name), connectable: r.connectable === true,
+        grantEnabled: r.grant_enabled === null ? null : r.grant_enabled === true,
       }));
       return { items, total };
     },

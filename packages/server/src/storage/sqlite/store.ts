@@ -325,13 +325,17 @@ class SqliteStore implements Store {
       this.run('UPDATE app_companies SET enabled = ?, updated_at = ? WHERE app_id = ? AND company_id = ?',
         enabled ? 1 : 0, now, appId, companyId) === 1,
     listAppCenter: async (companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>> => {
+      const connectable = 'a.listed = 1 AND a.enabled = 1 AND o.enabled = 1';
       const from = `FROM apps a JOIN companies o ON o.id = a.company_id
-        WHERE a.listed = 1 AND a.enabled = 1 AND o.enabled = 1 AND a.company_id <> ?`;
-      const total = num(this.one(`SELECT count(*) AS n ${from}`, companyId)!.n);
-      const items = this.all(`SELECT a.*, o.name AS owner_name,
-          (SELECT g.enabled FROM app_companies g WHERE g.app_id = a.id AND g.company_id = ?) AS grant_enabled
-        ${from} ORDER BY a.name COLLATE NOCASE, a.id LIMIT ? OFFSET ?`, companyId, companyId, page.limit, page.offset)
-        .map((r) => ({ app: toApp(r), ownerName: String(r.owner_name), grantEnabled: r.grant_enabled == null ? null : r.grant_enabled === 1 }));
+        LEFT JOIN app_companies g ON g.app_id = a.id AND g.company_id = @company
+        WHERE a.company_id <> @company AND ((${connectable}) OR g.enabled = 1)`;
+      const total = num(this.one(`SELECT count(*) AS n ${from}`, { company: companyId })!.n);
+      const items = this.all(`SELECT a.*, o.name AS owner_name, (${connectable}) AS connectable, g.enabled AS grant_enabled
+        ${from} ORDER BY a.name COLLATE NOCASE, a.id LIMIT @limit OFFSET @offset`, { company: companyId, limit: page.limit, offset: page.offset })
+        .map((r) => ({
+          app: toApp(r), ownerName: String(r.owner_name), connectable: r.connectable === 1,
+          grantEnabled: r.grant_enabled == null ? null : r.grant_enabled === 1,
+        }));
       return { items, total };
     },
     countConnectedCompanies: async (appId: string) =>

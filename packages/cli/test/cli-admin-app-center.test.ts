@@ -47,18 +47,26 @@ describe('tessera admin app-center', () => {
     const app = JSON.parse(created.stdout);
     expect(app).toMatchObject({ listed: true, connectUrl: 'https://partner.example/connect', companyUUID: partner.id });
 
-    // The demo company (the first) sees it in its App Center; the partner does not see its own.
-    const listed = await admin(['app-center', 'list']);
+    // The customer sees it in its App Center; the partner does not see its own. (Both companies are made in
+    // the same millisecond, so which is "the first" is not known: --company names the customer.)
+    const customer = ['--company', t.companyId];
+    const listed = await admin(['app-center', 'list', ...customer]);
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ clientId: app.clientId, companyName: 'Partner Co', connected: false })]);
     expect(JSON.parse((await admin(['app-center', 'list', '--company', partner.id])).stdout)).toEqual([]);
 
     // The operator connects as the company's administrator (its first one, or --login-id).
-    const connected = await admin(['app-center', 'connect', '--client-id', app.clientId]);
+    const connected = await admin(['app-center', 'connect', '--client-id', app.clientId, ...customer]);
     expect(connected.stderr).toBe('');
     const url = new URL(JSON.parse(connected.stdout).redirectUrl);
     expect(url.searchParams.get('id')).toBe(t.companyId);
     expect(url.searchParams.get('userID')).toBe(customerAdmin.id);
-    const unknownAdmin = await admin(['app-center', 'connect', '--client-id', app.clientId, '--login-id', 'nobody']);
+    // Audited as the console's connect, with the operator as actor, never the token.
+    const events = (await t.server.core.store.audit.query({ action: 'app-center.connected', limit: 10 })).items;
+    expect(events).toEqual([expect.objectContaining({
+      actorType: 'operator', actorId: null, companyId: t.companyId, appId: app.clientId, detail: expect.objectContaining({ userId: customerAdmin.id }),
+    })]);
+    expect(JSON.stringify(events)).not.toContain(url.searchParams.get('requestToken'));
+    const unknownAdmin = await admin(['app-center', 'connect', '--client-id', app.clientId, '--login-id', 'nobody', ...customer]);
     expect(unknownAdmin.code).toBe(2);
     expect(unknownAdmin.stderr).toContain('loginId');
     const converted = await postToken(t.url, {
@@ -66,9 +74,9 @@ describe('tessera admin app-center', () => {
       username: url.searchParams.get('id')!, password: url.searchParams.get('requestToken')!,
     });
     expect(converted.status).toBe(200);
-    expect(JSON.parse((await admin(['app-center', 'list'])).stdout)[0]).toMatchObject({ connected: true, activeConnections: 1 });
+    expect(JSON.parse((await admin(['app-center', 'list', ...customer])).stdout)[0]).toMatchObject({ connected: true, activeConnections: 1 });
 
-    const disconnected = await admin(['app-center', 'disconnect', '--client-id', app.clientId]);
+    const disconnected = await admin(['app-center', 'disconnect', '--client-id', app.clientId, ...customer]);
     expect(JSON.parse(disconnected.stdout)).toMatchObject({ clientId: app.clientId, connected: false, revokedConnections: 1 });
     const notConnected = await admin(['app-center', 'disconnect', '--client-id', app.clientId, '--company', partner.id]);
     expect(notConnected.code).toBe(3);
@@ -77,8 +85,8 @@ describe('tessera admin app-center', () => {
     // Unlisted, it is gone from the App Center and cannot be connected.
     expect(JSON.parse((await admin(['apps', 'update', '--company', partner.id, '--client-id', app.clientId, '--no-listed'])).stdout))
       .toMatchObject({ listed: false });
-    expect(JSON.parse((await admin(['app-center', 'list'])).stdout)).toEqual([]);
-    const unlisted = await admin(['app-center', 'connect', '--client-id', app.clientId]);
+    expect(JSON.parse((await admin(['app-center', 'list', ...customer])).stdout)).toEqual([]);
+    const unlisted = await admin(['app-center', 'connect', '--client-id', app.clientId, ...customer]);
     expect(unlisted.code).toBe(3);
     expect(unlisted.stderr).toContain('no app in the App Center has this App ID');
   });

@@ -144,7 +144,9 @@ describe.skipIf(!hasChromium && !inCi)('App Center in Chromium', { timeout: 60_0
     await page.evaluate(() => document.getElementById('toast')?.classList.remove('visible'));
     await page.screenshot({ path: join(screenshots, 'app-center.png'), fullPage: true });
 
-    await card.getByRole('button', { name: 'Connect' }).click();
+    // With the keyboard, as an administrator without a mouse would.
+    await card.getByRole('button', { name: 'Connect' }).focus();
+    await page.keyboard.press('Enter');
     await page.waitForURL((url) => url.href.startsWith(connectUrl.split('?')[0]!));
     await page.getByRole('heading', { name: 'Connected to Concur' }).waitFor();
     expect(visits).toHaveLength(1);

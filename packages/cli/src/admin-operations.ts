@@ -5,7 +5,7 @@
  * the company `--company` names (else the demo company). The rules and the audit trail are the
  * core's either way: this file only chooses the path, the commands only parse and print.
  */
-import type { AdminContext, AppView, Core, OutboxMessageView, Paged, SecretView, UserView } from 'tessera-server';
+import type { AdminContext, AppCenterView, AppView, Connected, Core, Disconnected, OutboxMessageView, Paged, SecretView, UserView } from 'tessera-server';
 import type { adminApi } from './admin-remote.js';
 import { ExitCode } from './exit-codes.js';
 import { CommandError } from './output.js';
@@ -29,6 +29,12 @@ export interface AdminOperations {
   changeSecret(appId: string, secretId: string, change: { status: string }): Promise<SecretView>;
   deleteSecret(appId: string, secretId: string): Promise<void>;
   generateRequestToken(input: { appId: string }): Promise<RequestTokenView>;
+  /** The App Center: the listed apps of other companies. */
+  listAppCenter(query: Record<string, string | number>): Promise<Paged<AppCenterView>>;
+  /** Connect: the Connect URL with the company's new request token (`loginId`: whom the operator connects as). */
+  connectApp(appId: string, input: { loginId?: string }): Promise<Connected>;
+  /** Withdraws another company's app from the company. */
+  disconnectApp(appId: string): Promise<Disconnected>;
   listUsers(): Promise<UserView[]>;
   /** The user with this login id in the company (matched by the server as sign-in matches it), if any. */
   findUser(loginId: string): Promise<UserView | undefined>;
@@ -55,6 +61,9 @@ export function remoteOperations(api: Api): AdminOperations {
     changeSecret: (appId, secretId, change) => api.patch(`/apps/${path(appId, 'secrets', secretId)}`, change),
     deleteSecret: (appId, secretId) => api.delete(`/apps/${path(appId, 'secrets', secretId)}`),
     generateRequestToken: (input) => api.post('/request-tokens', input),
+    listAppCenter: (query) => api.get(`/app-center?${new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)]))}`),
+    connectApp: (appId, input) => api.post(`/app-center/${path(appId)}/connect`, input),
+    disconnectApp: (appId) => api.delete(`/app-center/${path(appId)}/connection`),
     listUsers: async () => (await api.get<{ items: UserView[] }>('/users')).items,
     findUser: async (loginId) => (await api.get<{ items: UserView[] }>(`/users?${new URLSearchParams({ loginId })}`)).items[0],
     createUser: (input) => api.post('/users', input),
@@ -78,6 +87,9 @@ export function localOperations(server: Bundle, core: Core, ctx: AdminContext): 
     changeSecret: (appId, secretId, change) => server.changeSecretFor(core, ctx, appId, secretId, change),
     deleteSecret: (appId, secretId) => server.deleteSecretFor(core, ctx, appId, secretId),
     generateRequestToken: (input) => server.generateRequestTokenFor(core, ctx, input),
+    listAppCenter: (query) => server.listAppCenterFor(core, ctx, query),
+    connectApp: (appId, input) => server.connectAppFor(core, ctx, appId, input),
+    disconnectApp: (appId) => server.disconnectAppFor(core, ctx, appId),
     listUsers: () => server.listUsersFor(core, ctx),
     findUser: async (loginId) => (await server.listUsersFor(core, ctx, { loginId }))[0],
     createUser: (input) => server.createUserFor(core, ctx, input),

@@ -132,6 +132,6 @@ export async function adminApi(server: string, home = resolveHome(), now = Date.
     get: <T>(path: string) => callAdminApi<T>(server, 'GET', path, { token: saved.accessToken }),
     post: <T>(path: string, body?: unknown) => callAdminApi<T>(server, 'POST', path, { token: saved.accessToken, body }),
     patch: <T>(path: string, body?: unknown) => callAdminApi<T>(server, 'PATCH', path, { token: saved.accessToken, body }),
-    delete: (path: string) => callAdminApi<void>(server, 'DELETE', path, { token: saved.accessToken }),
+    delete: <T = void>(path: string) => callAdminApi<T>(server, 'DELETE', path, { token: saved.accessToken }),
   };
 }

@@ -218,6 +218,8 @@ const refusalTable = {
   noConsoleFile: { code: 404, description: 'no such console file' },
   unknownAppId: { code: 404, description: 'no app of your company has this App ID' },
   unknownAppIdAnyCompany: { code: 404, description: 'no app has this App ID' },
+  notInAppCenter: { code: 404, description: 'no app in the App Center has this App ID' },
+  appNotConnected: { code: 404, description: 'your company has not connected an app of another company with this App ID' },
   // 429 rate limited
   takenLoginIdsExhausted: { code: 429, description: 'too many users were asked for with login ids that are taken; wait for the Retry-After seconds' },
 } as const satisfies Readonly<Record<string, RefusalSpec>>;

@@ -12,6 +12,7 @@ export {
 } from './core/admin.js';
 export type { SecretView } from './core/app-secrets.js';
 export { listOutboxFor, type OutboxMessageView } from './core/outbox.js';
+export { listAppCenterFor, connectAppFor, disconnectAppFor, type AppCenterView, type Connected, type Disconnected } from './core/app-center.js';
 export { createUser, resetUserPassword, WebServicesAdministrator } from './core/users.js';
 export { generateRequestToken } from './core/request-tokens.js';
 export { seedDemoData, type DemoSeed } from './core/seed.js';

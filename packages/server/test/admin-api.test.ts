@@ -337,7 +337,7 @@ describe('admin API: applications, secrets, request tokens, connections, users, 
       const rows = Array.from({ length: 1200 }, (_, i) => ({
         id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, companyId: fresh.companyId, name: `App ${String(i).padStart(4, '0')}`,
         description: i % 2 ? 'odd' : 'even', stage: 'development' as const, appType: 'ws-client' as const, grants: ['password'], scopes: ['openid'],
-        redirectUris: [], clientType: 'confidential' as const, enabled: true, createdAt: now + i, updatedAt: now + i, lastUsedAt: null,
+        redirectUris: [], clientType: 'confidential' as const, enabled: true, listed: false, connectUrl: null, createdAt: now + i, updatedAt: now + i, lastUsedAt: null,
       }));
       for (const row of rows) await core.store.apps.create(row);
       const first = await many.get('/apps?sort=name&order=asc&limit=100');
@@ -565,6 +565,7 @@ describe('admin API: the OpenAPI document and the console files', () => {
     expect(documented.sort()).toEqual([
       'DELETE /admin/api/apps/{appId}/connections/{connectionId}', 'DELETE /admin/api/apps/{appId}/secrets/{secretId}',
       'DELETE /admin/api/session', 'DELETE /app-mgmt/v4/{appId}/secrets/{secretId}',
+      'DELETE /admin/api/app-center/{appId}/connection', 'GET /admin/api/app-center', 'POST /admin/api/app-center/{appId}/connect',
       'GET /admin/api/apps', 'GET /admin/api/apps/{appId}', 'GET /admin/api/apps/{appId}/connections', 'GET /admin/api/apps/{appId}/secrets',
       'GET /admin/api/audit', 'GET /admin/api/catalog', 'GET /admin/api/outbox', 'GET /admin/api/session', 'GET /admin/api/users', 'GET /app-mgmt/v4/{appId}/secrets',
       'PATCH /admin/api/apps/{appId}', 'PATCH /admin/api/apps/{appId}/secrets/{secretId}', 'PATCH /admin/api/users/{userId}',

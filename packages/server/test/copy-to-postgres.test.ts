@@ -29,7 +29,7 @@ describe.skipIf(skip)('copySqliteToPostgres', () => {
     await sqlite.companies.create({ id: 'c1', name: 'One', geolocation: null, domain: 'one.example', enabled: false, createdAt: 1 });
     const app = {
       id: 'a1', companyId: 'c1', name: 'App', description: 'd', stage: 'production' as const, appType: 'ws-client' as const,
-      grants: ['password', 'refresh_token'], scopes: ['openid'], redirectUris: [], clientType: 'confidential' as const, enabled: true, createdAt: 2, updatedAt: 3, lastUsedAt: null,
+      grants: ['password', 'refresh_token'], scopes: ['openid'], redirectUris: [], clientType: 'confidential' as const, enabled: true, listed: true, connectUrl: 'https://partner.example/connect', createdAt: 2, updatedAt: 3, lastUsedAt: null,
     };
     await sqlite.apps.create(app);
     const user = {

@@ -11,6 +11,7 @@ import { localOperations, remoteOperations, userByLoginId, type AdminOperations 
 import { AdminApiError, adminApi, login, logout, normalizeServer } from '../admin-remote.js';
 import { ExitCode } from '../exit-codes.js';
 import { CommandError, printJson, printRecord, printTable, readStdin } from '../output.js';
+import { registerAppCenterCommands } from './admin-app-center.js';
 import { registerAdminKeyCommands } from './admin-keys.js';
 import { registerAdminStoreCommands } from './admin-store.js';
 import { readSecret } from '../secret-input.js';
@@ -64,7 +65,7 @@ export async function withCore<T>(command: Command, work: (core: Core, options: 
  * the administrator signed in there), else on the local store as its operator, within the company
  * of `--company` or the demo company (`admin-operations.ts`).
  */
-async function withOperations<T>(command: Command, company: string | undefined, work: (ops: AdminOperations, json: boolean) => Promise<T>): Promise<T> {
+export async function withOperations<T>(command: Command, company: string | undefined, work: (ops: AdminOperations, json: boolean) => Promise<T>): Promise<T> {
   const json = Boolean(command.optsWithGlobals<AdminOptions>().json);
   const server = remoteServer(command);
   if (server) {
@@ -91,8 +92,10 @@ const userCommand = (parent: Command, name: string, description: string): Comman
 /** What `apps create` and `apps update` print of an app. */
 const appRecord = (app: AppView) => ({
   clientId: app.clientId, name: app.name, description: app.description, stage: app.stage, appType: app.appType, clientType: app.clientType,
-  grants: app.grants, scopes: app.scopes, companyUUID: app.companyUUID, createdAt: app.createdAt,
+  grants: app.grants, scopes: app.scopes, listed: app.listed, connectUrl: app.connectUrl, companyUUID: app.companyUUID, createdAt: app.createdAt,
 });
+
+const connectUrlHelp = 'Connect URL: where App Center Connect sends the administrator (https; http only on localhost); "" removes it';
 
 export function registerAdminCommands(program: Command): void {
   const admin = program
@@ -149,12 +152,15 @@ export function registerAdminCommands(program: Command): void {
     .option('--client-type <type>', 'confidential | public (public: PKCE required, no secret for codes and refresh tokens)', 'confidential')
     .option('--redirect-uris <list>', 'redirect URIs of the authorization_code grant', list)
     .option('--company <uuid>', 'owning company (default: the first company, the demo company)')
+    .option('--listed', 'list the app in other companies\' App Center (needs --connect-url and the password grant)')
+    .option('--connect-url <url>', connectUrlHelp)
     .action(async (options, command: Command) => {
       await withOperations(command, options.company, async (ops, json) => {
         const { app, clientSecret } = await ops.createApp({
           name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
           stage: options.stage, appType: options.type, clientType: options.clientType,
           ...(options.redirectUris ? { redirectUris: options.redirectUris } : {}),
+          ...(options.listed ? { listed: true } : {}), ...(options.connectUrl !== undefined ? { connectUrl: options.connectUrl } : {}),
         });
         const { clientId, ...rest } = appRecord(app);
         printRecord({ clientId, clientSecret, ...rest }, json);
@@ -169,12 +175,16 @@ export function registerAdminCommands(program: Command): void {
     .option('--type <type>', 'ws-client | ics-client')
     .option('--client-type <type>', 'confidential | public')
     .option('--redirect-uris <list>', 'redirect URIs', list)
+    .option('--listed', 'list the app in other companies\' App Center (needs a Connect URL and the password grant)')
+    .option('--no-listed', 'take the app out of the App Center (connections made stay)')
+    .option('--connect-url <url>', connectUrlHelp)
     .action(async (options, command: Command) => {
       const changes = Object.fromEntries(Object.entries({
         name: options.name, description: options.description, grants: options.grants, scopes: options.scopes,
         stage: options.stage, appType: options.type, clientType: options.clientType, redirectUris: options.redirectUris,
+        listed: options.listed, connectUrl: options.connectUrl,
       }).filter(([, value]) => value !== undefined));
-      if (Object.keys(changes).length === 0) throw new CommandError('nothing to change: pass at least one of --name, --description, --grants, --scopes, --stage, --type, --client-type, --redirect-uris', ExitCode.Usage);
+      if (Object.keys(changes).length === 0) throw new CommandError('nothing to change: pass at least one of --name, --description, --grants, --scopes, --stage, --type, --client-type, --redirect-uris, --listed, --no-listed, --connect-url', ExitCode.Usage);
       await withOperations(command, options.company, async (ops, json) => {
         const app = await ops.updateApp(String(options.clientId), changes);
         printRecord({ ...appRecord(app), enabled: app.enabled }, json);
@@ -251,6 +261,8 @@ export function registerAdminCommands(program: Command): void {
         printRecord({ companyUUID: issued.companyUUID, requestToken: issued.requestToken, expiresAt: issued.expiresAt }, json);
       });
     });
+
+  registerAppCenterCommands(admin);
 
   const users = admin.command('users').description('users of a company');
   users

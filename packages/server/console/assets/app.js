@@ -14,6 +14,7 @@ const routes = [
   [/^\/apps\/([^/]+)\/edit$/, './pages/app-form.js', 'editAppPage'],
   [/^\/apps\/([^/]+)\/connections$/, './pages/connections.js', 'connectionsPage'],
   [/^\/request-token$/, './pages/request-token.js', 'requestTokenPage'],
+  [/^\/app-center$/, './pages/app-center.js', 'appCenterPage'],
   [/^\/audit$/, './pages/audit-log.js', 'auditLogPage'],
   [/^\/users$/, './pages/users.js', 'usersPage'],
   [/^\/outbox$/, './pages/outbox.js', 'outboxPage'],

@@ -78,6 +78,7 @@ export function appView(core: Core, app: App) {
   return {
     clientId: app.id, companyUUID: app.companyId, name: app.name, description: app.description, stage: app.stage,
     appType: app.appType, clientType: app.clientType, grants: app.grants, scopes: app.scopes, redirectUris: app.redirectUris, enabled: app.enabled,
+    listed: app.listed, connectUrl: app.connectUrl,
     createdAt: iso(app.createdAt), updatedAt: iso(app.updatedAt), lastUsedAt: iso(app.lastUsedAt),
     inactivity: { days: core.settings.appInactivityDays, deactivatesAt: app.enabled ? iso(inactivityDeadline(core.settings, app)) : null },
   };
@@ -137,10 +138,13 @@ export async function updateAppFor(core: Core, ctx: AdminContext, appId: string,
   return appView(core, updated);
 }
 
-/** App Details: every field, status and inactivity, and the Client Secrets (never their values). */
-export async function appDetails(core: Core, ctx: AdminContext, appId: string): Promise<AppView & { secrets: SecretView[] }> {
+/**
+ * App Details: every field, status and inactivity, the Client Secrets (never their values), and how
+ * many other companies have the app connected (the App Center; which ones is theirs to know).
+ */
+export async function appDetails(core: Core, ctx: AdminContext, appId: string): Promise<AppView & { secrets: SecretView[]; connectedCompanies: number }> {
   const app = await ownApp(core, ctx, appId);
-  return { ...appView(core, app), secrets: await listSecrets(core, app) };
+  return { ...appView(core, app), secrets: await listSecrets(core, app), connectedCompanies: await core.store.apps.countConnectedCompanies(app.id) };
 }
 
 // ——— Client secrets ———

@@ -8,6 +8,7 @@ import { GrantTypes, Refusals, ScopePattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
 import { newClientSecret } from './secrets.js';
+import { invalidInput } from './validation.js';
 import type { App, AppSecret } from './model.js';
 import type { SecretLimits } from '../storage/types.js';
 
@@ -18,6 +19,24 @@ const secretLimits: SecretLimits = { maxSecrets: MaxSecretsPerApp, maxActive: Ma
 
 const text = (max: number) =>
   z.string({ error: 'is required' }).trim().min(1, 'is required').max(max, `must be at most ${max} characters`);
+
+/** Hosts where a Connect URL may use plain http: the administrator's own machine (RFC 8252 §7.3's reasoning). */
+const loopbackHosts = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * A Connect URL (docs/protocol.md §12 "App Center"): absolute https (http only on a loopback host),
+ * without credentials or fragment, since the request token rides in its query. Empty means none.
+ */
+export const ConnectUrlSchema = z.union([
+  z.literal('').transform(() => null),
+  z.null(),
+  z.string().trim().max(2000, 'must be at most 2000 characters').refine((value) => {
+    if (!URL.canParse(value)) return false;
+    const url = new URL(value);
+    if (url.username || url.password || url.hash) return false;
+    return url.protocol === 'https:' || (url.protocol === 'http:' && loopbackHosts.has(url.hostname));
+  }, 'must be an absolute https URL (http only on localhost), without credentials or fragment'),
+], { error: 'must be a URL or null' });
 
 /** The fields of an app for a server whose apps may be allowed `grantTypes`. */
 const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
@@ -32,6 +51,8 @@ const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
     .min(1, 'at least one scope is required').max(500, 'at most 500 scopes').transform((s) => [...new Set(s)]),
   redirectUris: z.array(z.string().url('must be an absolute URL')).max(20, 'at most 20 redirect URIs'),
   enabled: z.boolean({ error: 'must be true or false' }),
+  listed: z.boolean({ error: 'must be true or false' }),
+  connectUrl: ConnectUrlSchema,
 });
 
 function appSchemasFor(grantTypes: readonly [string, ...string[]]) {
@@ -45,6 +66,8 @@ function appSchemasFor(grantTypes: readonly [string, ...string[]]) {
       clientType: fields.clientType.default('confidential'),
       redirectUris: fields.redirectUris.default([]),
       enabled: fields.enabled.default(true),
+      listed: fields.listed.default(false),
+      connectUrl: fields.connectUrl.default(null),
     }),
     /** What "Edit" may change: only the fields given (no defaults, so an edit never resets a field). */
     changes: z.object(fields).partial(),
@@ -84,6 +107,7 @@ export async function createApp(core: Core, companyId: string, input: NewApp): P
   const fields = appSchemas(core).create.parse(input);
   const now = core.clock.now();
   const app: App = { id: randomUUID(), companyId, ...fields, createdAt: now, updatedAt: now, lastUsedAt: null };
+  assertListable(app);
   const { secret, value } = newSecret(core, app.id, 'active');
   await core.store.apps.createWithSecret(app, secret);
   return { app, clientSecret: value };
@@ -93,8 +117,24 @@ export async function updateApp(core: Core, app: App, changes: AppChanges): Prom
   const fields = appSchemas(core).changes.parse(changes);
   const defined = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   const updated: App = { ...app, ...defined, updatedAt: core.clock.now() };
+  assertListable(updated);
   await core.store.apps.update(updated);
   return updated;
+}
+
+/**
+ * A listed app must be connectable (docs/protocol.md §12 "App Center"): Connect sends the browser to
+ * its Connect URL, and the partner converts the request token with the password grant. 400 naming
+ * the fields at fault otherwise; nothing is saved.
+ */
+export function assertListable(app: Pick<App, 'listed' | 'connectUrl' | 'grants'>): void {
+  if (!app.listed) return;
+  const fields = [];
+  if (!app.connectUrl) fields.push({ field: 'connectUrl', message: 'a listed app needs a Connect URL' });
+  if (!app.grants.includes('password')) {
+    fields.push({ field: 'grants', message: 'a listed app needs the password grant (the partner converts the request token with it)' });
+  }
+  if (fields.length > 0) throw invalidInput(fields);
 }
 
 /** A new secret value and its record (the digest only). */

@@ -55,6 +55,10 @@ export interface App {
   scopes: string[];
   redirectUris: string[];
   enabled: boolean;
+  /** Shown to other companies in their App Center (docs/protocol.md §12 "App Center"). */
+  listed: boolean;
+  /** Where the App Center's Connect sends the administrator's browser with a request token; null when not listed. */
+  connectUrl: string | null;
   createdAt: number;
   updatedAt: number;
   lastUsedAt: number | null;
@@ -105,6 +109,16 @@ export interface AppCompanyGrant {
   enabled: boolean;
   createdAt: number;
   updatedAt: number;
+}
+
+/** An app of another company as a company's App Center shows it: its owner's name and that company's grant of it. */
+export interface AppCenterEntry {
+  app: App;
+  ownerName: string;
+  /** Listed and enabled, of an enabled company: what Connect accepts. */
+  connectable: boolean;
+  /** The viewing company's grant of the app: null when it never connected it. */
+  grantEnabled: boolean | null;
 }
 
 export interface RequestToken {

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GrantTypes, Refusals, ScopeCatalog } from 'tessera-protocol';
 import * as admin from '../core/admin.js';
+import * as appCenter from '../core/app-center.js';
 import type { Core } from '../core/context.js';
 import { ConcurError } from '../core/errors.js';
 import { listOutboxFor } from '../core/outbox.js';
@@ -135,6 +136,14 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
       const issued = await admin.generateRequestTokenFor(core, ctx, jsonBody(request));
       return reply.code(201).send({ ...issued, ...admin.conversionCommand(core, issued) });
     }));
+
+    // ——— App Center (docs/protocol.md §12 "App Center") ———
+
+    api.get('/app-center', authed(async (ctx, request) => appCenter.listAppCenterFor(core, ctx, request.query)));
+    api.post('/app-center/:appId/connect', authed<{ appId: string }>(async (ctx, request) =>
+      appCenter.connectAppFor(core, ctx, request.params.appId, jsonBody(request))));
+    api.delete('/app-center/:appId/connection', authed<{ appId: string }>(async (ctx, request) =>
+      appCenter.disconnectAppFor(core, ctx, request.params.appId)));
 
     // ——— Users and audit log ———
 

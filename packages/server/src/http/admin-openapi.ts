@@ -8,6 +8,7 @@ import { AppChangesSchema, NewAppSchema } from '../core/apps.js';
 import {
   NewUserSchema, PasswordResetSchema, RequestTokenInputSchema, SecretChangeSchema, UserChangeSchema,
 } from '../core/admin.js';
+import { ConnectInputSchema } from '../core/app-center.js';
 import type { Core } from '../core/context.js';
 import { CredentialsSchema } from '../core/sessions.js';
 
@@ -62,7 +63,8 @@ export function adminOpenApi(core: Core): Json {
     security: adminAuth,
     tags: [
       { name: 'Session' }, { name: 'OAuth 2.0 Application Management' }, { name: 'Client Secrets' },
-      { name: 'Company Request Token' }, { name: 'Connections' }, { name: 'Users' }, { name: 'Audit Log' },
+      { name: 'Company Request Token' }, { name: 'Connections' },
+      { name: 'App Center', description: 'docs/protocol.md §12 "App Center": connect the listed apps of other companies (the company-auth flow).' }, { name: 'Users' }, { name: 'Audit Log' },
       { name: 'Concur app-secret API', description: 'docs/protocol.md §7: authorized by an application token (client_credentials) of the same app.' },
     ],
     paths: {
@@ -165,6 +167,34 @@ export function adminOpenApi(core: Core): Json {
           description: 'Replaces the previous token of the company for that app at once.',
           requestBody: body(inputSchema(RequestTokenInputSchema)),
           responses: { 201: ok('The token', ref('RequestToken')), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/admin/api/app-center': {
+        get: {
+          tags: ['App Center'], summary: 'The listed apps of other companies (and those your company connected), by name, with your company\'s connection of each',
+          parameters: pagingParams(50),
+          responses: { 200: ok('One page of listed apps', page('AppCenterApp')), ...errors(400, 401) },
+        },
+      },
+      '/admin/api/app-center/{appId}/connect': {
+        parameters: [appId],
+        post: {
+          tags: ['App Center'], summary: 'Connect: a request token for your company, and the Connect URL to send the browser to',
+          description: 'Generates (replacing) your company\'s request token for the listed app, which enables the app for your company, '
+            + 'and answers its Connect URL with `id` (your Company UUID), `requestToken` and `userID` (yours) set in the query. '
+            + 'The partner converts the token with the password grant (credtype=authtoken). An app that is not listed, is disabled, '
+            + 'or is your own answers 404. The body may be empty; `loginId` is for the operator only.',
+          requestBody: { required: false, content: jsonContent(inputSchema(ConnectInputSchema)) },
+          responses: { 200: ok('Where to send the browser', ref('AppCenterConnect')), ...errors(400, 401, 403, 404) },
+        },
+      },
+      '/admin/api/app-center/{appId}/connection': {
+        parameters: [appId],
+        delete: {
+          tags: ['App Center'], summary: 'Withdraw another company\'s app from your company',
+          description: 'Disables the app for your company (its token requests for your company answer 53, its tokens stop working) '
+            + 'and revokes every connection of it within your company. Connect again to restore. 404 when your company never connected it.',
+          responses: { 200: ok('Withdrawn', ref('AppCenterDisconnect')), ...errors(401, 403, 404) },
         },
       },
       '/admin/api/users': {
@@ -298,11 +328,47 @@ export function adminOpenApi(core: Core): Json {
             clientType: { enum: ['confidential', 'public'], description: 'docs/protocol.md Decision 14: a public app must use PKCE and redeems codes and refresh tokens with its client id alone.' },
             grants: { type: 'array', items: { type: 'string' } }, scopes: { type: 'array', items: { type: 'string' } },
             redirectUris: { type: 'array', items: { type: 'string' } }, enabled: { type: 'boolean' },
+            listed: { type: 'boolean', description: 'Shown in other companies\' App Center.' },
+            connectUrl: { type: ['string', 'null'], description: 'Where Connect sends the browser (required when listed).' },
             createdAt: time, updatedAt: time, lastUsedAt: time,
             inactivity: { type: 'object', properties: { days: { type: 'integer' }, deactivatesAt: time }, description: 'Decision 7: deactivation after this many days unused.' },
           },
         },
-        AppDetails: { allOf: [ref('App'), { type: 'object', properties: { secrets: { type: 'array', items: ref('Secret') } } }] },
+        AppDetails: {
+          allOf: [ref('App'), {
+            type: 'object',
+            properties: {
+              secrets: { type: 'array', items: ref('Secret') },
+              connectedCompanies: { type: 'integer', description: 'Other companies that have the app connected now (App Center).' },
+            },
+          }],
+        },
+        AppCenterApp: {
+          type: 'object',
+          properties: {
+            clientId: { type: 'string', format: 'uuid' }, name: { type: 'string' }, description: { type: 'string' },
+            companyName: { type: 'string', description: 'The company that offers the app.' },
+            connectable: { type: 'boolean', description: 'Listed and enabled: Connect accepts it. False for an app your company connected that is no longer offered.' },
+            connectUrl: { type: ['string', 'null'], description: 'Where Connect sends the browser; null when not connectable.' },
+            scopes: { type: 'array', items: { type: 'string' } },
+            connected: { type: 'boolean', description: 'The app is enabled for your company.' },
+            activeConnections: { type: 'integer', description: 'Your company\'s live connections of the app.' },
+          },
+        },
+        AppCenterConnect: {
+          type: 'object', required: ['redirectUrl', 'clientId', 'name', 'expiresAt'],
+          properties: {
+            redirectUrl: { type: 'string', description: 'The Connect URL with id, requestToken and userID: send the browser here.' },
+            clientId: { type: 'string', format: 'uuid' }, name: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' },
+          },
+        },
+        AppCenterDisconnect: {
+          type: 'object',
+          properties: {
+            clientId: { type: 'string', format: 'uuid' }, connected: { const: false }, revokedConnections: { type: 'integer' },
+            disconnectedAt: { type: 'string', format: 'date-time' },
+          },
+        },
         CreatedApp: { type: 'object', properties: { app: ref('App'), clientSecret: { type: 'string', description: 'Shown this once.' } } },
         Secret: {
           type: 'object', required: ['id', 'status', 'createdAt', 'updatedAt'],

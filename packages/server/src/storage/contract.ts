@@ -7,6 +7,7 @@
  * Imported only from tests (it needs vitest); it is not exported from the package entry.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { appCenterContract } from './contract/app-center.js';
 import { appsContract } from './contract/apps.js';
 import { authorizationContract } from './contract/authorization.js';
 import { connectionsContract } from './contract/connections.js';
@@ -54,6 +55,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     companiesContract(store);
     usersContract(store);
     appsContract(store);
+    appCenterContract(store);
     requestTokensContract(store);
     connectionsContract(store);
     keysContract(store);

@@ -4,7 +4,7 @@
  * operation is one atomic conditional statement, so exactly one concurrent caller wins.
  * Times are Unix epoch milliseconds.
  */
-import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus, AuthorizationCode, Consent, OneTimePassword, OutboxMessage } from '../core/model.js';
+import type { UserStatus, AppStage, AppType, SecretStatus, Company, User, App, AppSecret, ActiveSecret, TokenParts, TokenStanding, AppCompanyGrant, AppCenterEntry, RequestToken, Connection, RefreshToken, SigningKey, AuditEvent, AdminSession, StoredAuditEvent, ConnectionStatus, AuthorizationCode, Consent, OneTimePassword, OutboxMessage } from '../core/model.js';
 
 // The stores and the contract suite take the records from here too.
 export type * from '../core/model.js';
@@ -142,6 +142,15 @@ export interface AppRepository {
   setCompanyGrant(appId: string, companyId: string, enabled: boolean, now: number): Promise<boolean>;
 
   /**
+   * The App Center of `companyId` (docs/protocol.md §12 "App Center"), by name then id: the apps of
+   * other companies that are connectable (listed and enabled, of an enabled company) or that
+   * `companyId` has enabled (so it can withdraw them), with the owner's name and `companyId`'s grant.
+   */
+  listAppCenter(companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>>;
+  /** How many companies other than its owner have the app enabled now. */
+  countConnectedCompanies(appId: string): Promise<number>;
+
+  /**
    * Disables every enabled app neither used nor changed after `cutoff` (docs/protocol.md Decision 7:
    * `max(lastUsedAt, updatedAt, createdAt) <= cutoff`), setting `updatedAt` to `now`, in one
    * conditional statement; answers the apps as they are after it.
@@ -209,6 +218,8 @@ export interface ConnectionRepository {
   revoke(id: string, now: number): Promise<boolean>;
   /** Revokes every live connection of a principal for an app; answers how many. */
   revokeByPrincipal(appId: string, principalId: string, now: number): Promise<number>;
+  /** Revokes every live connection of the app within a company (the company's and its users'); answers how many. */
+  revokeByCompany(appId: string, companyId: string, now: number): Promise<number>;
   /** Revokes every live connection of a principal, through every app; answers how many. */
   revokeAllOfPrincipal(principalId: string, now: number): Promise<number>;
   /** Deletes revoked and expired connections (and their tokens) older than `before`. */

@@ -41,6 +41,10 @@ export async function appDetailsPage(container, { params: [clientId] }) {
     ['Allowed Grants', list(app.grants)],
     ['Allowed Scopes', list(app.scopes)],
     ['Redirect URIs', list(app.redirectUris)],
+    ['Listed in the App Center', app.listed
+      ? h('span', {}, badge('Yes', 'ok'), ` · connected by ${app.connectedCompanies} other compan${app.connectedCompanies === 1 ? 'y' : 'ies'}`)
+      : badge('No', 'off')],
+    ['Connect URL', app.connectUrl ? h('span', { class: 'mono' }, app.connectUrl) : '—'],
     ['Enabled', h('span', {}, app.enabled ? badge('Yes', 'ok') : badge('No', 'off'), ' ',
       h('button', { type: 'button', class: 'secondary small', onclick: () => setEnabled(!app.enabled) }, app.enabled ? 'Disable' : 'Enable'))],
     ['Date Created', timeElement(app.createdAt)],

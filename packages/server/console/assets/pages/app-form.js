@@ -18,7 +18,7 @@ const clientTypes = [
 /** API field name → field id, for showing errors next to their field. */
 const fieldIds = {
   name: 'app-name', description: 'app-description', stage: 'app-stage', appType: 'app-type', clientType: 'client-type', grants: 'grants',
-  scopes: 'scopes', redirectUris: 'redirect-uris', '': 'app-name',
+  scopes: 'scopes', redirectUris: 'redirect-uris', listed: 'app-listed', connectUrl: 'connect-url', '': 'app-name',
 };
 
 export async function createAppPage(container) {
@@ -46,6 +46,8 @@ async function appForm(container, app) {
   const picker = scopePicker(catalog.scopeGroups, app?.scopes ?? []);
   const redirectUris = h('textarea', { rows: '2', class: 'mono', spellcheck: 'false' });
   redirectUris.value = (app?.redirectUris ?? []).join('\n');
+  const listed = h('input', { type: 'checkbox', checked: app?.listed ?? false });
+  const connectUrl = h('input', { type: 'url', class: 'mono', value: app?.connectUrl ?? '', autocomplete: 'off', spellcheck: 'false', maxlength: '2000' });
   const submit = h('button', { type: 'submit' }, editing ? 'Save' : 'Submit');
 
   const form = h('form', { class: 'card', novalidate: true },
@@ -57,6 +59,9 @@ async function appForm(container, app) {
     fieldset({ id: 'grants', legend: 'Allowed Grants', hint: 'Choose one or more.', required: true }, h('div', { class: 'choices columns' }, grantBoxes)),
     fieldset({ id: 'scopes', legend: 'Allowed Scopes', hint: 'Choose from the catalog or enter scopes manually. At least one scope is required.', required: true }, picker.element),
     field({ id: 'redirect-uris', label: 'Redirect URIs', hint: 'For the authorization_code grant: one absolute URL per line (optional).', control: redirectUris }),
+    fieldset({ id: 'app-listed', legend: 'App Center', hint: 'Offer the app to other companies: their administrators connect it from their App Center. Needs the password grant and a Connect URL.' },
+      h('label', { class: 'choice' }, listed, ' Listed in the App Center')),
+    field({ id: 'connect-url', label: 'Connect URL', hint: 'Where Connect sends the administrator, with id (Company UUID), requestToken and userID in the query: https (http only on localhost).', control: connectUrl }),
     h('div', { class: 'actions' },
       submit,
       h('a', { href: editing ? `#/apps/${app.clientId}` : '#/apps', class: 'button secondary' }, 'Cancel')));
@@ -71,6 +76,8 @@ async function appForm(container, app) {
       grants: [...form.querySelectorAll('input[name=grants]:checked')].map((box) => box.value),
       scopes: picker.selected(),
       redirectUris: redirectUris.value.split(/\s+/).filter(Boolean),
+      listed: listed.checked,
+      connectUrl: connectUrl.value.trim() || null,
     };
     submit.disabled = true;
     try {

@@ -5,6 +5,7 @@ import { h } from '../dom.js';
 const tools = [
   ['#/apps', 'OAuth 2.0 Application Management', 'Create web applications, edit them, enable or disable them, and rotate their client secrets.'],
   ['#/request-token', 'Company Request Token', 'Generate the request token an integration converts into a refresh token for your company.'],
+  ['#/app-center', 'App Center', 'Connect apps that partner companies offer: the partner receives a request token for your company.'],
   ['#/audit', 'Audit Log', 'Who did what and when: tokens issued and refused, apps and secrets changed, connections revoked.'],
   ['#/users', 'Users', 'The users of your company: create them, unlock them after failed sign-ins, disable them.'],
   ['/account/connected-apps', 'My connected apps', 'The apps you allowed to access your own account, and withdrawing them.'],

@@ -32,7 +32,7 @@ export const aUser = (companyId: string, over: Partial<User> = {}): User => ({
 export const anApp = (companyId: string, over: Partial<App> = {}): App => ({
   id: randomUUID(), companyId, name: 'Expense Sync', description: 'pulls expense reports', stage: 'production',
   appType: 'ws-client', clientType: 'confidential', grants: ['password', 'refresh_token'], scopes: ['openid', 'user.read', 'company.read'],
-  redirectUris: ['https://app.example/callback', 'http://localhost:3000/cb'], enabled: true,
+  redirectUris: ['https://app.example/callback', 'http://localhost:3000/cb'], enabled: true, listed: false, connectUrl: null,
   createdAt: T0, updatedAt: T0 + 1, lastUsedAt: null, ...over,
 });
 

@@ -217,6 +217,11 @@ export const postgresMigrations: readonly PostgresMigration[] = [
   CREATE INDEX outbox_created ON outbox (created_at);
   CREATE INDEX users_email_folded ON users (lower(email COLLATE "C"));
   `,
+  /* 8: App Center listing (docs/protocol.md §12 "App Center") */ `
+  ALTER TABLE apps ADD COLUMN listed boolean NOT NULL DEFAULT false;
+  ALTER TABLE apps ADD COLUMN connect_url text;
+  CREATE INDEX apps_listed ON apps (name, id) WHERE listed;
+  `,
 ];
 
 /** Schema names this module accepts: plain lower-case identifiers, so they never need quoting. */

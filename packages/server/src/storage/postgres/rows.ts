@@ -37,6 +37,7 @@ export const toApp = (r: Row): App => ({
   stage: r.stage as App['stage'], appType: r.app_type as App['appType'], clientType: r.client_type as App['clientType'],
   grants: list(r.grants),
   scopes: list(r.scopes), redirectUris: list(r.redirect_uris), enabled: r.enabled === true,
+  listed: r.listed === true, connectUrl: strOrNull(r.connect_url),
   createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
 });
 

@@ -15,7 +15,7 @@ import {
   toRefreshToken, toRequestToken, toSecret, toSession, toUser, type Row,
 } from './rows.js';
 import type {
-  AddOtpOutcome, AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
+  AddOtpOutcome, AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
   AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
   RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits, SecretStatus, SecretStatusOutcome, SigningKey, Store,
   StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
@@ -233,9 +233,9 @@ class PostgresStore implements Store {
     },
     update: async (a: App) => {
       await this.run(`UPDATE apps SET name = $2, description = $3, stage = $4, app_type = $5, grants = $6, scopes = $7,
-        redirect_uris = $8, enabled = $9, updated_at = $10, client_type = $11 WHERE id = $1`,
+        redirect_uris = $8, enabled = $9, updated_at = $10, client_type = $11, listed = $12, connect_url = $13 WHERE id = $1`,
       [a.id, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes), jsonb(a.redirectUris),
-        a.enabled, a.updatedAt, a.clientType]);
+        a.enabled, a.updatedAt, a.clientType, a.listed, a.connectUrl]);
     },
     list: async (q: AppListQuery): Promise<Page<App>> => {
       const where = new Conditions()
@@ -307,6 +307,23 @@ class PostgresStore implements Store {
     setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
       (await this.run('UPDATE app_companies SET enabled = $3, updated_at = $4 WHERE app_id = $1 AND company_id = $2',
         [appId, companyId, enabled, now])) === 1,
+    listAppCenter: async (companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>> => {
+      const connectable = 'a.listed AND a.enabled AND o.enabled';
+      const from = `FROM apps a JOIN companies o ON o.id = a.company_id
+        LEFT JOIN app_companies g ON g.app_id = a.id AND g.company_id = $1
+        WHERE a.company_id <> $1 AND ((${connectable}) OR g.enabled)`;
+      const total = num((await this.one(`SELECT count(*) AS n ${from}`, [companyId]))!.n);
+      const rows = await this.all(`SELECT a.*, o.name AS owner_name, (${connectable}) AS connectable, g.enabled AS grant_enabled
+        ${from} ORDER BY lower(a.name) COLLATE "C", a.id COLLATE "C" LIMIT $2 OFFSET $3`, [companyId, page.limit, page.offset]);
+      const items = rows.map((r) => ({
+        app: toApp(r), ownerName: String(r.owner_name), connectable: r.connectable === true,
+        grantEnabled: r.grant_enabled === null ? null : r.grant_enabled === true,
+      }));
+      return { items, total };
+    },
+    countConnectedCompanies: async (appId: string) =>
+      num((await this.one(`SELECT count(*) AS n FROM app_companies g JOIN apps a ON a.id = g.app_id
+        WHERE g.app_id = $1 AND g.enabled AND g.company_id <> a.company_id`, [appId]))!.n),
     disableUnusedSince: async (cutoff: number, now: number) =>
       (await this.all(`UPDATE apps SET enabled = false, updated_at = $2
         WHERE enabled AND coalesce(last_used_at, 0) <= $1 AND updated_at <= $1 AND created_at <= $1 RETURNING *`,
@@ -408,6 +425,8 @@ class PostgresStore implements Store {
     revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = $3 WHERE app_id = $1 AND principal_id = $2 AND revoked_at IS NULL',
         [appId, principalId, now]),
+    revokeByCompany: async (appId: string, companyId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = $3 WHERE app_id = $1 AND company_id = $2 AND revoked_at IS NULL', [appId, companyId, now]),
     revokeAllOfPrincipal: async (principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = $2 WHERE principal_id = $1 AND revoked_at IS NULL', [principalId, now]),
     sweep: async (before: number) =>
@@ -517,9 +536,10 @@ class PostgresStore implements Store {
 
   private static async insertApp(query: Query, a: App): Promise<void> {
     await query(`INSERT INTO apps (id, company_id, name, description, stage, app_type, grants, scopes, redirect_uris,
-      enabled, created_at, updated_at, last_used_at, client_type) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+      enabled, created_at, updated_at, last_used_at, client_type, listed, connect_url)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
     [a.id, a.companyId, a.name, a.description, a.stage, a.appType, jsonb(a.grants), jsonb(a.scopes),
-      jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt, a.clientType]);
+      jsonb(a.redirectUris), a.enabled, a.createdAt, a.updatedAt, a.lastUsedAt, a.clientType, a.listed, a.connectUrl]);
   }
 
   /** Grants a company the app, or switches an existing grant (keeping its creation time). */

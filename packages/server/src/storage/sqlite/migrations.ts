@@ -207,4 +207,9 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
   CREATE INDEX outbox_created ON outbox (created_at);
   CREATE INDEX users_email_folded ON users (lower(email));
   `,
+  /* 8: App Center listing (docs/protocol.md §12 "App Center") */ `
+  ALTER TABLE apps ADD COLUMN listed INTEGER NOT NULL DEFAULT 0;
+  ALTER TABLE apps ADD COLUMN connect_url TEXT;
+  CREATE INDEX apps_listed ON apps (name COLLATE NOCASE, id) WHERE listed = 1;
+  `,
 ];

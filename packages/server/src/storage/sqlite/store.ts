@@ -12,7 +12,7 @@ import { ProcessLocks } from '../process-locks.js';
 import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from './checkpointer.js';
 import { sqliteMigrations } from './migrations.js';
 import type {
-  AddSecretOutcome, AdminSession, App, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
+  AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
   AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation,
   RefreshToken, RequestToken, RotationOutcome, SecretLimits, AddOtpOutcome, OneTimePassword, OutboxMessage,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
@@ -41,6 +41,7 @@ const toApp = (r: Row): App => ({
   id: String(r.id), companyId: String(r.company_id), name: String(r.name), description: String(r.description),
   stage: r.stage as App['stage'], appType: r.app_type as App['appType'], clientType: r.client_type as App['clientType'], grants: parse<string[]>(r.grants),
   scopes: parse<string[]>(r.scopes), redirectUris: parse<string[]>(r.redirect_uris), enabled: r.enabled === 1,
+  listed: r.listed === 1, connectUrl: strOrNull(r.connect_url),
   createdAt: num(r.created_at), updatedAt: num(r.updated_at), lastUsedAt: numOrNull(r.last_used_at),
 });
 const toSecret = (r: Row): AppSecret => ({
@@ -281,9 +282,9 @@ class SqliteStore implements Store {
     },
     update: async (a: App) => {
       this.run(`UPDATE apps SET name = ?, description = ?, stage = ?, app_type = ?, client_type = ?, grants = ?, scopes = ?,
-        redirect_uris = ?, enabled = ?, updated_at = ? WHERE id = ?`,
+        redirect_uris = ?, enabled = ?, listed = ?, connect_url = ?, updated_at = ? WHERE id = ?`,
       a.name, a.description, a.stage, a.appType, a.clientType, json(a.grants), json(a.scopes), json(a.redirectUris),
-      a.enabled ? 1 : 0, a.updatedAt, a.id);
+      a.enabled ? 1 : 0, a.listed ? 1 : 0, a.connectUrl, a.updatedAt, a.id);
     },
     list: async (q: AppListQuery): Promise<Page<App>> => {
       const filter = q.filter ? `%${q.filter.replace(/[\\%_]/g, (c) => `\\${c}`)}%` : null;
@@ -347,6 +348,23 @@ class SqliteStore implements Store {
     setCompanyGrant: async (appId: string, companyId: string, enabled: boolean, now: number) =>
       this.run('UPDATE app_companies SET enabled = ?, updated_at = ? WHERE app_id = ? AND company_id = ?',
         enabled ? 1 : 0, now, appId, companyId) === 1,
+    listAppCenter: async (companyId: string, page: PageQuery): Promise<Page<AppCenterEntry>> => {
+      const connectable = 'a.listed = 1 AND a.enabled = 1 AND o.enabled = 1';
+      const from = `FROM apps a JOIN companies o ON o.id = a.company_id
+        LEFT JOIN app_companies g ON g.app_id = a.id AND g.company_id = @company
+        WHERE a.company_id <> @company AND ((${connectable}) OR g.enabled = 1)`;
+      const total = num(this.one(`SELECT count(*) AS n ${from}`, { company: companyId })!.n);
+      const items = this.all(`SELECT a.*, o.name AS owner_name, (${connectable}) AS connectable, g.enabled AS grant_enabled
+        ${from} ORDER BY a.name COLLATE NOCASE, a.id LIMIT @limit OFFSET @offset`, { company: companyId, limit: page.limit, offset: page.offset })
+        .map((r) => ({
+          app: toApp(r), ownerName: String(r.owner_name), connectable: r.connectable === 1,
+          grantEnabled: r.grant_enabled == null ? null : r.grant_enabled === 1,
+        }));
+      return { items, total };
+    },
+    countConnectedCompanies: async (appId: string) =>
+      num(this.one(`SELECT count(*) AS n FROM app_companies g JOIN apps a ON a.id = g.app_id
+        WHERE g.app_id = ? AND g.enabled = 1 AND g.company_id <> a.company_id`, appId)!.n),
     disableUnusedSince: async (cutoff: number, now: number) =>
       this.all(`UPDATE apps SET enabled = 0, updated_at = ?
         WHERE enabled = 1 AND coalesce(last_used_at, 0) <= ? AND updated_at <= ? AND created_at <= ? RETURNING *`,
@@ -429,6 +447,8 @@ class SqliteStore implements Store {
     revokeByPrincipal: async (appId: string, principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = ? WHERE app_id = ? AND principal_id = ? AND revoked_at IS NULL',
         now, appId, principalId),
+    revokeByCompany: async (appId: string, companyId: string, now: number) =>
+      this.run('UPDATE connections SET revoked_at = ? WHERE app_id = ? AND company_id = ? AND revoked_at IS NULL', now, appId, companyId),
     revokeAllOfPrincipal: async (principalId: string, now: number) =>
       this.run('UPDATE connections SET revoked_at = ? WHERE principal_id = ? AND revoked_at IS NULL', now, principalId),
     sweep: async (before: number) =>
@@ -443,9 +463,9 @@ class SqliteStore implements Store {
 
   private insertApp(a: App): void {
     this.run(`INSERT INTO apps (id, company_id, name, description, stage, app_type, client_type, grants, scopes, redirect_uris,
-      enabled, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      enabled, listed, connect_url, created_at, updated_at, last_used_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     a.id, a.companyId, a.name, a.description, a.stage, a.appType, a.clientType, json(a.grants), json(a.scopes),
-    json(a.redirectUris), a.enabled ? 1 : 0, a.createdAt, a.updatedAt, a.lastUsedAt);
+    json(a.redirectUris), a.enabled ? 1 : 0, a.listed ? 1 : 0, a.connectUrl, a.createdAt, a.updatedAt, a.lastUsedAt);
   }
 
   /** Grants a company the app, or switches an existing grant (keeping its creation time). */

@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^tessera-protocol$/, replacement: src('protocol') },
       { find: /^tessera-client$/, replacement: src('client') },
       { find: /^tessera-server(\/bundle)?$/, replacement: src('server') },
+      { find: /^tessera-server\/testing$/, replacement: fileURLToPath(new URL('./packages/server/src/testing.ts', import.meta.url)) },
     ],
   },
   test: {

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { cpus, release, totalmem } from 'node:os';
+import { embeddedStartCheck } from './embedded-start.js';
 import type { LoadResult } from './loader.js';
 import type { ScenarioId } from './scenarios.js';
 import type { Alg } from './workload.js';
@@ -15,6 +16,9 @@ export interface CellResult {
   alg: Alg | null;
   store: 'empty' | 'scale' | null;
   startMs?: number;
+  /** startTessera cells: importing `tessera-server/testing` before the start, and `close()` after the first answer. */
+  importMs?: number;
+  closeMs?: number;
   /** Tessera: writing the cell's fixtures into the store before the server starts. */
   seedMs?: number;
   restRssMb?: number;
@@ -163,6 +167,8 @@ export function checkTargets(report: Report): TargetCheck[] {
       });
     }
   }
+  const embedded = embeddedStartCheck(report.cells);
+  if (embedded) checks.push(embedded);
   return checks;
 }
 
@@ -235,7 +241,7 @@ function startRows(report: Report): string[][] {
     const [system, store] = key.split('|');
     return [system!, store === 'scale' ? 'large' : store === 'empty' ? 'small' : '–', String(cells.length),
       `${median(cells.map((c) => c.startMs!))} / ${Math.max(...cells.map((c) => c.startMs!))}`,
-      String(median(cells.map((c) => c.restRssMb ?? Number.NaN))), String(Math.max(...cells.map((c) => c.peakRssMb ?? 0)))];
+      num(median(cells.map((c) => c.restRssMb ?? Number.NaN))), num(Math.max(...cells.map((c) => c.peakRssMb ?? Number.NaN)))];
   });
 }
 

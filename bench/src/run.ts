@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { measureEmbeddedStarts } from './embedded-start.js';
 import type { LoadJob, LoadResult } from './loader.js';
 import { summarizeProfiles } from './profile.js';
 import { canPin, freePort, Loader, pinSelf, startServer, type Running } from './proc.js';
@@ -43,6 +44,8 @@ export interface Options {
   outDir: string;
   /** Extra Tessera settings for every Tessera cell (e.g. TESSERA_LOG_REQUESTS=false). */
   tesseraEnv: Record<string, string>;
+  /** Fresh-process samples of `startTessera()` → first answer → close (cell id startTessera:embedded; 0: none). */
+  embeddedStarts: number;
 }
 
 const usage = `npm run bench -- [options]
@@ -58,6 +61,8 @@ const usage = `npm run bench -- [options]
   --connections N         autocannon connections for peak runs (default 20)
   --alg RS256,ES256       signing algorithms to run
   --only REGEX            only cells whose id matches (ids look like tessera:client_credentials:ES256:empty)
+  --embedded-starts N     samples of startTessera() → first answer → close, one fresh process each
+                          (cell id startTessera:embedded; default 15, --quick 5, 0 for none)
   --scale APPS,CONNS      size of the large store; --no-scale skips it
   --scale-scenarios A,B   scenarios run against the large store (default: all but jwks; --quick: two)
   --tessera-env K=V       extra TESSERA_* setting for every Tessera cell (repeatable), e.g. TESSERA_LOG_REQUESTS=false
@@ -84,6 +89,7 @@ export function parseOptions(argv: string[]): Options {
     render: null,
     outDir: defaultOutDir,
     tesseraEnv: {},
+    embeddedStarts: quick ? 5 : 15,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -114,6 +120,7 @@ export function parseOptions(argv: string[]): Options {
         options.tesseraEnv[k] = v.join('=');
         break;
       }
+      case '--embedded-starts': options.embeddedStarts = Math.max(0, Math.floor(Number(value()))); break;
       case '--profile': options.profile = true; break;
       case '--render': options.render = resolve(value()); break;
       case '--out': options.outDir = resolve(value()); break;
@@ -343,6 +350,10 @@ async function runTable(o: Options, bench: Bench): Promise<Report> {
       }
     }
     rounds.push(rows);
+  }
+  if (o.embeddedStarts > 0 && bench.selected('startTessera:embedded')) {
+    bench.log(`startTessera() → first answer → close, ${o.embeddedStarts} fresh processes`);
+    bench.cells.push(...await measureEmbeddedStarts(o.embeddedStarts, canPin ? SERVER_CORE : null));
   }
   const rows = mergeRounds(rounds);
   load.after = loadavg();

@@ -65,7 +65,7 @@ describe('an integrator suite on startTessera', () => {
     await manager.convertRequestToken(companyUUID, requestToken);
     const before = await manager.getAccessToken();
 
-    t.clock.advance('61m');
+    await t.clock.advance('61m');
     const expired = await globalThis.fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${before}` } });
     expect(expired.status).toBe(401);
     const answer = await manager.fetch('/profile/v1/me');
@@ -78,7 +78,7 @@ describe('an integrator suite on startTessera', () => {
     const t = await tessera();
     const manager = new TokenManager({ clientId: t.app.clientId, clientSecret: t.app.clientSecret, datacenter: t.url, now: t.clock.now });
     const { companyUUID, requestToken } = await t.requestToken();
-    t.clock.advance('25h');
+    await t.clock.advance('25h');
     const error = await refused(manager.convertRequestToken(companyUUID, requestToken));
     expect(error.code).toBe('ERR_TOKEN_REFUSED');
     expect(error.concurCode).toBe(136);
@@ -100,20 +100,20 @@ describe('an integrator suite on startTessera', () => {
     };
 
     const idle = await connect();
-    t.clock.advance('181d');
+    await t.clock.advance('181d');
     const error = await refused(idle.refresh());
     expect(error.concurCode).toBe(108);
     expect(error.code).toBe('ERR_TOKEN_REFUSED');
 
-    t.clock.reset();
+    await t.clock.reset();
     const kept = await connect();
     const start = t.clock.now();
-    t.clock.advance('170d');
+    await t.clock.advance('170d');
     // What `tessera keep-alive` does for an environment due within its window: one refresh, which slides the six months.
     await kept.refresh();
     const slid = Date.parse((await kept.connection())!.refreshExpiresAt!);
     expect(slid).toBeGreaterThan(start + 340 * day);
-    t.clock.advance('20d'); // day 190: 20 days after the keep-alive, 190 after the conversion
+    await t.clock.advance('20d'); // day 190: 20 days after the keep-alive, 190 after the conversion
     expect((await kept.fetch('/profile/v1/me')).status).toBe(200);
     await kept.refresh();
   });

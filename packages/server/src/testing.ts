@@ -59,14 +59,18 @@ export interface TesseraUser {
   datacenter: string;
 }
 
-/** The emulated clock: every rule that depends on time follows it (docs/protocol.md "Emulator"). */
+/**
+ * The emulated clock: every rule that depends on time follows it (docs/six-months-in-a-minute.md).
+ * A move takes effect at once; the promise it answers settles when the server's work caused by
+ * the move (the sweeper turn) is done, with the new time (ms since the epoch): `await` it.
+ */
 export interface TesseraClock {
   /** Moves forward by a duration (`'25h'`, `'181d'`, `'90s'`, `'61m'`, ISO-8601 `'P181D'`) or by milliseconds. */
-  advance(by: string | number): number;
+  advance(by: string | number): Promise<number>;
   /** Jumps to a moment (a Date, an ISO string, or ms since the epoch). */
-  set(to: Date | string | number): number;
+  set(to: Date | string | number): Promise<number>;
   /** Back to the real time. */
-  reset(): number;
+  reset(): Promise<number>;
   /** Now on the emulated clock, ms since the epoch (pass it to the SDK: `new TokenManager({ now: tessera.clock.now })`). */
   now(): number;
 }
@@ -198,9 +202,9 @@ export async function startTessera(options: StartTesseraOptions = {}): Promise<R
       url, datacenters, company: { id: company.id, name: company.name, datacenter: home }, app, admin, users,
       requestToken: () => generateRequestToken(core, app.clientId, company.id),
       clock: {
-        advance: (by) => (movable.advance(parseDuration(by)), movable.now()),
-        set: (to) => (movable.set(toMs(to)), movable.now()),
-        reset: () => (movable.reset(), movable.now()),
+        advance: async (by) => (movable.advance(parseDuration(by)), movable.now()),
+        set: async (to) => (movable.set(toMs(to)), movable.now()),
+        reset: async () => (movable.reset(), movable.now()),
         now: movable.now,
       },
       faults: {

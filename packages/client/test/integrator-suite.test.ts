@@ -137,7 +137,7 @@ describe('an integrator suite on startTessera', () => {
     expect((await manager.fetch('/profile/v1/me')).status).toBe(200);
   });
 
-  it('a 5xx in the middle of a conversion: the SDK retries and the retry joins the first conversion', async () => {
+  it('a 5xx in the middle of a conversion: the SDK retries with the same request token and connects once', async () => {
     const t = await tessera();
     const { fetch, tokenRequests } = spyingFetch();
     const manager = new TokenManager({
@@ -149,10 +149,44 @@ describe('an integrator suite on startTessera', () => {
 
     await manager.convertRequestToken(companyUUID, requestToken);
     expect(tokenRequests).toEqual([`${t.url} password`, `${t.url} password`]);
-    // One connection for the company: the retry joined the first conversion rather than opening another (docs/protocol.md Decision 3).
-    const connections = await t.server.core.store.connections.listByApp(t.app.clientId, t.company.id);
-    expect(connections).toHaveLength(1);
-    expect((await t.faults.list()).every((fault) => fault.id !== rule.id || fault.remaining === 0)).toBe(true);
+    // The faulted attempt never reached the grant (nothing changed); the retry opened the one connection.
+    expect(await conversions(t)).toHaveLength(1);
+    expect(await t.server.core.store.connections.listByApp(t.app.clientId, t.company.id)).toHaveLength(1);
+    expect((await t.faults.list()).filter((fault) => fault.id === rule.id && Number(fault.remaining) > 0)).toEqual([]);
+    expect((await manager.fetch('/profile/v1/me')).status).toBe(200);
+  });
+
+  it('a conversion whose answer is lost (slower than the SDK waits): the retry and the late first conversion share one connection', async () => {
+    const t = await tessera();
+    const { fetch, tokenRequests } = spyingFetch();
+    const manager = new TokenManager({
+      clientId: t.app.clientId, clientSecret: t.app.clientSecret, datacenter: t.url, fetch, timeoutMs: 300, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 },
+    });
+    const { companyUUID, requestToken } = await t.requestToken();
+    await t.faults.add({ match: { path: '/oauth2/v0/token', grantType: 'password' }, effect: { type: 'delay', ms: 1000 }, times: 1 });
+
+    await manager.convertRequestToken(companyUUID, requestToken);
+    expect(tokenRequests).toEqual([`${t.url} password`, `${t.url} password`]);
+    // The delayed first attempt still converts once its delay is over (docs/protocol.md Decision 3): it joins.
+    const issued = await waitFor(() => conversions(t), (list) => list.length === 2);
+    expect(new Set(issued.map((event) => event.detail?.connectionId)).size).toBe(1);
+    expect(await t.server.core.store.connections.listByApp(t.app.clientId, t.company.id)).toHaveLength(1);
     expect((await manager.fetch('/profile/v1/me')).status).toBe(200);
   });
 });
+
+/** The request-token conversions the server answered with tokens, from its audit trail. */
+async function conversions(t: RunningTessera) {
+  await t.server.core.audit.flush();
+  const page = await t.server.core.store.audit.query({ appId: t.app.clientId, action: 'token.issued' });
+  return page.items.filter((event) => (event.detail as { credtype?: string } | null)?.credtype === 'authtoken') as Array<{ detail: { connectionId?: string } | null }>;
+}
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value) || Date.now() > until) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

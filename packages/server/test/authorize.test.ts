@@ -433,6 +433,29 @@ describe('grant_type=authorization_code', () => {
     expect((await exchange(confidential.clientId, confidential.clientSecret, conf.code)).status).toBe(200);
   });
 
+  it('rotates a public app’s refresh token on every refresh; a stolen value replayed after the grace window revokes the connection', async () => {
+    const pkce = pkcePair();
+    const { code } = await codeFor(publicApp.clientId, { code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+    const token = await exchange(publicApp.clientId, undefined, code, { code_verifier: pkce.verifier });
+    const refresh = (value: string) => postToken(t.url, { grant_type: 'refresh_token', client_id: publicApp.clientId, refresh_token: value });
+    const first = await refresh(token.body.refresh_token);
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(token.body.refresh_token);
+    const second = await refresh(first.body.refresh_token);
+    expect(second.status).toBe(200);
+    clock.advance((t.server.core.settings.rotationGraceSeconds + 1) * 1000);
+    // A thief's copy of the first value, after the app moved on: the whole family ends.
+    expect((await refresh(token.body.refresh_token)).body.code).toBe(108);
+    expect((await refresh(second.body.refresh_token)).body.code).toBe(108);
+    // A confidential app keeps Concur's sliding value (rotation off by default).
+    const conf = await codeFor(confidential.clientId);
+    const confToken = await exchange(confidential.clientId, confidential.clientSecret, conf.code);
+    const slid = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: confToken.body.refresh_token,
+    });
+    expect(slid.body.refresh_token).toBe(confToken.body.refresh_token);
+  });
+
   it('refuses a public app’s code without its verifier even when the app became public later', async () => {
     const app = await makeApp(t, { grants: ['authorization_code'], redirectUris: [redirectUri] });
     const { code } = await codeFor(app.clientId);

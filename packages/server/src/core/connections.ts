@@ -68,6 +68,8 @@ async function useRefreshToken(
   correlationId: string,
   /** Checks that must pass before anything changes (scopes, company, principal). */
   precheck: (connection: Connection) => Promise<void>,
+  /** Rotate whatever the setting says (a public app's refresh, Decision 14). */
+  alwaysRotate = false,
 ): Promise<OpenedConnection> {
   const now = core.clock.now();
   const digest = core.serverKeys.digest(presented);
@@ -79,7 +81,7 @@ async function useRefreshToken(
 
   const expiresAt = now + core.settings.refreshTokenTtl * 1000;
   let refreshToken = presented;
-  if (token.supersededAt !== null || core.settings.refreshRotation) {
+  if (token.supersededAt !== null || core.settings.refreshRotation || alwaysRotate) {
     refreshToken = newRefreshToken();
     const outcome = await core.store.connections.rotateRefreshToken({
       connectionId: connection.id, presentedDigest: digest, now, refreshExpiresAt: expiresAt,
@@ -129,6 +131,9 @@ export async function refreshConnection(
 ): Promise<RefreshedConnection> {
   let scopes: string[] = [];
   let company: Company | undefined;
+  // A public app holds no secret, so its refresh tokens rotate whatever the setting says (RFC 9700
+  // §4.14.2, docs/protocol.md Decision 14): a stolen value is caught once it and the app's own are both used.
+  const rotatesAlways = app.clientType === 'public';
   const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
     // A scope the app lost since the connection was made is not granted again.
     scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
@@ -139,7 +144,7 @@ export async function refreshConnection(
     }
     company = await core.store.companies.get(found.companyId);
     if (!company?.enabled) throw new ConcurError(123);
-  });
+  }, rotatesAlways);
   return { ...refreshed, scopes, company: company! };
 }
 

@@ -3,7 +3,7 @@
  * PKCE, and "My connected apps" (docs/protocol.md §4, Decisions 4, 12–14), over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, updateApp } from 'tessera-server';
+import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, sweep, updateApp } from 'tessera-server';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { formAction, hiddenFields, PageBrowser, paramsOf, pkcePair } from './authorize-helpers.js';
 import { makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
@@ -347,6 +347,23 @@ describe('grant_type=authorization_code', () => {
       expect((await exchange(confidential.clientId, confidential.clientSecret, code)).body.code).toBe(103);
     } finally {
       clock.advance(-11 * 60 * 1000);
+    }
+    const refresh = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: first.body.refresh_token,
+    });
+    expect(refresh.body.code).toBe(108);
+  });
+
+  it('revokes the connection for a replay after the sweeper ran: a used code outlives its 10 minutes by a day', async () => {
+    const { code } = await codeFor(confidential.clientId);
+    const first = await exchange(confidential.clientId, confidential.clientSecret, code);
+    const later = 2 * 60 * 60 * 1000;
+    clock.advance(later);
+    try {
+      await sweep(t.server.core);
+      expect((await exchange(confidential.clientId, confidential.clientSecret, code)).body.code).toBe(103);
+    } finally {
+      clock.advance(-later);
     }
     const refresh = await postToken(t.url, {
       grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: first.body.refresh_token,

@@ -484,6 +484,22 @@ describe('grant_type=authorization_code', () => {
   });
 });
 
+describe('session kinds', () => {
+  it('never lets a user session cookie act as an admin console session, whatever prefix it is sent with', async () => {
+    const loginId = `kinds-admin-${Date.now()}@test.example`;
+    await makeAdmin(t, loginId, t.companyId, password);
+    const browser = new PageBrowser(t.url);
+    const form = await browser.get('/account/connected-apps');
+    expect((await browser.post(formAction(form.text)!, { ...hiddenFields(form.text), login_id: loginId, password })).status).toBe(303);
+    const userSession = browser.cookie('tessera_user')[0]!.value;
+    // The user session is stored as the digest of `user-session:<id>`: sent as an admin cookie it must not resume.
+    for (const value of [`user-session:${userSession}`, userSession]) {
+      const answer = await fetch(new URL('/admin/api/apps', t.url), { headers: { cookie: `tessera_admin=${value}` } });
+      expect(answer.status).toBe(401);
+    }
+  });
+});
+
 describe('connected apps', () => {
   it('lists the user’s consents and withdraws one, revoking the user’s connections of that app', async () => {
     const { code, browser } = await codeFor(confidential.clientId);

@@ -584,6 +584,21 @@ describe('connected apps', () => {
 });
 
 describe('client type in the admin API', () => {
+  it('refuses redirect URIs with a fragment or a scheme that runs code (RFC 6749 §3.1.2, RFC 9700 §4.1)', async () => {
+    const admin = await makeAdmin(t, `uris-${Date.now()}@test.example`);
+    const client = new AdminClient(t.url);
+    expect((await client.signIn(admin.loginId)).status).toBe(200);
+    const base = { name: 'Native', description: 'd', grants: ['authorization_code'], scopes: ['openid'] };
+    for (const bad of ['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>', 'https://app.example/cb#x', 'vbscript:msgbox']) {
+      const answer = await client.post('/apps', { ...base, redirectUris: [redirectUri, bad] });
+      expect(answer.status, bad).toBe(400);
+      expect(answer.body.fields[0].field).toBe('redirectUris.1');
+    }
+    // A native app's private-use scheme and a loopback address stay allowed (RFC 8252 §7).
+    const native = await client.post('/apps', { ...base, redirectUris: ['com.example.pocket:/callback', 'http://127.0.0.1:8765/cb'] });
+    expect(native.status).toBe(201);
+  });
+
   it('creates a public app, refuses an unknown client type, and switches it back', async () => {
     const admin = await makeAdmin(t, `types-${Date.now()}@test.example`);
     const client = new AdminClient(t.url);

@@ -522,6 +522,18 @@ describe('connected apps', () => {
     expect((await browser.get(authorizePath(confidential.clientId))).text).toContain('value="allow"');
   });
 
+  it('refuses a code issued before the user withdrew the app (103): withdrawing ends what is in flight too', async () => {
+    const { code, browser, user } = await codeFor(confidential.clientId);
+    const page = await browser.get('/account/connected-apps');
+    expect((await browser.post('/account/connected-apps/withdraw', { ...hiddenFields(page.text) })).status).toBe(303);
+    const answer = await exchange(confidential.clientId, confidential.clientSecret, code);
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe(103);
+    expect((await t.server.core.store.connections.page({
+      appId: confidential.clientId, companyId: t.companyId, status: 'active', now: clock.now(), offset: 0, limit: 500,
+    })).items.some((c) => c.principalId === user.id)).toBe(false);
+  });
+
   it('keeps users apart: a user sees and withdraws only their own consents', async () => {
     const alice = await codeFor(confidential.clientId);
     const bob = await codeFor(confidential.clientId);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, sweep, updateApp } from 'tessera-server';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { formAction, hiddenFields, PageBrowser, paramsOf, pkcePair } from './authorize-helpers.js';
-import { makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
+import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 
 const redirectUri = 'https://app.example/callback';
 const password = 'correct horse battery staple';
@@ -471,6 +471,18 @@ describe('grant_type=authorization_code', () => {
       grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: confToken.body.refresh_token,
     });
     expect(slid.body.refresh_token).toBe(confToken.body.refresh_token);
+  });
+
+  it('refreshes a company connection only with the secret, even for an app that is (or became) public (63)', async () => {
+    const app = await makeApp(t, { grants: ['password', 'refresh_token'] });
+    const company = await convertRequestToken(t, app.clientId, app.clientSecret);
+    expect(company.status).toBe(200);
+    await updateApp(t.server.core, app.app, { clientType: 'public' });
+    const form = { grant_type: 'refresh_token', client_id: app.clientId, refresh_token: company.body.refresh_token };
+    const secretless = await postToken(t.url, form);
+    expect(secretless.status).toBe(400);
+    expect(secretless.body.code).toBe(63);
+    expect((await postToken(t.url, { ...form, client_secret: app.clientSecret })).status).toBe(200);
   });
 
   it('refuses a public app’s code without its verifier even when the app became public later', async () => {

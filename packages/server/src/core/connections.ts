@@ -124,10 +124,13 @@ export interface RefreshedConnection extends OpenedConnection {
  * The refresh_token grant's rules (docs/protocol.md §2, Decision 8): a live refresh token of `app`
  * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
  * principal still standing: its company enabling the app (53), the user not disabled and the
- * company enabled (123). Nothing changes unless all of that holds.
+ * company enabled (123); without a secret, only a user's connection (63). Nothing changes unless
+ * all of that holds.
  */
 export async function refreshConnection(
   core: Core, app: App, presented: string, correlationId: string, scopesOf: (available: readonly string[]) => string[],
+  /** The request came with no client secret (a public app, Decision 14). */
+  secretless = false,
 ): Promise<RefreshedConnection> {
   let scopes: string[] = [];
   let company: Company | undefined;
@@ -135,6 +138,9 @@ export async function refreshConnection(
   // §4.14.2, docs/protocol.md Decision 14): a stolen value is caught once it and the app's own are both used.
   const rotatesAlways = app.clientType === 'public';
   const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
+    // Only a user's connection refreshes without the secret: a company connection came from the
+    // request token grant, which needed the secret, and stays bound to it if the app turns public.
+    if (secretless && found.principalType !== 'user') throw new ConcurError(63);
     // A scope the app lost since the connection was made is not granted again.
     scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
     await assertCompanyEnabledApp(core, app.id, found.companyId);

@@ -88,6 +88,28 @@ describe('the authorization request', () => {
     }
   });
 
+  it('lets a loopback redirect URI come on any port, nothing else varying (RFC 8252 §7.3)', async () => {
+    const { loginId } = await aUser();
+    const browser = new PageBrowser(t.url);
+    const onPort = 'http://127.0.0.1:54321/cb';
+    const answer = await authorize(browser, loginId, authorizePath(confidential.clientId, { redirect_uri: onPort }));
+    expect(answer.status).toBe(303);
+    expect(answer.location!.startsWith(`${onPort}?`)).toBe(true);
+    const code = paramsOf(answer.location).code!;
+    const token = (uri: string) => postToken(t.url, {
+      grant_type: 'authorization_code', client_id: confidential.clientId, client_secret: confidential.clientSecret, code, redirect_uri: uri,
+    });
+    // The code stays bound to the port the request used.
+    expect((await token('http://127.0.0.1:8123/cb')).body.code).toBe(104);
+    expect((await token(onPort)).status).toBe(200);
+    for (const uri of ['http://127.0.0.1:54321/cb/', 'http://127.0.0.1:54321/cb?x=1', 'http://localhost:54321/cb', 'https://127.0.0.1:54321/cb',
+      'http://127.0.0.2:54321/cb', 'http://127.0.0.1.evil.example:54321/cb', 'http://127.0.0.1:54321/CB', 'https://app.example:8443/callback']) {
+      const refused = await browser.get(authorizePath(confidential.clientId, { redirect_uri: uri }));
+      expect(refused.status, uri).toBe(400);
+      expect(refused.location, uri).toBeUndefined();
+    }
+  });
+
   it('redirects the other errors back with Concur’s error_code and error_description, and the state', async () => {
     const browser = new PageBrowser(t.url);
     const cases: [Record<string, string>, string][] = [

@@ -34,7 +34,10 @@ export interface Core {
   readonly log: Logger;
   /** Where mail goes: the SMTP server of `smtpUrl`, or the store's outbox (core/mail.ts). */
   readonly mailer: Mailer;
-  /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
+  /**
+   * The base URL of the datacenter serving this request (docs/protocol.md §10): the `iss` of its
+   * tokens. Outside a request, this node's first datacenter. Known once the server listens.
+   */
   geolocation(): string;
 }
 

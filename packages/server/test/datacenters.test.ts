@@ -1,0 +1,234 @@
+/**
+ * Several datacenters in one deployment (docs/protocol.md §10, Decision 18), through real HTTP:
+ * one process serves us2 and eu2 on listeners of their own from one store; a user of an eu2 company
+ * signs in, gets OTPs and refreshes only on eu2 (code 16 with the home geolocation elsewhere);
+ * each datacenter has its own discovery document, and its tokens name it as `iss`; a protected API
+ * refuses another datacenter's token; company conversions are served anywhere. Then two nodes on
+ * one store, each serving one datacenter of the same list.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer as createNetServer } from 'node:net';
+import { createLocalJWKSet, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createCompany, createUser, enableAppForCompany, generateRequestToken, loadSettings, openPostgresStore, openSqliteStore, type Store,
+} from 'tessera-server';
+import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
+import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
+
+const password = 'correct horse battery';
+
+function expectCode(answer: { status: number; body: Record<string, any>; headers: Headers }, code: number, status = 400) {
+  expect(answer.body, JSON.stringify(answer.body)).toMatchObject({ code });
+  expect(answer.status).toBe(status);
+  expect(answer.headers.get('concur-correlationid')).toBeTruthy();
+}
+
+const decodeJwt = (jwt: string) => JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+
+async function getJson(url: string, headers: Record<string, string> = {}) {
+  const response = await fetch(url, { headers });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
+}
+
+async function postForm(url: string, form: Record<string, string>) {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as Record<string, any> };
+}
+
+describe('the datacenters setting', () => {
+  it('parses NAME=URL lists from the environment and from repeated flags', () => {
+    const fromEnv = loadSettings({}, { TESSERA_DATACENTERS: 'us2=https://127.0.0.1:8443, eu2=https://127.0.0.1:8444/' });
+    expect(fromEnv.datacenters).toEqual([{ name: 'us2', url: 'https://127.0.0.1:8443' }, { name: 'eu2', url: 'https://127.0.0.1:8444' }]);
+    const fromFlags = loadSettings({ datacenters: ['US2=http://localhost:1', 'eu2=http://localhost:2'] }, {});
+    expect(fromFlags.datacenters?.map((dc) => dc.name)).toEqual(['us2', 'eu2']);
+    expect(loadSettings({}, {}).datacenters).toBeUndefined();
+  });
+
+  it('refuses a bad list, a name twice, a URL twice, a path, geolocation beside it and unknown node datacenters', () => {
+    expect(() => loadSettings({ datacenters: 'us2' }, {})).toThrow(/NAME=URL/);
+    expect(() => loadSettings({ datacenters: 'us2=not a url' }, {})).toThrow(/not a URL/);
+    expect(() => loadSettings({ datacenters: 'us2=http://a:1,us2=http://a:2' }, {})).toThrow(/named twice/);
+    expect(() => loadSettings({ datacenters: 'us2=http://a:1,eu2=http://a:1' }, {})).toThrow(/already another/);
+    expect(() => loadSettings({ datacenters: 'us2=http://a:1/oauth2' }, {})).toThrow(/bare/);
+    expect(() => loadSettings({ datacenters: 'us2=http://a:1', geolocation: 'http://a:1' }, {})).toThrow(/not both/);
+    expect(() => loadSettings({ datacenters: 'us2=http://a:1', nodeDatacenters: 'eu2' }, {})).toThrow(/unknown: eu2/);
+    expect(() => loadSettings({ nodeDatacenters: 'eu2' }, {})).toThrow(/nodeDatacenters/);
+  });
+});
+
+describe('two datacenters in one process', () => {
+  let t: TestServer;
+  let us2: string;
+  let eu2: string;
+  let euCompanyId: string;
+  let app: { clientId: string; clientSecret: string };
+  const loginId = `pat-${randomUUID()}@eu.example`;
+
+  beforeAll(async () => {
+    t = await startTestServer({ settings: { datacenters: 'us2=http://127.0.0.1:0,eu2=http://127.0.0.1:0' } });
+    ({ us2, eu2 } = t.server.datacenters as { us2: string; eu2: string });
+    const company = await createCompany(t.server.core, { name: 'EU Co', geolocation: eu2 });
+    euCompanyId = company.id;
+    app = await makeApp(t, { name: 'Expense Sync', grants: ['password', 'refresh_token', 'otp'] });
+    await enableAppForCompany(t.server.core, app.clientId, company.id);
+    await createUser(t.server.core, { companyId: company.id, loginId, password, email: loginId });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('listens on one port per datacenter and reports every URL', () => {
+    expect(Object.keys(t.server.datacenters)).toEqual(['us2', 'eu2']);
+    expect(us2).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(eu2).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(us2).not.toBe(eu2);
+    expect(t.url).toBe(us2);
+  });
+
+  it('publishes a discovery document per datacenter, issuer its own URL, and the key set on each', async () => {
+    for (const base of [us2, eu2]) {
+      const discovery = await getJson(`${base}/.well-known/openid-configuration`);
+      expect(discovery.body.issuer).toBe(base);
+      expect(discovery.body.jwks_uri).toBe(`${base}/oauth2/v0/jwks`);
+      const jwks = await getJson(discovery.body.jwks_uri as string);
+      expect(jwks.status).toBe(200);
+      expect(jwks.body.keys.length).toBeGreaterThan(0);
+    }
+  });
+
+  const passwordForm = () => ({ grant_type: 'password', credtype: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: loginId, password });
+
+  it('answers a password grant on the wrong datacenter 16 with the home geolocation, and serves it at home', async () => {
+    const away = await postToken(us2, passwordForm());
+    expectCode(away, 16);
+    expect(away.body.geolocation).toBe(eu2);
+    const home = await postToken(eu2, passwordForm());
+    expect(home.status, JSON.stringify(home.body)).toBe(200);
+    expect(home.body.geolocation).toBe(eu2);
+    expect(decodeJwt(home.body.access_token as string).iss).toBe(eu2);
+    expect(decodeJwt(home.body.id_token as string).iss).toBe(eu2);
+  });
+
+  it('issues tokens that verify against eu2\'s key set and are refused by a verifier pinned to us2', async () => {
+    const token = (await postToken(eu2, passwordForm())).body.access_token as string;
+    const euKeys = createLocalJWKSet((await getJson(`${eu2}/oauth2/v0/jwks`)).body as never);
+    const { payload } = await jwtVerify(token, euKeys, { issuer: eu2 });
+    expect(payload.iss).toBe(eu2);
+    const usKeys = createLocalJWKSet((await getJson(`${us2}/oauth2/v0/jwks`)).body as never);
+    await expect(jwtVerify(token, usKeys, { issuer: us2 })).rejects.toThrow(/iss/);
+  });
+
+  it('answers a protected API call with another datacenter\'s token 401, and serves it at home', async () => {
+    const token = (await postToken(eu2, passwordForm())).body.access_token as string;
+    const away = await getJson(`${us2}/profile/v1/me`, { authorization: `Bearer ${token}` });
+    expect(away.status).toBe(401);
+    expect(away.headers.get('concur-correlationid')).toBeTruthy();
+    const home = await getJson(`${eu2}/profile/v1/me`, { authorization: `Bearer ${token}` });
+    expect(home.status, JSON.stringify(home.body)).toBe(200);
+  });
+
+  it('refreshes only at home: elsewhere 16 with the geolocation, and the refresh token still works', async () => {
+    const refreshToken = (await postToken(eu2, passwordForm())).body.refresh_token as string;
+    const form = { grant_type: 'refresh_token', client_id: app.clientId, client_secret: app.clientSecret, refresh_token: refreshToken };
+    const away = await postToken(us2, form);
+    expectCode(away, 16);
+    expect(away.body.geolocation).toBe(eu2);
+    const home = await postToken(eu2, form);
+    expect(home.status, JSON.stringify(home.body)).toBe(200);
+    expect(home.body.geolocation).toBe(eu2);
+    expect(decodeJwt(home.body.access_token as string).iss).toBe(eu2);
+  });
+
+  it('answers OTP requests on the wrong datacenter 16 with the home geolocation', async () => {
+    const form = { client_id: app.clientId, client_secret: app.clientSecret, channel_type: 'email', channel_handle: loginId };
+    const away = await postForm(`${us2}/oauth2/v0/otp`, form);
+    expectCode(away, 16);
+    expect(away.body.geolocation).toBe(eu2);
+    expect((await postForm(`${eu2}/oauth2/v0/otp`, form)).status).toBe(200);
+  });
+
+  it('converts a company request token on any datacenter, answering the home geolocation and iss', async () => {
+    const { companyUUID, requestToken } = await generateRequestToken(t.server.core, app.clientId, euCompanyId);
+    const converted = await postToken(us2, {
+      grant_type: 'password', credtype: 'authtoken', client_id: app.clientId, client_secret: app.clientSecret, username: companyUUID, password: requestToken,
+    });
+    expect(converted.status, JSON.stringify(converted.body)).toBe(200);
+    expect(converted.body.geolocation).toBe(eu2);
+    expect(decodeJwt(converted.body.access_token as string).iss).toBe(eu2);
+  });
+
+  it('serves a company without a home datacenter on each, as that datacenter', async () => {
+    const user = `sam-${randomUUID()}`;
+    await createUser(t.server.core, { companyId: t.companyId, loginId: user, password });
+    for (const base of [us2, eu2]) {
+      const answer = await postToken(base, { ...passwordForm(), username: user });
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      expect(answer.body.geolocation).toBe(base);
+      expect(decodeJwt(answer.body.access_token as string).iss).toBe(base);
+    }
+  });
+});
+
+/** A free loopback port now (so every node can be given the same full list of datacenter URLs). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('two nodes on one store, each one datacenter of the same list', () => {
+  let store: Store;
+  let schema: string | undefined;
+  let usNode: TestServer;
+  let euNode: TestServer;
+  let us2: string;
+  let eu2: string;
+  const secretKey = `datacenters-${randomUUID()}`;
+
+  beforeAll(async () => {
+    if (testStoreKind === 'postgres') {
+      schema = freshSchemaName();
+      store = await openPostgresStore(testDatabaseUrl, { schema, maxConnections: 4 });
+    } else {
+      store = await openSqliteStore(':memory:');
+    }
+    us2 = `http://127.0.0.1:${await freePort()}`;
+    eu2 = `http://127.0.0.1:${await freePort()}`;
+    const datacenters = `us2=${us2},eu2=${eu2}`;
+    const shared = { ...store, close: async () => undefined } as Store;
+    usNode = await startTestServer({ store: shared, settings: { datacenters, nodeDatacenters: 'us2', secretKey } });
+    euNode = await startTestServer({ store: shared, settings: { datacenters, nodeDatacenters: 'eu2', secretKey } });
+  });
+  afterAll(async () => {
+    await euNode?.close();
+    await usNode?.close();
+    await store?.close();
+    if (schema) await dropSchema(schema);
+  });
+
+  it('serves only its own datacenter, and sends each user home with 16', async () => {
+    expect(usNode.server.datacenters).toEqual({ us2 });
+    expect(euNode.server.datacenters).toEqual({ eu2 });
+    const company = await createCompany(usNode.server.core, { name: 'EU Co', geolocation: eu2 });
+    const app = await makeApp(usNode, { name: 'Expense Sync' }, company.id);
+    const loginId = `kim-${randomUUID()}`;
+    await createUser(usNode.server.core, { companyId: company.id, loginId, password });
+    const form = { grant_type: 'password', credtype: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: loginId, password };
+    const away = await postToken(us2, form);
+    expectCode(away, 16);
+    expect(away.body.geolocation).toBe(eu2);
+    const home = await postToken(eu2, form);
+    expect(home.status, JSON.stringify(home.body)).toBe(200);
+    expect(decodeJwt(home.body.access_token as string).iss).toBe(eu2);
+    expect((await getJson(`${eu2}/.well-known/openid-configuration`)).body.issuer).toBe(eu2);
+    expect((await getJson(`${us2}/.well-known/openid-configuration`)).body.issuer).toBe(us2);
+  });
+});

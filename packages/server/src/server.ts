@@ -136,7 +136,9 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   const { keys } = opened;
   const store = options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store;
 
-  let geolocation = settings.geolocation?.replace(/\/+$/, '') ?? firstServedUrl(settings);
+  // Copies: a listener on port 0 writes its real port back into its datacenter's URL.
+  const datacenters: Datacenter[] = (settings.datacenters ?? []).map((dc) => ({ name: dc.name, url: dc.url }));
+  let geolocation = settings.geolocation?.replace(/\/+$/, '') ?? firstServedUrl(settings, datacenters);
   const audit = new AuditLog(store.audit, clock, loggers.node, undefined, undefined, {
     perAddress: settings.auditRefusalsPerAddress, total: settings.auditRefusalsTotal, windowMs: 60_000,
   });
@@ -151,6 +153,7 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     log: loggers.node,
     mailer: createMailer(settings, store, clock),
     // The datacenter listener a request came in on decides; outside a request, the node's own.
+    datacenters: () => datacenters,
     geolocation: () => {
       const url = currentDatacenter.getStore()?.url ?? geolocation;
       if (!url) throw new Error('the geolocation is known once the server listens');
@@ -172,16 +175,15 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   };
 }
 
-/** The datacenters this node serves: `nodeDatacenters` of `datacenters`, else all of them (copies: listening may resolve port 0). */
-export function servedDatacenters(settings: Settings): Datacenter[] {
-  const all = settings.datacenters ?? [];
+/** The datacenters this node serves: `nodeDatacenters` of `datacenters`, else all of them. */
+function servedDatacenters(settings: Settings, datacenters: readonly Datacenter[]): Datacenter[] {
   const names = settings.nodeDatacenters;
-  return all.filter((dc) => !names || names.includes(dc.name)).map((dc) => ({ name: dc.name, url: dc.url }));
+  return datacenters.filter((dc) => !names || names.includes(dc.name));
 }
 
 /** The first served datacenter's URL unless it still waits for its port. */
-function firstServedUrl(settings: Settings): string | undefined {
-  const first = servedDatacenters(settings)[0];
+function firstServedUrl(settings: Settings, datacenters: readonly Datacenter[]): string | undefined {
+  const first = servedDatacenters(settings, datacenters)[0];
   return first && new URL(first.url).port !== '0' ? first.url : undefined;
 }
 
@@ -263,7 +265,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   // Several datacenters (docs/protocol.md §10): the first served one on Fastify's own server, each
   // other on a server of the same kind handing its requests to the same app. Each listens inside
   // its datacenter's scope, so its connections and their requests run in it.
-  const served = servedDatacenters(settings);
+  const served = servedDatacenters(settings, core.datacenters());
   const extraServers: HttpServer[] = [];
   const listenIn = (dc: Datacenter, start: () => Promise<{ port: number }>) => currentDatacenter.run(dc, async () => {
     const { port } = await start();

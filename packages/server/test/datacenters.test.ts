@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createCompany, createUser, enableAppForCompany, generateRequestToken, loadSettings, openPostgresStore, openSqliteStore, type Store,
 } from 'tessera-server';
+import { AdminClient, expectConcurError, makeTenant } from './admin-helpers.js';
 import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
 import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 
@@ -169,6 +170,40 @@ describe('two datacenters in one process', () => {
       expect(answer.body.geolocation).toBe(base);
       expect(decodeJwt(answer.body.access_token as string).iss).toBe(base);
     }
+  });
+
+  it('lets the company administrator move the company between datacenters in the admin API, audited', async () => {
+    const tenant = await makeTenant(t, 'Movers', `admin-${randomUUID()}`);
+    const user = `lee-${randomUUID()}`;
+    await createUser(t.server.core, { companyId: tenant.companyId, loginId: user, password });
+    const form = { grant_type: 'password', credtype: 'password', client_id: tenant.app.clientId, client_secret: tenant.app.clientSecret, username: user, password };
+    const admin = new AdminClient(us2);
+    expect((await admin.signIn(tenant.adminLoginId)).status).toBe(200);
+    expect((await admin.get('/company')).body).toMatchObject({ id: tenant.companyId, geolocation: null, datacenter: null, datacenters: [{ name: 'us2', url: us2 }, { name: 'eu2', url: eu2 }] });
+
+    const moved = await admin.patch('/company', { datacenter: 'eu2' });
+    expect(moved.status, JSON.stringify(moved.body)).toBe(200);
+    expect(moved.body).toMatchObject({ geolocation: eu2, datacenter: 'eu2' });
+    const away = await postToken(us2, form);
+    expectCode(away, 16);
+    expect(away.body.geolocation).toBe(eu2);
+    expect((await postToken(eu2, form)).status).toBe(200);
+
+    const refused = expectConcurError(await admin.patch('/company', { datacenter: 'mars1' }), 400);
+    expect(refused.fields?.[0]).toMatchObject({ field: 'datacenter' });
+    expect(expectConcurError(await admin.patch('/company', {}), 400).fields?.[0]).toMatchObject({ field: 'datacenter' });
+    expect((await admin.get('/company')).body.geolocation).toBe(eu2);
+
+    const elsewhere = await admin.patch('/company', { datacenter: 'https://eu1.api.concursolutions.com/' });
+    expect(elsewhere.body).toMatchObject({ geolocation: 'https://eu1.api.concursolutions.com', datacenter: null });
+    expect((await admin.patch('/company', { datacenter: null })).body).toMatchObject({ geolocation: null });
+    expect((await postToken(us2, form)).body.geolocation).toBe(us2);
+
+    await t.server.core.audit.flush();
+    const events = await t.server.core.store.audit.query({ companyId: tenant.companyId, action: 'company.datacenter-changed', limit: 10 });
+    const details = events.items.map((event) => event.detail);
+    expect(details).toContainEqual({ from: null, to: eu2 });
+    expect(details).toContainEqual({ from: 'https://eu1.api.concursolutions.com', to: null });
   });
 });
 

@@ -1,8 +1,11 @@
 /**
  * `tessera` against a two-datacenter Tessera (docs/protocol.md §10): an environment set up on us2
  * converts an eu2 company's request token there, stores eu2 as the geolocation, and gets (refreshes)
- * tokens and calls the APIs on eu2; us2 never sees a refresh.
+ * tokens and calls the APIs on eu2; us2 never sees a refresh. `tessera admin companies set-datacenter`
+ * moves a company by datacenter name, URL or to none.
  */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompany, enableAppForCompany, generateRequestToken, openSqliteStore, type Store } from 'tessera-server';
 import { makeApp, startTestServer, type TestServer } from '../../server/test/helpers.js';
@@ -64,5 +67,36 @@ describe('tessera token convert / get across two datacenters', () => {
     expect(JSON.parse(call.stdout)).toMatchObject({ id: companyUUID });
     expect(refreshedOn.length).toBeGreaterThan(0);
     expect(new Set(refreshedOn)).toEqual(new Set([eu2]));
+  });
+});
+
+describe('tessera admin companies set-datacenter', () => {
+  it('moves a company by name (of TESSERA_DATACENTERS), by URL and to none; refuses an unknown name', async () => {
+    const { home, remove } = tempHome();
+    const dataDir = `${home}-store`;
+    mkdirSync(dataDir, { recursive: true });
+    const datacenters = 'us2=http://127.0.0.1:18080,eu2=http://127.0.0.1:18081';
+    const t = await startTestServer({ store: await openSqliteStore(join(dataDir, 'tessera.db')), settings: { dataDir } });
+    try {
+      const admin = (args: string[]) => cli(home, ['admin', '--data-dir', dataDir, '--json', 'companies', 'set-datacenter', t.companyId, ...args],
+        { env: { TESSERA_DATACENTERS: datacenters } });
+      const byName = await admin(['eu2']);
+      expect(byName.code, byName.stderr).toBe(0);
+      expect(JSON.parse(byName.stdout)).toMatchObject({ id: t.companyId, geolocation: 'http://127.0.0.1:18081', datacenter: 'eu2' });
+      expect((await t.server.core.store.companies.get(t.companyId))?.geolocation).toBe('http://127.0.0.1:18081');
+      const byUrl = await admin(['https://eu1.api.concursolutions.com']);
+      expect(JSON.parse(byUrl.stdout)).toMatchObject({ geolocation: 'https://eu1.api.concursolutions.com', datacenter: '' });
+      const unknown = await admin(['mars1']);
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toMatch(/datacenter.*us2, eu2/);
+      expect((await t.server.core.store.companies.get(t.companyId))?.geolocation).toBe('https://eu1.api.concursolutions.com');
+      const none = await admin(['none']);
+      expect(JSON.parse(none.stdout)).toMatchObject({ geolocation: '' });
+      expect((await t.server.core.store.companies.get(t.companyId))?.geolocation).toBeNull();
+    } finally {
+      await t.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      remove();
+    }
   });
 });

@@ -35,6 +35,7 @@ import { installConnectionCeiling, socketTimeouts } from './http/connection-ceil
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
+import { installDatacenterDecoration } from './http/datacenter-request.js';
 import { noRouteSchemas } from './http/no-route-schemas.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
@@ -245,6 +246,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   installConnectionCeiling(app.server, settings.maxConnectionsPerAddress, loggers.node);
 
   installCorrelation(app);
+  installDatacenterDecoration(app);
   if (tls) installHsts(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);
@@ -328,7 +330,13 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       return metricsListener?.url;
     },
     get datacenters() {
-      if (!served.length) return Object.freeze({ default: core.geolocation() });
+      if (!served.length) {
+        try {
+          return Object.freeze({ default: core.geolocation() });
+        } catch {
+          return Object.freeze({}); // not listening yet, and no geolocation setting
+        }
+      }
       return Object.freeze(Object.fromEntries(served.map((dc) => [dc.name, dc.url])));
     },
     async listen() {

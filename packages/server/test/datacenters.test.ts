@@ -7,11 +7,15 @@
  * one store, each serving one datacenter of the same list.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createNetServer } from 'node:net';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  createCompany, createUser, enableAppForCompany, generateRequestToken, loadSettings, openPostgresStore, openSqliteStore, type Store,
+  createCompany, createServer, createUser, enableAppForCompany, generateRequestToken, loadSettings, openPostgresStore, openSqliteStore, type Store,
 } from 'tessera-server';
 import { AdminClient, expectConcurError, makeTenant } from './admin-helpers.js';
 import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
@@ -265,5 +269,57 @@ describe('two nodes on one store, each one datacenter of the same list', () => {
     expect(decodeJwt(home.body.access_token as string).iss).toBe(eu2);
     expect((await getJson(`${eu2}/.well-known/openid-configuration`)).body.issuer).toBe(eu2);
     expect((await getJson(`${us2}/.well-known/openid-configuration`)).body.issuer).toBe(us2);
+  });
+});
+
+/** GET over node:https trusting exactly `ca` (the data dir's self-signed certificate). */
+function getTrusting(url: string, ca: string): Promise<{ status: number; body: Record<string, any> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(url, { ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any> }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('datacenters over HTTPS, and the request decoration', () => {
+  it('serves every datacenter over TLS with its own issuer, and tells routes the datacenter', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    const server = await createServer(loadSettings({
+      dataDir, https: true, logLevel: 'silent', datacenters: ['us2=https://127.0.0.1:0', 'eu2=https://127.0.0.1:0'],
+    }, {}));
+    server.app.get('/test/datacenter', async (request) => ({ datacenter: request.datacenter ?? null }));
+    try {
+      expect(await server.listen()).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const ca = readFileSync(join(dataDir, 'localhost-cert.pem'), 'utf8');
+      for (const [name, base] of Object.entries(server.datacenters)) {
+        expect(base).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+        expect((await getTrusting(`${base}/.well-known/openid-configuration`, ca)).body.issuer).toBe(base);
+        expect((await getTrusting(`${base}/test/datacenter`, ca)).body).toEqual({ datacenter: name });
+      }
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('leaves one datacenter as it was: no name on requests, the geolocation as `default`', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    const server = await createServer(loadSettings({ dataDir, port: 0, logLevel: 'silent' }, {}));
+    server.app.get('/test/datacenter', async (request) => ({ datacenter: request.datacenter ?? null }));
+    try {
+      expect(server.datacenters).toEqual({});
+      const url = await server.listen();
+      expect(server.datacenters).toEqual({ default: url });
+      expect((await getJson(`${url}/test/datacenter`)).body).toEqual({ datacenter: null });
+      expect((await getJson(`${url}/.well-known/openid-configuration`)).body.issuer).toBe(url);
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -18,6 +18,7 @@ import {
   createCompany, createServer, createUser, enableAppForCompany, generateRequestToken, loadSettings, openPostgresStore, openSqliteStore, type Store,
 } from 'tessera-server';
 import { AdminClient, expectConcurError, makeTenant } from './admin-helpers.js';
+import { formAction, hiddenFields, PageBrowser, paramsOf } from './authorize-helpers.js';
 import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
 import { dropSchema, freshSchemaName, testDatabaseUrl } from './test-services.js';
 
@@ -163,6 +164,25 @@ describe('two datacenters in one process', () => {
     expect(converted.status, JSON.stringify(converted.body)).toBe(200);
     expect(converted.body.geolocation).toBe(eu2);
     expect(decodeJwt(converted.body.access_token as string).iss).toBe(eu2);
+  });
+
+  it('serves /authorize and the code exchange on any datacenter, answering the home geolocation and iss', async () => {
+    const redirectUri = 'http://127.0.0.1:8123/callback';
+    const web = await makeApp(t, { name: 'Web Sync', grants: ['authorization_code', 'refresh_token'], redirectUris: [redirectUri] });
+    await enableAppForCompany(t.server.core, web.clientId, euCompanyId);
+    const browser = new PageBrowser(us2);
+    let answer = await browser.get(`/oauth2/v0/authorize?${new URLSearchParams({
+      client_id: web.clientId, redirect_uri: redirectUri, response_type: 'code', scope: 'openid user.read', state: 's', nonce: 'n',
+    })}`);
+    if (answer.text.includes('name="login_id"')) answer = await browser.post(formAction(answer.text)!, { ...hiddenFields(answer.text), login_id: loginId, password });
+    if (answer.text.includes('value="allow"')) answer = await browser.post(formAction(answer.text)!, { ...hiddenFields(answer.text), decision: 'allow' });
+    expect(answer.status, answer.text).toBe(303);
+    const params = paramsOf(answer.location);
+    expect(params.geolocation).toBe(eu2);
+    const token = await postToken(us2, { grant_type: 'authorization_code', client_id: web.clientId, client_secret: web.clientSecret, code: params.code!, redirect_uri: redirectUri });
+    expect(token.status, JSON.stringify(token.body)).toBe(200);
+    expect(token.body.geolocation).toBe(eu2);
+    expect(decodeJwt(token.body.access_token as string).iss).toBe(eu2);
   });
 
   it('serves a company without a home datacenter on each, as that datacenter', async () => {

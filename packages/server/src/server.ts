@@ -153,8 +153,8 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     passwordHashing: new HashingGate(settings),
     log: loggers.node,
     mailer: createMailer(settings, store, clock),
-    // The datacenter listener a request came in on decides; outside a request, the node's own.
     datacenters: () => datacenters,
+    // The datacenter listener a request came in on decides; outside a request, the node's own.
     geolocation: () => {
       const url = currentDatacenter.getStore()?.url ?? geolocation;
       if (!url) throw new Error('the geolocation is known once the server listens');
@@ -311,15 +311,24 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       throw error;
     }
     handle.resolveGeolocation(first.url);
-    if (embedded) unmarkServing ??= markServing(settings.dataDir);
+    if (embedded) {
+      try {
+        unmarkServing ??= markServing(settings.dataDir);
+      } catch (error) {
+        await closeExtraServers();
+        await app.close();
+        throw error;
+      }
+    }
     if (metrics && settings.metricsPort !== undefined) {
       metricsListener = await serveMetrics(metrics, { host: settings.metricsHost, port: settings.metricsPort, token: settings.metricsToken });
     }
     return first.url;
   };
-  const closeExtraServers = () => Promise.all(extraServers.map((server) => new Promise<void>((resolve) => {
+  // Like Fastify's own close: no new connections, idle ones closed, requests in flight finish.
+  const closeExtraServers = () => Promise.all(extraServers.splice(0).map((server) => new Promise<void>((resolve) => {
     server.close(() => resolve());
-    server.closeAllConnections();
+    server.closeIdleConnections();
   })));
 
   return {

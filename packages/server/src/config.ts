@@ -3,6 +3,7 @@
  * command-line flags, `TESSERA_*` environment variables, defaults.
  */
 import { z } from 'zod';
+import { parseDatacenters } from './core/datacenters.js';
 
 const seconds = z.coerce.number().int().positive();
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
@@ -30,6 +31,27 @@ export const SettingsSchema = z.object({
   sqliteCacheMb: z.coerce.number().int().min(1).max(4096).default(16),
   /** The datacenter base URL this node serves (`iss` of its tokens); defaults to the listen URL. */
   geolocation: z.string().url().optional(),
+  /**
+   * Several datacenters in one deployment (docs/protocol.md §10): `us2=https://127.0.0.1:8443,eu2=…`,
+   * each served on the host:port of its URL; replaces host, port and geolocation. Unset: one datacenter.
+   */
+  datacenters: z.union([z.string(), z.array(z.string())]).optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      try {
+        const parsed = parseDatacenters(value);
+        return parsed.length ? parsed : undefined;
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * The datacenters (by name) this node serves when several nodes share one PostgreSQL store, each
+   * one datacenter of `datacenters` (docs/operations.md "Several datacenters"); unset: all of them.
+   */
+  nodeDatacenters: z.string().optional()
+    .transform((value) => value?.split(/[\s,]+/).map((name) => name.trim().toLowerCase()).filter(Boolean)),
   https: bool.default(false),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
@@ -189,6 +211,7 @@ export type Settings = Readonly<z.output<typeof SettingsSchema>>;
 
 const envNames: Record<keyof SettingsInput, string> = {
   host: 'TESSERA_HOST', port: 'TESSERA_PORT', dataDir: 'TESSERA_DATA_DIR', geolocation: 'TESSERA_GEOLOCATION',
+  datacenters: 'TESSERA_DATACENTERS', nodeDatacenters: 'TESSERA_NODE_DATACENTER',
   databaseUrl: 'TESSERA_DATABASE_URL', databaseSchema: 'TESSERA_DATABASE_SCHEMA', databaseMaxConnections: 'TESSERA_DATABASE_MAX_CONNECTIONS',
   sqliteCacheMb: 'TESSERA_SQLITE_CACHE_MB',
   https: 'TESSERA_HTTPS', tlsCert: 'TESSERA_TLS_CERT', tlsKey: 'TESSERA_TLS_KEY', secretKey: 'TESSERA_SECRET_KEY',
@@ -247,6 +270,13 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
   }
   if (settings.headersTimeoutSeconds > settings.requestTimeoutSeconds) {
     throw new Error(`invalid settings: headersTimeoutSeconds (${settings.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${settings.requestTimeoutSeconds})`);
+  }
+  if (settings.datacenters && settings.geolocation) {
+    throw new Error('invalid settings: set either datacenters (several) or geolocation (one), not both');
+  }
+  const unknown = settings.nodeDatacenters?.filter((name) => !settings.datacenters?.some((dc) => dc.name === name)) ?? [];
+  if (settings.nodeDatacenters && (!settings.datacenters || unknown.length || !settings.nodeDatacenters.length)) {
+    throw new Error(`invalid settings: nodeDatacenters must name datacenters of the datacenters setting${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
   }
   return Object.freeze(settings);
 }

@@ -3,7 +3,8 @@ export { loadSettings, SettingsSchema, SettingEnvironmentNames, type Settings, t
 export { ManualClock, systemClock, type Clock } from './core/clock.js';
 export { ConcurError } from './core/errors.js';
 export { createApp, addSecret, setSecretStatus, updateApp, enableAppForCompany, describeSecret, type NewApp } from './core/apps.js';
-export { createCompany, createCompanyFor, listCompaniesFor, type CompanyView } from './core/companies.js';
+export { createCompany, createCompanyFor, listCompaniesFor, setHomeDatacenterFor, type CompanyView } from './core/companies.js';
+export { parseDatacenters, type Datacenter } from './core/datacenters.js';
 export { operatorActor, type Actor, type ActorType } from './core/actor.js';
 export {
   operatorContext, listApps, createAppFor, updateAppFor, appDetails, listSecretsFor, createSecretFor, changeSecretFor, deleteSecretFor,

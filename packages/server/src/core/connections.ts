@@ -150,6 +150,10 @@ export async function refreshConnection(
     }
     company = await core.store.companies.get(found.companyId);
     if (!company?.enabled) throw new ConcurError(123);
+    // Refreshed only at home (docs/protocol.md §10, Decision 18): elsewhere code 16 names it, nothing changed.
+    if (company.geolocation && company.geolocation !== core.geolocation()) {
+      throw new ConcurError(16, { geolocation: company.geolocation, detail: 'the connection lives in another datacenter' });
+    }
   }, rotatesAlways);
   return { ...refreshed, scopes, company: company! };
 }

@@ -10,6 +10,7 @@ import type { Settings } from './config.js';
 import { AuditLog } from './core/audit.js';
 import { CoreEvents } from './core/events.js';
 import { MovableClock, offsetClock, type Clock } from './core/clock.js';
+import { afterClockMove } from './core/emulator/after-move.js';
 import { Emulator } from './core/emulator/emulator.js';
 import { registerEmulatorRoutes } from './http/emulator-routes.js';
 import type { Core } from './core/context.js';
@@ -239,13 +240,8 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   metrics?.instrument(app);
   registerHealthRoutes(app, core);
   let maintenance: Maintenance | undefined;
-  // Every move of the clock runs a sweeper turn at once (sweep, scheduled rotation), then reloads the keys.
-  const emulator = core.clock instanceof MovableClock
-    ? new Emulator(core.clock, core.audit, async () => {
-      await maintenance?.runSweeperTurn();
-      await core.keys.reload();
-    })
-    : undefined;
+  // Every move of the clock runs a sweeper turn at once (sweep, scheduled rotation) and keeps a key signing.
+  const emulator = core.clock instanceof MovableClock ? new Emulator(core.clock, core.audit, () => afterClockMove(core, maintenance)) : undefined;
   if (emulator) registerEmulatorRoutes(app, core, emulator);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerAuthorizeRoutes(app, core);

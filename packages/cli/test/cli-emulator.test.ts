@@ -3,6 +3,8 @@
  * emulator mode (docs/emulator.md), as a developer or a CI script runs them; exit codes per
  * packages/cli/src/exit-codes.ts.
  */
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { cli, tempHome } from './run-cli.js';
@@ -40,6 +42,13 @@ describe('tessera emulator clock', () => {
 
     const reset = await run('--json', 'clock', 'reset');
     expect(JSON.parse(reset.stdout).offsetSeconds).toBe(0);
+  });
+
+  it('runs where the server\'s native dependencies cannot load (a client command)', async () => {
+    const hook = pathToFileURL(resolve(import.meta.dirname, 'fixtures/forbid-server.mjs')).href;
+    const shown = await cli(home, ['emulator', '--server', t.url, '--json', 'clock', 'show'], { env: { NODE_OPTIONS: `--import ${hook}` } });
+    expect(shown.stderr).toBe('');
+    expect(JSON.parse(shown.stdout)).toHaveProperty('now');
   });
 
   it('exits 2 for a duration the server refuses, and moves nothing', async () => {

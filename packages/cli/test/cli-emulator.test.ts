@@ -3,11 +3,15 @@
  * emulator mode (docs/emulator.md), as a developer or a CI script runs them; exit codes per
  * packages/cli/src/exit-codes.ts.
  */
-import { resolve } from 'node:path';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer as createTcpServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, postToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
-import { cli, tempHome } from './run-cli.js';
+import { binPath, cli, tempHome } from './run-cli.js';
 
 let t: TestServer;
 let off: TestServer;
@@ -114,5 +118,50 @@ describe('tessera emulator fault', () => {
     const delay = await run('fault', 'add', '--delay', '70000');
     expect(delay.code).toBe(2);
     expect(JSON.parse((await run('--json', 'fault', 'list')).stdout)).toEqual([]);
+  });
+});
+
+describe('tessera serve --emulator', () => {
+  async function freePort(): Promise<number> {
+    const server = createTcpServer();
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const { port } = server.address() as { port: number };
+    await new Promise((done) => server.close(done));
+    return port;
+  }
+
+  it('announces emulator mode in the banner and on /readyz, and the CLI reaches it on TESSERA_PORT', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-emulator-serve-'));
+    const port = await freePort();
+    const child = spawn(process.execPath, [binPath, 'serve', '--emulator', '--port', String(port), '--data-dir', dataDir], {
+      env: { ...process.env, TESSERA_LOG_LEVEL: 'warn', TESSERA_HOME: join(dataDir, 'home'), TESSERA_HOST: '127.0.0.1' }, stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+    const exited = new Promise((done) => child.once('exit', done));
+    try {
+      await expect.poll(() => stderr, { timeout: 20_000 }).toContain('listening at');
+      expect(stderr).toContain('EMULATOR MODE');
+      expect(stderr).toMatch(/never expose this server to a network you do not control/);
+      expect(await (await fetch(`http://127.0.0.1:${port}/readyz`)).json()).toMatchObject({ emulator: true });
+      const shown = await cli(home, ['emulator', '--json', 'clock', 'advance', '2h'], { env: { TESSERA_PORT: String(port) } });
+      expect(shown.stderr).toBe('');
+      expect(JSON.parse(shown.stdout).offsetSeconds).toBe(7200);
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to start on an address other than loopback unless forced', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-emulator-serve-'));
+    try {
+      const refused = await cli(home, ['serve', '--emulator', '--host', '0.0.0.0', '--port', '0', '--data-dir', dataDir]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toMatch(/emulator mode listens only on loopback.*TESSERA_EMULATOR_ALLOW_REMOTE/);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

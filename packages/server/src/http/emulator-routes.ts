@@ -82,7 +82,7 @@ async function applyFault(rule: FaultRule, request: FastifyRequest, reply: Fasti
 function requestFacts(request: FastifyRequest, path: string, core: Core): RequestFacts {
   const body = request.body && typeof request.body === 'object' ? request.body as Record<string, unknown> : {};
   const field = (name: string) => (typeof body[name] === 'string' ? body[name] : undefined);
-  const principals = [field('username'), bearerSubject(request.headers.authorization)].filter((p): p is string => !!p);
+  const principals = [field('username'), field('channel_handle'), bearerSubject(request.headers.authorization)].filter((p): p is string => !!p);
   const geolocation = safeGeolocation(core);
   return {
     path,

@@ -20,7 +20,7 @@ export const FaultMatchSchema = z.object({
   path: text.optional(),
   grantType: text.optional(),
   clientId: text.optional(),
-  /** A login id or company UUID sent as `username`, or the `sub` of the Bearer token. */
+  /** A login id or company UUID sent as `username`, an OTP's `channel_handle`, or the `sub` of the Bearer token. */
   principal: text.optional(),
   /** The datacenter answering: its name or its base URL (geolocation). */
   datacenter: text.optional(),
@@ -64,7 +64,7 @@ export interface RequestFacts {
   path: string;
   grantType?: string | undefined;
   clientId?: string | undefined;
-  /** Every principal the request names (its `username`, its Bearer token's `sub`). */
+  /** Every principal the request names (its `username` or `channel_handle`, its Bearer token's `sub`). */
   principals: readonly string[];
   /** The names the answering datacenter goes by (its name, its base URL). */
   datacenters: readonly string[];

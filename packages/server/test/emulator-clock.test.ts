@@ -67,6 +67,14 @@ describe('the clock API', () => {
     expect((await clockCall(t)).body.offsetSeconds).toBe(0);
   });
 
+  it('moves the same way from this process (an embedding test), sweeping before it answers', async () => {
+    expect((await t.server.emulator!.moveClock({ advance: '2h' })).offsetSeconds).toBe(7200);
+    t.server.emulator!.clock.advance(3600_000);
+    await t.server.emulator!.settled();
+    expect((await clockCall(t)).body.offsetSeconds).toBe(10800);
+    await t.server.emulator!.moveClock({ reset: true });
+  });
+
   it('announces emulator mode on /readyz', async () => {
     expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ status: 'ready', emulator: true });
   });

@@ -92,6 +92,7 @@ describe('effects', () => {
     expect(await listFaults()).toEqual([]);
     const fired = await auditActions('emulator.fault-fired');
     expect(fired.filter((e) => (e.detail?.effect as { code?: number })?.code === 134)).toHaveLength(2);
+    expect(t.logs.filter((line) => line.msg === 'emulator.fault-fired' && line.correlationId).length).toBeGreaterThanOrEqual(2);
   });
 
   it('changes nothing when it answers instead of the route: the request token is still unused', async () => {

@@ -343,3 +343,26 @@ describe('datacenters over HTTPS, and the request decoration', () => {
     }
   });
 });
+
+describe('emulator faults by datacenter', () => {
+  it('fires a rule matching a datacenter name only on that datacenter\'s listener', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+    const server = await createServer(loadSettings({
+      dataDir, emulator: true, logLevel: 'silent', datacenters: ['us2=http://127.0.0.1:0', 'eu2=http://127.0.0.1:0'],
+    }, {}));
+    try {
+      await server.listen();
+      const { us2, eu2 } = server.datacenters as Record<'us2' | 'eu2', string>;
+      const added = await fetch(`${us2}/emulator/v0/faults`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ match: { path: '/oauth2/v0/jwks', datacenter: 'eu2' }, effect: { type: 'http-status', status: 503 } }),
+      });
+      expect(added.status).toBe(201);
+      expect((await fetch(`${us2}/oauth2/v0/jwks`)).status).toBe(200);
+      expect((await fetch(`${eu2}/oauth2/v0/jwks`)).status).toBe(503);
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerCallCommand } from './commands/call.js';
+import { registerEmulatorCommands } from './commands/emulator.js';
 import { registerEnvCommands } from './commands/env.js';
 import { registerKeepAliveCommand } from './commands/keep-alive.js';
 import { registerServeCommand } from './commands/serve.js';
@@ -34,5 +35,6 @@ registerTokenCommands(program);
 registerCallCommand(program);
 registerStatusCommand(program);
 registerKeepAliveCommand(program);
+registerEmulatorCommands(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

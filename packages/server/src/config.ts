@@ -3,6 +3,7 @@
  * command-line flags, `TESSERA_*` environment variables, defaults.
  */
 import { z } from 'zod';
+import { parseDatacenters } from './core/datacenters.js';
 
 const seconds = z.coerce.number().int().positive();
 const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v))]);
@@ -30,6 +31,27 @@ export const SettingsSchema = z.object({
   sqliteCacheMb: z.coerce.number().int().min(1).max(4096).default(16),
   /** The datacenter base URL this node serves (`iss` of its tokens); defaults to the listen URL. */
   geolocation: z.string().url().optional(),
+  /**
+   * Several datacenters in one deployment (docs/protocol.md §10): `us2=https://127.0.0.1:8443,eu2=…`,
+   * each served on the host:port of its URL; replaces host, port and geolocation. Unset: one datacenter.
+   */
+  datacenters: z.union([z.string(), z.array(z.string())]).optional()
+    .transform((value, context) => {
+      if (value === undefined) return undefined;
+      try {
+        const parsed = parseDatacenters(value);
+        return parsed.length ? parsed : undefined;
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * The datacenters (by name) this node serves when several nodes share one PostgreSQL store, each
+   * one datacenter of `datacenters` (docs/operations.md "Several datacenters"); unset: all of them.
+   */
+  nodeDatacenters: z.string().optional()
+    .transform((value) => value?.split(/[\s,]+/).map((name) => name.trim().toLowerCase()).filter(Boolean)),
   https: bool.default(false),
   tlsCert: z.string().optional(),
   tlsKey: z.string().optional(),
@@ -84,6 +106,13 @@ export const SettingsSchema = z.object({
   metricsHost: z.string().min(1).default('127.0.0.1'),
   /** When set, a scrape must send `Authorization: Bearer <metricsToken>`. */
   metricsToken: z.string().min(16, 'TESSERA_METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * Emulator mode (docs/emulator.md): a clock moved over HTTP and faults on demand, under the
+   * unauthenticated `/emulator/v0/*` routes. Test tooling only: never on a network you do not control.
+   */
+  emulator: bool.default(false),
+  /** Allows emulator mode on a host other than loopback (refused otherwise). */
+  emulatorAllowRemote: bool.default(false),
   /** Shifts the server clock, seconds (to see expiries without waiting). */
   clockOffsetSeconds: z.coerce.number().int().default(0),
   seedDemo: bool.default(true),
@@ -189,6 +218,7 @@ export type Settings = Readonly<z.output<typeof SettingsSchema>>;
 
 const envNames: Record<keyof SettingsInput, string> = {
   host: 'TESSERA_HOST', port: 'TESSERA_PORT', dataDir: 'TESSERA_DATA_DIR', geolocation: 'TESSERA_GEOLOCATION',
+  datacenters: 'TESSERA_DATACENTERS', nodeDatacenters: 'TESSERA_NODE_DATACENTER',
   databaseUrl: 'TESSERA_DATABASE_URL', databaseSchema: 'TESSERA_DATABASE_SCHEMA', databaseMaxConnections: 'TESSERA_DATABASE_MAX_CONNECTIONS',
   sqliteCacheMb: 'TESSERA_SQLITE_CACHE_MB',
   https: 'TESSERA_HTTPS', tlsCert: 'TESSERA_TLS_CERT', tlsKey: 'TESSERA_TLS_KEY', secretKey: 'TESSERA_SECRET_KEY',
@@ -205,6 +235,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   keepAliveTimeoutSeconds: 'TESSERA_KEEP_ALIVE_TIMEOUT_SECONDS', socketIdleTimeoutSeconds: 'TESSERA_SOCKET_IDLE_TIMEOUT_SECONDS',
   maxConnectionsPerAddress: 'TESSERA_MAX_CONNECTIONS_PER_ADDRESS', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
+  emulator: 'TESSERA_EMULATOR', emulatorAllowRemote: 'TESSERA_EMULATOR_ALLOW_REMOTE',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
   appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS', tokenStatusCacheSeconds: 'TESSERA_TOKEN_STATUS_CACHE_SECONDS',
@@ -248,5 +279,25 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
   if (settings.headersTimeoutSeconds > settings.requestTimeoutSeconds) {
     throw new Error(`invalid settings: headersTimeoutSeconds (${settings.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${settings.requestTimeoutSeconds})`);
   }
+  if (settings.datacenters && settings.geolocation) {
+    throw new Error('invalid settings: set either datacenters (several) or geolocation (one), not both');
+  }
+  const unknown = settings.nodeDatacenters?.filter((name) => !settings.datacenters?.some((dc) => dc.name === name)) ?? [];
+  if (settings.nodeDatacenters && (!settings.datacenters || unknown.length || !settings.nodeDatacenters.length)) {
+    throw new Error(`invalid settings: nodeDatacenters must name datacenters of the datacenters setting${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`);
+  }
+  // Every listener counts: with datacenters, each one listens on its own URL's host.
+  const listenHosts = settings.datacenters ? settings.datacenters.map((dc) => new URL(dc.url).hostname) : [settings.host];
+  const remote = listenHosts.find((host) => !isLoopbackHost(host));
+  if (settings.emulator && !settings.emulatorAllowRemote && remote !== undefined) {
+    // The emulator routes are unauthenticated: anyone who reaches them moves time and breaks requests.
+    throw new Error(`invalid settings: emulator mode listens only on loopback (host is ${remote}); set TESSERA_EMULATOR_ALLOW_REMOTE=1 to force it on a network you control`);
+  }
   return Object.freeze(settings);
+}
+
+/** Whether `host` is a loopback address or name: only this machine reaches it. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }

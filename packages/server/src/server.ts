@@ -2,6 +2,8 @@
  * `createServer(settings)`: the token service as a library. Opens the store, loads the server
  * key and signing keys, and wires the HTTP surfaces onto a Fastify app.
  */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
 import { GrantTypes } from 'tessera-protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -9,7 +11,11 @@ import type { DestinationStream } from 'pino';
 import type { Settings } from './config.js';
 import { AuditLog } from './core/audit.js';
 import { CoreEvents } from './core/events.js';
-import { offsetClock, type Clock } from './core/clock.js';
+import { currentDatacenter, type Datacenter } from './core/datacenters.js';
+import { MovableClock, offsetClock, type Clock } from './core/clock.js';
+import { afterClockMove } from './core/emulator/after-move.js';
+import { Emulator } from './core/emulator/emulator.js';
+import { registerEmulatorRoutes } from './http/emulator-routes.js';
 import type { Core } from './core/context.js';
 import type { Grant } from './core/grants/grant.js';
 import { KeyManager } from './core/keys.js';
@@ -32,6 +38,7 @@ import { installConnectionCeiling, socketTimeouts } from './http/connection-ceil
 import { correlationIdFor, installCorrelation } from './http/correlation.js';
 import { clientErrorResponse, installErrorHandling } from './http/errors.js';
 import { installFormParsing } from './http/form.js';
+import { installDatacenterDecoration } from './http/datacenter-request.js';
 import { noRouteSchemas } from './http/no-route-schemas.js';
 import { registerHealthRoutes } from './http/health-routes.js';
 import { registerProfileRoutes } from './http/profile-routes.js';
@@ -79,8 +86,16 @@ export interface TesseraServer {
   readonly core: Core;
   /** The node's background work: key reloads, and the sweeper turn (scheduled rotation, sweep). */
   readonly maintenance: Maintenance;
+  /** Emulator mode's clock and fault rules; undefined when the `emulator` setting is off. */
+  readonly emulator: Emulator | undefined;
   /** Starts listening (and the metrics listener when `metricsPort` is set); answers the base URL. */
   listen(): Promise<string>;
+  /**
+   * The base URL of every datacenter this node serves, by name (docs/protocol.md §10), as listening
+   * (a URL with port 0 gets its real port on listen). Without the `datacenters` setting one entry,
+   * `default`, the geolocation.
+   */
+  readonly datacenters: Readonly<Record<string, string>>;
   /** `http://host:port/metrics` once listening with `metricsPort` set. */
   readonly metricsUrl: string | undefined;
   close(): Promise<void>;
@@ -110,7 +125,7 @@ export interface CoreHandle {
 /** The core without HTTP: what the server and the local `tessera admin` commands share. */
 export async function createCore(settings: Settings, options: ServerOptions = {}): Promise<CoreHandle> {
   const loggers = createLoggers(settings.logLevel, options.logDestination);
-  const clock = options.clock ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  const clock = clockFor(settings, options.clock);
   if (settings.databaseUrl && !settings.secretKey && !options.store) {
     // Nodes sharing a database must share the key behind its digests and encrypted keys.
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
@@ -127,7 +142,9 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
   const { keys } = opened;
   const store = options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store;
 
-  let geolocation = settings.geolocation?.replace(/\/+$/, '');
+  // Copies: a listener on port 0 writes its real port back into its datacenter's URL.
+  const datacenters: Datacenter[] = (settings.datacenters ?? []).map((dc) => ({ name: dc.name, url: dc.url }));
+  let geolocation = settings.geolocation?.replace(/\/+$/, '') ?? firstServedUrl(settings, datacenters);
   const audit = new AuditLog(store.audit, clock, loggers.node, undefined, undefined, {
     perAddress: settings.auditRefusalsPerAddress, total: settings.auditRefusalsTotal, windowMs: 60_000,
   });
@@ -141,9 +158,12 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     passwordHashing: new HashingGate(settings),
     log: loggers.node,
     mailer: createMailer(settings, store, clock),
+    datacenters: () => datacenters,
+    // The datacenter listener a request came in on decides; outside a request, the node's own.
     geolocation: () => {
-      if (!geolocation) throw new Error('the geolocation is known once the server listens');
-      return geolocation;
+      const url = currentDatacenter.getStore()?.url ?? geolocation;
+      if (!url) throw new Error('the geolocation is known once the server listens');
+      return url;
     },
   };
   return {
@@ -159,6 +179,28 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
       await core.store.close();
     },
   };
+}
+
+/** The datacenters this node serves: `nodeDatacenters` of `datacenters`, else all of them. */
+function servedDatacenters(settings: Settings, datacenters: readonly Datacenter[]): Datacenter[] {
+  const names = settings.nodeDatacenters;
+  return datacenters.filter((dc) => !names || names.includes(dc.name));
+}
+
+/** The first served datacenter's URL unless it still waits for its port. */
+function firstServedUrl(settings: Settings, datacenters: readonly Datacenter[]): string | undefined {
+  const first = servedDatacenters(settings, datacenters)[0];
+  return first && new URL(first.url).port !== '0' ? first.url : undefined;
+}
+
+/**
+ * The core's clock: the injected one, else the real clock shifted by `clockOffsetSeconds`; in
+ * emulator mode wrapped in a `MovableClock` (unless the injected one already is one).
+ */
+function clockFor(settings: Settings, injected: Clock | undefined): Clock {
+  const base = injected ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  if (!settings.emulator || base instanceof MovableClock) return base;
+  return new MovableClock(base);
 }
 
 /** The store and its signing keys (nodes starting together on an empty store make one key); closes the store on failure. */
@@ -219,11 +261,16 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   installConnectionCeiling(app.server, settings.maxConnectionsPerAddress, loggers.node);
 
   installCorrelation(app);
+  installDatacenterDecoration(app);
   if (tls) installHsts(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);
   metrics?.instrument(app);
   registerHealthRoutes(app, core);
+  let maintenance: Maintenance | undefined;
+  // Every move of the clock runs a sweeper turn at once (sweep, scheduled rotation) and keeps a key signing.
+  const emulator = core.clock instanceof MovableClock ? new Emulator(core.clock, core.audit, () => afterClockMove(core, maintenance), core.log) : undefined;
+  if (emulator) registerEmulatorRoutes(app, core, emulator);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerAuthorizeRoutes(app, core);
   registerOtpRoutes(app, core);
@@ -232,18 +279,97 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerAppSecretsRoutes(app, core);
   registerAdminApiRoutes(app, core);
   registerAdminConsoleRoutes(app);
-  const maintenance = startMaintenance(core);
+  maintenance = startMaintenance(core);
   let metricsListener: MetricsListener | undefined;
   let unmarkServing: (() => void) | undefined;
+
+  // Several datacenters (docs/protocol.md §10): the first served one on Fastify's own server, each
+  // other on a server of the same kind handing its requests to the same app. Each listens inside
+  // its datacenter's scope, so its connections and their requests run in it.
+  const served = servedDatacenters(settings, core.datacenters());
+  const extraServers: HttpServer[] = [];
+  const listenIn = (dc: Datacenter, start: () => Promise<{ port: number }>) => currentDatacenter.run(dc, async () => {
+    const { port } = await start();
+    const url = new URL(dc.url);
+    url.port = String(port);
+    dc.url = url.origin;
+  });
+  const extraServer = (): HttpServer => {
+    const handler = (request: IncomingMessage, response: ServerResponse) => {
+      app.server.emit('request', request, response);
+    };
+    const server = (tls ? createHttpsServer({ ...tls, ...timeouts.serverOptions }, handler) : createHttpServer(timeouts.serverOptions, handler)) as HttpServer;
+    server.keepAliveTimeout = timeouts.fastifyOptions.keepAliveTimeout;
+    server.setTimeout(timeouts.fastifyOptions.connectionTimeout);
+    server.on('clientError', (error, socket) => clientErrorResponse(error, socket, loggers.root, tls ? hstsHeaders : {}));
+    installConnectionCeiling(server, settings.maxConnectionsPerAddress, loggers.node);
+    return server;
+  };
+  const listenDatacenters = async (): Promise<string> => {
+    const [first, ...others] = served as [Datacenter, ...Datacenter[]];
+    await listenIn(first, async () => {
+      await app.listen({ host: new URL(first.url).hostname.replace(/^\[|\]$/g, ''), port: Number(new URL(first.url).port || (tls ? 443 : 80)) });
+      return app.server.address() as { port: number };
+    });
+    try {
+      for (const dc of others) {
+        const server = extraServer();
+        extraServers.push(server);
+        await listenIn(dc, () => new Promise((resolve, reject) => {
+          server.once('error', reject);
+          const url = new URL(dc.url);
+          server.listen(Number(url.port || (tls ? 443 : 80)), url.hostname.replace(/^\[|\]$/g, ''), () => {
+            server.off('error', reject);
+            resolve(server.address() as { port: number });
+          });
+        }));
+      }
+    } catch (error) {
+      await closeExtraServers();
+      await app.close();
+      throw error;
+    }
+    handle.resolveGeolocation(first.url);
+    if (embedded) {
+      try {
+        unmarkServing ??= markServing(settings.dataDir);
+      } catch (error) {
+        await closeExtraServers();
+        await app.close();
+        throw error;
+      }
+    }
+    if (metrics && settings.metricsPort !== undefined) {
+      metricsListener = await serveMetrics(metrics, { host: settings.metricsHost, port: settings.metricsPort, token: settings.metricsToken });
+    }
+    return first.url;
+  };
+  // Like Fastify's own close: no new connections, idle ones closed, requests in flight finish.
+  const closeExtraServers = () => Promise.all(extraServers.splice(0).map((server) => new Promise<void>((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  })));
 
   return {
     app,
     core,
     maintenance,
+    emulator,
     get metricsUrl() {
       return metricsListener?.url;
     },
+    get datacenters() {
+      if (!served.length) {
+        try {
+          return Object.freeze({ default: core.geolocation() });
+        } catch {
+          return Object.freeze({}); // not listening yet, and no geolocation setting
+        }
+      }
+      return Object.freeze(Object.fromEntries(served.map((dc) => [dc.name, dc.url])));
+    },
     async listen() {
+      if (served.length) return listenDatacenters();
       await app.listen({ host: settings.host, port: settings.port });
       // `tessera admin restore` and `migrate` refuse to work under a server of the embedded store.
       // Marked only once listening: a start that fails (port taken) leaves a live server's mark alone.
@@ -266,8 +392,10 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       return url;
     },
     async close() {
+      await emulator?.settled();
       await maintenance.stop();
       await metricsListener?.close();
+      await closeExtraServers();
       await app.close();
       await handle.close();
       unmarkServing?.();

@@ -567,7 +567,7 @@ describe('admin API: the OpenAPI document and the console files', () => {
       'DELETE /admin/api/session', 'DELETE /app-mgmt/v4/{appId}/secrets/{secretId}',
       'DELETE /admin/api/app-center/{appId}/connection', 'GET /admin/api/app-center', 'POST /admin/api/app-center/{appId}/connect',
       'GET /admin/api/apps', 'GET /admin/api/apps/{appId}', 'GET /admin/api/apps/{appId}/connections', 'GET /admin/api/apps/{appId}/secrets',
-      'GET /admin/api/audit', 'GET /admin/api/catalog', 'GET /admin/api/outbox', 'GET /admin/api/session', 'GET /admin/api/users', 'GET /app-mgmt/v4/{appId}/secrets',
+      'GET /admin/api/audit', 'GET /admin/api/catalog', 'GET /admin/api/company', 'PATCH /admin/api/company', 'GET /admin/api/outbox', 'GET /admin/api/session', 'GET /admin/api/users', 'GET /app-mgmt/v4/{appId}/secrets',
       'PATCH /admin/api/apps/{appId}', 'PATCH /admin/api/apps/{appId}/secrets/{secretId}', 'PATCH /admin/api/users/{userId}',
       'PATCH /app-mgmt/v4/{appId}/secrets/{secretId}',
       'POST /admin/api/apps', 'POST /admin/api/apps/{appId}/secrets', 'POST /admin/api/request-tokens', 'POST /admin/api/session',

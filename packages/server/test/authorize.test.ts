@@ -3,10 +3,10 @@
  * PKCE, and "My connected apps" (docs/protocol.md §4, Decisions 4, 12–14), over real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, updateApp } from 'tessera-server';
+import { createCompany, enableAppForCompany, ManualClock, operatorActor, resetUserPassword, sweep, updateApp } from 'tessera-server';
 import { AdminClient, makeAdmin } from './admin-helpers.js';
 import { formAction, hiddenFields, PageBrowser, paramsOf, pkcePair } from './authorize-helpers.js';
-import { makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
+import { convertRequestToken, makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 
 const redirectUri = 'https://app.example/callback';
 const password = 'correct horse battery staple';
@@ -85,6 +85,28 @@ describe('the authorization request', () => {
       expect(answer.location, path).toBeUndefined();
       expect(answer.headers.get('content-type')).toContain('text/html');
       expect(answer.text).not.toContain('evil.example');
+    }
+  });
+
+  it('lets a loopback redirect URI come on any port, nothing else varying (RFC 8252 §7.3)', async () => {
+    const { loginId } = await aUser();
+    const browser = new PageBrowser(t.url);
+    const onPort = 'http://127.0.0.1:54321/cb';
+    const answer = await authorize(browser, loginId, authorizePath(confidential.clientId, { redirect_uri: onPort }));
+    expect(answer.status).toBe(303);
+    expect(answer.location!.startsWith(`${onPort}?`)).toBe(true);
+    const code = paramsOf(answer.location).code!;
+    const token = (uri: string) => postToken(t.url, {
+      grant_type: 'authorization_code', client_id: confidential.clientId, client_secret: confidential.clientSecret, code, redirect_uri: uri,
+    });
+    // The code stays bound to the port the request used.
+    expect((await token('http://127.0.0.1:8123/cb')).body.code).toBe(104);
+    expect((await token(onPort)).status).toBe(200);
+    for (const uri of ['http://127.0.0.1:54321/cb/', 'http://127.0.0.1:54321/cb?x=1', 'http://localhost:54321/cb', 'https://127.0.0.1:54321/cb',
+      'http://127.0.0.2:54321/cb', 'http://127.0.0.1.evil.example:54321/cb', 'http://127.0.0.1:54321/CB', 'https://app.example:8443/callback']) {
+      const refused = await browser.get(authorizePath(confidential.clientId, { redirect_uri: uri }));
+      expect(refused.status, uri).toBe(400);
+      expect(refused.location, uri).toBeUndefined();
     }
   });
 
@@ -354,6 +376,23 @@ describe('grant_type=authorization_code', () => {
     expect(refresh.body.code).toBe(108);
   });
 
+  it('revokes the connection for a replay after the sweeper ran: a used code outlives its 10 minutes by a day', async () => {
+    const { code } = await codeFor(confidential.clientId);
+    const first = await exchange(confidential.clientId, confidential.clientSecret, code);
+    const later = 2 * 60 * 60 * 1000;
+    clock.advance(later);
+    try {
+      await sweep(t.server.core);
+      expect((await exchange(confidential.clientId, confidential.clientSecret, code)).body.code).toBe(103);
+    } finally {
+      clock.advance(-later);
+    }
+    const refresh = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: first.body.refresh_token,
+    });
+    expect(refresh.body.code).toBe(108);
+  });
+
   // The exchanges are held at the code lookup until all have read the unused code, so they reach the
   // atomic use together on either store. Of them exactly one uses the code and opens a connection;
   // the others are replays, and because they land before that connection is linked to the code,
@@ -433,6 +472,41 @@ describe('grant_type=authorization_code', () => {
     expect((await exchange(confidential.clientId, confidential.clientSecret, conf.code)).status).toBe(200);
   });
 
+  it('rotates a public app’s refresh token on every refresh; a stolen value replayed after the grace window revokes the connection', async () => {
+    const pkce = pkcePair();
+    const { code } = await codeFor(publicApp.clientId, { code_challenge: pkce.challenge, code_challenge_method: 'S256' });
+    const token = await exchange(publicApp.clientId, undefined, code, { code_verifier: pkce.verifier });
+    const refresh = (value: string) => postToken(t.url, { grant_type: 'refresh_token', client_id: publicApp.clientId, refresh_token: value });
+    const first = await refresh(token.body.refresh_token);
+    expect(first.status).toBe(200);
+    expect(first.body.refresh_token).not.toBe(token.body.refresh_token);
+    const second = await refresh(first.body.refresh_token);
+    expect(second.status).toBe(200);
+    clock.advance((t.server.core.settings.rotationGraceSeconds + 1) * 1000);
+    // A thief's copy of the first value, after the app moved on: the whole family ends.
+    expect((await refresh(token.body.refresh_token)).body.code).toBe(108);
+    expect((await refresh(second.body.refresh_token)).body.code).toBe(108);
+    // A confidential app keeps Concur's sliding value (rotation off by default).
+    const conf = await codeFor(confidential.clientId);
+    const confToken = await exchange(confidential.clientId, confidential.clientSecret, conf.code);
+    const slid = await postToken(t.url, {
+      grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: confToken.body.refresh_token,
+    });
+    expect(slid.body.refresh_token).toBe(confToken.body.refresh_token);
+  });
+
+  it('refreshes a company connection only with the secret, even for an app that is (or became) public (63)', async () => {
+    const app = await makeApp(t, { grants: ['password', 'refresh_token'] });
+    const company = await convertRequestToken(t, app.clientId, app.clientSecret);
+    expect(company.status).toBe(200);
+    await updateApp(t.server.core, app.app, { clientType: 'public' });
+    const form = { grant_type: 'refresh_token', client_id: app.clientId, refresh_token: company.body.refresh_token };
+    const secretless = await postToken(t.url, form);
+    expect(secretless.status).toBe(400);
+    expect(secretless.body.code).toBe(63);
+    expect((await postToken(t.url, { ...form, client_secret: app.clientSecret })).status).toBe(200);
+  });
+
   it('refuses a public app’s code without its verifier even when the app became public later', async () => {
     const app = await makeApp(t, { grants: ['authorization_code'], redirectUris: [redirectUri] });
     const { code } = await codeFor(app.clientId);
@@ -441,6 +515,22 @@ describe('grant_type=authorization_code', () => {
     const answer = await exchange(app.clientId, undefined, code);
     expect(answer.status).toBe(400);
     expect(answer.body.code).toBe(103);
+  });
+});
+
+describe('session kinds', () => {
+  it('never lets a user session cookie act as an admin console session, whatever prefix it is sent with', async () => {
+    const loginId = `kinds-admin-${Date.now()}@test.example`;
+    await makeAdmin(t, loginId, t.companyId, password);
+    const browser = new PageBrowser(t.url);
+    const form = await browser.get('/account/connected-apps');
+    expect((await browser.post(formAction(form.text)!, { ...hiddenFields(form.text), login_id: loginId, password })).status).toBe(303);
+    const userSession = browser.cookie('tessera_user')[0]!.value;
+    // The user session is stored as the digest of `user-session:<id>`: sent as an admin cookie it must not resume.
+    for (const value of [`user-session:${userSession}`, userSession]) {
+      const answer = await fetch(new URL('/admin/api/apps', t.url), { headers: { cookie: `tessera_admin=${value}` } });
+      expect(answer.status).toBe(401);
+    }
   });
 });
 
@@ -464,6 +554,18 @@ describe('connected apps', () => {
     expect(refresh.body.code).toBe(108);
     // Consent is gone: the next authorization asks again.
     expect((await browser.get(authorizePath(confidential.clientId))).text).toContain('value="allow"');
+  });
+
+  it('refuses a code issued before the user withdrew the app (103): withdrawing ends what is in flight too', async () => {
+    const { code, browser, user } = await codeFor(confidential.clientId);
+    const page = await browser.get('/account/connected-apps');
+    expect((await browser.post('/account/connected-apps/withdraw', { ...hiddenFields(page.text) })).status).toBe(303);
+    const answer = await exchange(confidential.clientId, confidential.clientSecret, code);
+    expect(answer.status).toBe(400);
+    expect(answer.body.code).toBe(103);
+    expect((await t.server.core.store.connections.page({
+      appId: confidential.clientId, companyId: t.companyId, status: 'active', now: clock.now(), offset: 0, limit: 500,
+    })).items.some((c) => c.principalId === user.id)).toBe(false);
   });
 
   it('keeps users apart: a user sees and withdraws only their own consents', async () => {
@@ -528,6 +630,21 @@ describe('connected apps', () => {
 });
 
 describe('client type in the admin API', () => {
+  it('refuses redirect URIs with a fragment or a scheme that runs code (RFC 6749 §3.1.2, RFC 9700 §4.1)', async () => {
+    const admin = await makeAdmin(t, `uris-${Date.now()}@test.example`);
+    const client = new AdminClient(t.url);
+    expect((await client.signIn(admin.loginId)).status).toBe(200);
+    const base = { name: 'Native', description: 'd', grants: ['authorization_code'], scopes: ['openid'] };
+    for (const bad of ['javascript:alert(document.domain)//', 'data:text/html,<script>alert(1)</script>', 'https://app.example/cb#x', 'vbscript:msgbox']) {
+      const answer = await client.post('/apps', { ...base, redirectUris: [redirectUri, bad] });
+      expect(answer.status, bad).toBe(400);
+      expect(answer.body.fields[0].field).toBe('redirectUris.1');
+    }
+    // A native app's private-use scheme and a loopback address stay allowed (RFC 8252 §7).
+    const native = await client.post('/apps', { ...base, redirectUris: ['com.example.pocket:/callback', 'http://127.0.0.1:8765/cb'] });
+    expect(native.status).toBe(201);
+  });
+
   it('creates a public app, refuses an unknown client type, and switches it back', async () => {
     const admin = await makeAdmin(t, `types-${Date.now()}@test.example`);
     const client = new AdminClient(t.url);

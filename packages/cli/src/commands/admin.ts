@@ -361,6 +361,16 @@ export function registerAdminCommands(program: Command): void {
       });
     });
   companies
+    .command('set-datacenter <companyUUID> <datacenter>')
+    .description('move a company to another home datacenter (a name of TESSERA_DATACENTERS such as eu2, a base URL, or "none": any datacenter); '
+      + 'its users then sign in, get OTPs and refresh only there (code 16 elsewhere)')
+    .action(async (companyUUID: string, datacenter: string, _options, command: Command) => {
+      await withCore(command, async (core, global, server) => {
+        const moved = await server.setHomeDatacenterFor(core, server.operatorActor, companyUUID.toLowerCase(), { datacenter: datacenter === 'none' ? null : datacenter });
+        printRecord({ id: moved.id, name: moved.name, geolocation: moved.geolocation ?? '', datacenter: moved.datacenter ?? '' }, Boolean(global.json));
+      });
+    });
+  companies
     .command('list')
     .description('list companies')
     .action(async (_options, command: Command) => {

@@ -13,13 +13,17 @@ export function registerServeCommand(program: Command): void {
     .option('--database-url <url>', 'PostgreSQL instead of the embedded store, postgres://… (TESSERA_DATABASE_URL)', undefined)
     .option('--redis-url <url>', 'Redis for rate-limit counters shared by every node, redis://… (TESSERA_REDIS_URL)', undefined)
     .option('--geolocation <url>', 'this datacenter\'s base URL, the `iss` of its tokens (TESSERA_GEOLOCATION)', undefined)
+    .option('--datacenter <name=url>', 'serve one datacenter of several on the host:port of its URL, e.g. eu2=https://127.0.0.1:8444; repeatable (TESSERA_DATACENTERS)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value], undefined)
+    .option('--node-datacenter <names>', 'on a shared database: the datacenters of --datacenter this node serves, e.g. eu2 (TESSERA_NODE_DATACENTER)', undefined)
     .option('--https', 'serve HTTPS with a self-signed certificate for localhost (TESSERA_HTTPS)')
     .option('--tls-cert <file>', 'PEM certificate (TESSERA_TLS_CERT)')
     .option('--tls-key <file>', 'PEM private key (TESSERA_TLS_KEY)')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://TESSERA_METRICS_HOST:PORT/metrics, off when absent (TESSERA_METRICS_PORT)', undefined)
     .option('--no-seed', 'do not create demo data on an empty store')
+    .option('--emulator', 'emulator mode: a movable clock and faults on demand under /emulator/v0, unauthenticated, loopback only (TESSERA_EMULATOR)')
     .addHelpText('after', '\nEvery setting can also come from its TESSERA_* environment variable; see docs/configuration.md.')
-    .action(async (options: Record<string, string | boolean | undefined>) => {
+    .action(async (options: Record<string, string | boolean | string[] | undefined>) => {
       const { createServer, loadSettings, seedDemoData } = await import('tessera-server/bundle');
       const settings = loadSettings({
         host: options.host as string | undefined,
@@ -28,18 +32,23 @@ export function registerServeCommand(program: Command): void {
         databaseUrl: options.databaseUrl as string | undefined,
         redisUrl: options.redisUrl as string | undefined,
         geolocation: options.geolocation as string | undefined,
+        datacenters: options.datacenter as string[] | undefined,
+        nodeDatacenters: options.nodeDatacenter as string | undefined,
         https: options.https === true ? true : undefined,
         tlsCert: options.tlsCert as string | undefined,
         tlsKey: options.tlsKey as string | undefined,
         seedDemo: options.seed === false ? false : undefined,
         metricsPort: options.metricsPort as string | undefined,
+        emulator: options.emulator === true ? true : undefined,
       });
       const server = await createServer(settings);
       // Seeded before listening: nothing (a load balancer's /readyz included) gets an answer before the first-start data exists.
       const seed = settings.seedDemo ? await seedDemoData(server.core, { loginId: settings.adminUser, password: settings.adminPassword }) : undefined;
       const url = await server.listen();
       const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
+        ...(settings.datacenters ? Object.entries(server.datacenters).map(([name, base]) => `  datacenter ${name}: ${base}`) : []),
         `  admin console: ${url}/admin`, ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : [])];
+      if (settings.emulator) lines.push(...emulatorLines(url));
       if (url.startsWith('https:')) {
         // The CLI and Node trust a self-signed certificate only when told where it is.
         const certificate = settings.tlsCert ? resolve(settings.tlsCert) : join(resolve(settings.dataDir), 'localhost-cert.pem');
@@ -58,6 +67,14 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** The emulator mode warning of the banner: what it offers, and that anyone reaching it can use it. */
+export function emulatorLines(url: string): string[] {
+  return [
+    `  EMULATOR MODE: movable clock ${url}/emulator/v0/clock, faults ${url}/emulator/v0/faults (\`tessera emulator …\`)`,
+    '    these routes are unauthenticated: never expose this server to a network you do not control',
+  ];
 }
 
 /** What a first start shows once: the demo credentials and the step-3 `curl`, ready to run as printed. */
@@ -92,7 +109,7 @@ export function laterStartLines(storeFlags: string): string[] {
 }
 
 /** The store flags a `tessera admin` command needs to reach the store `serve` was pointed at by flags. */
-function storeOptions(options: Record<string, string | boolean | undefined>): string {
+function storeOptions(options: Record<string, string | boolean | string[] | undefined>): string {
   if (options.databaseUrl) return ' --database-url <the same URL>';
   if (typeof options.dataDir === 'string') return ` --data-dir ${/^[\w./-]+$/.test(options.dataDir) ? options.dataDir : JSON.stringify(options.dataDir)}`;
   return '';

@@ -38,6 +38,20 @@ export const ConnectUrlSchema = z.union([
   }, 'must be an absolute https URL (http only on localhost), without credentials or fragment'),
 ], { error: 'must be a URL or null' });
 
+/** Schemes a browser runs or renders in place rather than hands to an app: never a redirect URI. */
+const activeSchemes = new Set(['javascript:', 'data:', 'vbscript:', 'blob:', 'file:', 'about:']);
+
+/**
+ * A redirect URI (docs/protocol.md §4): absolute, without a fragment (RFC 6749 §3.1.2), and not a
+ * scheme that runs code where the code would land (RFC 9700 §4.1); https, loopback http and a
+ * native app's private-use scheme (RFC 8252 §7) are fine. Kept exactly as written: `/authorize`
+ * compares it character for character.
+ */
+const RedirectUriSchema = z.string().max(2000, 'must be at most 2000 characters').refine((value) => {
+  if (!URL.canParse(value) || value.includes('#')) return false;
+  return !activeSchemes.has(new URL(value).protocol);
+}, 'must be an absolute URL without a fragment, not javascript:, data: or the like');
+
 /** The fields of an app for a server whose apps may be allowed `grantTypes`. */
 const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
   name: text(200),
@@ -49,7 +63,7 @@ const appFieldsFor = (grantTypes: readonly [string, ...string[]]) => ({
     .min(1, 'choose at least one grant').transform((g) => [...new Set(g)]),
   scopes: z.array(z.string().regex(ScopePattern, 'not a valid scope name'), { error: 'at least one scope is required' })
     .min(1, 'at least one scope is required').max(500, 'at most 500 scopes').transform((s) => [...new Set(s)]),
-  redirectUris: z.array(z.string().url('must be an absolute URL')).max(20, 'at most 20 redirect URIs'),
+  redirectUris: z.array(RedirectUriSchema).max(20, 'at most 20 redirect URIs'),
   enabled: z.boolean({ error: 'must be true or false' }),
   listed: z.boolean({ error: 'must be true or false' }),
   connectUrl: ConnectUrlSchema,

@@ -87,8 +87,8 @@ function checkPkce(app: App, code: AuthorizationCode, verifier: string | undefin
  * The authorization_code grant's rules, in order: a known code (103), not used before (103, and
  * its connection revoked), not expired (103), of this app (105), for this redirect URI (104),
  * with a matching PKCE verifier (103); then the code is used (atomically: of concurrent
- * exchanges one wins, the others are replays), the user and company must still stand (53, 123),
- * and the user's connection opens.
+ * exchanges one wins, the others are replays), the user's consent must still stand (103), the
+ * user and company too (53, 123), and the user's connection opens.
  */
 export async function redeemAuthorizationCode(core: Core, app: App, exchange: CodeExchange, correlationId: string): Promise<RedeemedCode> {
   const digest = codeDigest(core, exchange.code);
@@ -107,6 +107,9 @@ export async function redeemAuthorizationCode(core: Core, app: App, exchange: Co
   if (!use) throw new ConcurError(103, { detail: 'unknown code' });
   if (!use.firstUse) return refuseReplay(core, use.code, correlationId);
 
+  // The user may have withdrawn the app on "My connected apps" since the code was issued (docs/protocol.md §4).
+  const consent = await core.store.authorizations.getConsent(found.userId, app.id);
+  if (!consent || found.scopes.some((scope) => !consent.scopes.includes(scope))) throw new ConcurError(103, { detail: 'consent withdrawn' });
   await assertCompanyEnabledApp(core, app.id, found.companyId);
   const user = await core.store.users.get(found.userId);
   if (!user || user.status === 'disabled' || user.companyId !== found.companyId) throw new ConcurError(123);

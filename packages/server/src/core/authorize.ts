@@ -87,9 +87,37 @@ const concurError = (code: 54 | 60 | 117 | 118 | 119, error: string, detail?: st
 };
 const oauthError = (error: string, description: string): AuthorizeError => ({ errorCode: error, errorDescription: description, error });
 
+/** Loopback IP literals (RFC 8252 §7.3; `localhost` is not one, §8.3). */
+const loopbackHosts = new Set(['127.0.0.1', '[::1]']);
+
+/** `uri` parsed when it is an `http` loopback URI written in its normal form, else undefined. */
+function loopbackUri(uri: string): URL | undefined {
+  if (!URL.canParse(uri)) return undefined;
+  const url = new URL(uri);
+  return url.protocol === 'http:' && loopbackHosts.has(url.hostname) && url.href === uri ? url : undefined;
+}
+
+/**
+ * Whether `redirectUri` is one the app registered: character for character, except that a
+ * loopback one (`http://127.0.0.1` or `http://[::1]`) may come on any port, as a native app takes
+ * whichever port is free (RFC 8252 §7.3, RFC 9700 §4.1.3). The code stays bound to the URI sent.
+ */
+export function isRegisteredRedirectUri(app: Pick<App, 'redirectUris'>, redirectUri: string): boolean {
+  if (app.redirectUris.includes(redirectUri)) return true;
+  const sent = loopbackUri(redirectUri);
+  if (!sent) return false;
+  return app.redirectUris.some((registered) => {
+    const known = loopbackUri(registered);
+    if (!known) return false;
+    const onPort = new URL(sent.href);
+    onPort.port = known.port;
+    return onPort.href === known.href;
+  });
+}
+
 /**
  * Checks an authorization request, in order: the client (page), the redirect URI, exact match
- * (page); then, redirected back: a disabled app (empty fields), `response_type=code`, the app
+ * but for a loopback URI's port (page); then, redirected back: a disabled app (empty fields), `response_type=code`, the app
  * allowing authorization_code (60), the scopes (54), `display` (118), `prompt` (119, also for
  * `offline_access` without `prompt=consent`), `nonce` (117: required when `openid` is requested,
  * Decision 13), PKCE (S256 only; required for public apps, Decision 14).
@@ -100,7 +128,7 @@ export async function checkAuthorizeRequest(core: Core, query: Query): Promise<A
   const app = await core.store.apps.get(clientId.toLowerCase());
   if (!app) return { kind: 'error-page', message: 'The request names no known app (client_id).' };
   const redirectUri = single(query, 'redirect_uri');
-  if (!redirectUri || !app.redirectUris.includes(redirectUri)) {
+  if (!redirectUri || !isRegisteredRedirectUri(app, redirectUri)) {
     return { kind: 'error-page', message: 'The redirect_uri is not one the app registered. Nothing was sent back to the app.' };
   }
   const rawState = single(query, 'state');
@@ -181,7 +209,7 @@ export function openRequest(core: Core, sealed: string | undefined): AuthorizeRe
  */
 export async function appOfPendingRequest(core: Core, request: AuthorizeRequest): Promise<{ app: App } | { error: AuthorizeError } | undefined> {
   const app = await core.store.apps.get(request.clientId);
-  if (!app || !app.redirectUris.includes(request.redirectUri)) return undefined;
+  if (!app || !isRegisteredRedirectUri(app, request.redirectUri)) return undefined;
   if (!app.enabled) return { error: { errorCode: '', errorDescription: '' } };
   if (!app.grants.includes('authorization_code')) return { error: concurError(60, 'unauthorized_client') };
   if (request.scopes.some((scope) => !app.scopes.includes(scope))) return { error: concurError(54, 'invalid_scope') };

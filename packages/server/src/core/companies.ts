@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Actor } from './actor.js';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
-import { parseInput } from './validation.js';
+import { invalidField, parseInput } from './validation.js';
 import type { Company } from './model.js';
 
 export interface NewCompany {
@@ -58,4 +58,56 @@ export async function createCompanyFor(core: Core, actor: Actor, input: unknown)
 export async function listCompaniesFor(core: Core, actor: Actor): Promise<CompanyView[]> {
   requireOperator(actor);
   return (await core.store.companies.list()).map(companyView);
+}
+
+/**
+ * `datacenter`: a name of the `datacenters` setting (`eu2`), a datacenter's base URL (also one this
+ * deployment does not serve, e.g. SAP Concur's), or null: no home, served by whichever datacenter
+ * the request reaches (docs/protocol.md §10).
+ */
+export const HomeDatacenterSchema = z.object({
+  datacenter: z.union([z.string().trim().min(1, 'is required').max(300, 'must be at most 300 characters'), z.null()], { error: 'is required: a datacenter name, a base URL or null' }),
+}).strict();
+
+/** A datacenter name of this deployment or a base URL → the URL stored as the company's geolocation; 400 naming `datacenter` otherwise. */
+export function homeGeolocation(core: Core, datacenter: string | null): string | null {
+  if (datacenter === null) return null;
+  const named = core.datacenters().find((dc) => dc.name === datacenter.toLowerCase());
+  if (named) return named.url;
+  let url: URL | undefined;
+  try {
+    url = new URL(datacenter);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.pathname !== '/' || url.search || url.hash) {
+    const names = core.datacenters().map((dc) => dc.name);
+    throw invalidField('datacenter', `must be ${names.length ? `one of ${names.join(', ')}, or ` : ''}the base URL of a datacenter, e.g. https://eu2.api.concursolutions.com`);
+  }
+  return url.origin;
+}
+
+/** A company's home datacenter as the console and `tessera admin` show it: its geolocation and the name this deployment gives it. */
+export const homeDatacenterView = (core: Core, company: Company) => ({
+  id: company.id, name: company.name, geolocation: company.geolocation,
+  datacenter: core.datacenters().find((dc) => dc.url === company.geolocation)?.name ?? null,
+  datacenters: core.datacenters().map((dc) => ({ name: dc.name, url: dc.url })),
+});
+
+/**
+ * Moves `companyId` to another home datacenter (docs/protocol.md §10): from then on its users sign
+ * in, get OTPs and refresh only there (code 16 elsewhere). Audited as `company.datacenter-changed`.
+ */
+export async function setHomeDatacenterFor(core: Core, actor: Actor, companyId: string, input: unknown) {
+  const { datacenter } = parseInput(HomeDatacenterSchema, input);
+  const geolocation = homeGeolocation(core, datacenter);
+  const company = await core.store.companies.get(companyId);
+  if (!company || !(await core.store.companies.setGeolocation(company.id, geolocation))) {
+    throw invalidField('company', `no company ${companyId}`);
+  }
+  core.audit.record({
+    action: 'company.datacenter-changed', outcome: 'success', ...actor, companyId: company.id, principalId: company.id,
+    detail: { from: company.geolocation, to: geolocation },
+  });
+  return homeDatacenterView(core, { ...company, geolocation });
 }

@@ -68,6 +68,8 @@ async function useRefreshToken(
   correlationId: string,
   /** Checks that must pass before anything changes (scopes, company, principal). */
   precheck: (connection: Connection) => Promise<void>,
+  /** Rotate whatever the setting says (a public app's refresh, Decision 14). */
+  alwaysRotate = false,
 ): Promise<OpenedConnection> {
   const now = core.clock.now();
   const digest = core.serverKeys.digest(presented);
@@ -79,7 +81,7 @@ async function useRefreshToken(
 
   const expiresAt = now + core.settings.refreshTokenTtl * 1000;
   let refreshToken = presented;
-  if (token.supersededAt !== null || core.settings.refreshRotation) {
+  if (token.supersededAt !== null || core.settings.refreshRotation || alwaysRotate) {
     refreshToken = newRefreshToken();
     const outcome = await core.store.connections.rotateRefreshToken({
       connectionId: connection.id, presentedDigest: digest, now, refreshExpiresAt: expiresAt,
@@ -122,14 +124,23 @@ export interface RefreshedConnection extends OpenedConnection {
  * The refresh_token grant's rules (docs/protocol.md §2, Decision 8): a live refresh token of `app`
  * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
  * principal still standing: its company enabling the app (53), the user not disabled and the
- * company enabled (123). Nothing changes unless all of that holds.
+ * company enabled (123); without a secret, only a user's connection (63). Nothing changes unless
+ * all of that holds.
  */
 export async function refreshConnection(
   core: Core, app: App, presented: string, correlationId: string, scopesOf: (available: readonly string[]) => string[],
+  /** The request came with no client secret (a public app, Decision 14). */
+  secretless = false,
 ): Promise<RefreshedConnection> {
   let scopes: string[] = [];
   let company: Company | undefined;
+  // A public app holds no secret, so its refresh tokens rotate whatever the setting says (RFC 9700
+  // §4.14.2, docs/protocol.md Decision 14): a stolen value is caught once it and the app's own are both used.
+  const rotatesAlways = app.clientType === 'public';
   const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
+    // Only a user's connection refreshes without the secret: a company connection came from the
+    // request token grant, which needed the secret, and stays bound to it if the app turns public.
+    if (secretless && found.principalType !== 'user') throw new ConcurError(63);
     // A scope the app lost since the connection was made is not granted again.
     scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
     await assertCompanyEnabledApp(core, app.id, found.companyId);
@@ -139,7 +150,11 @@ export async function refreshConnection(
     }
     company = await core.store.companies.get(found.companyId);
     if (!company?.enabled) throw new ConcurError(123);
-  });
+    // Refreshed only at home (docs/protocol.md §10, Decision 18): elsewhere code 16 names it, nothing changed.
+    if (company.geolocation && company.geolocation !== core.geolocation()) {
+      throw new ConcurError(16, { geolocation: company.geolocation, detail: 'the connection lives in another datacenter' });
+    }
+  }, rotatesAlways);
   return { ...refreshed, scopes, company: company! };
 }
 

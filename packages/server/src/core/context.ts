@@ -1,4 +1,5 @@
 /** The bound capabilities every core service and grant handler works with. */
+import type { Datacenter } from './datacenters.js';
 import type { Logger } from 'pino';
 import type { Settings } from '../config.js';
 import type { Store } from '../storage/types.js';
@@ -34,8 +35,16 @@ export interface Core {
   readonly log: Logger;
   /** Where mail goes: the SMTP server of `smtpUrl`, or the store's outbox (core/mail.ts). */
   readonly mailer: Mailer;
-  /** This node's datacenter base URL: the `iss` of its tokens. Known once the server listens. */
+  /**
+   * The base URL of the datacenter serving this request (docs/protocol.md §10): the `iss` of its
+   * tokens. Outside a request, this node's first datacenter. Known once the server listens.
+   */
   geolocation(): string;
+  /**
+   * Every datacenter of the `datacenters` setting, by name and URL (a port 0 URL gets its real port
+   * once its listener listens); empty without the setting.
+   */
+  datacenters(): readonly Datacenter[];
 }
 
 /** Who is asking, for errors, audit events and logs. */

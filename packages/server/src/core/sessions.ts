@@ -103,6 +103,14 @@ async function authenticateAdmin(core: Core, loginId: string, password: string, 
   }
 }
 
+/**
+ * Whether a cookie value has the shape of a session id (32 random bytes, base64url). Admin console,
+ * user and admin-token sessions share one table and differ only by the prefix of their digests
+ * (`user-session:`, `admin-token:`), so a value carrying such a prefix (it has a colon) must never
+ * be looked up: it would find the other kind's row.
+ */
+export const isSessionId = (value: string | undefined): value is string => typeof value === 'string' && /^[A-Za-z0-9_-]{43}$/.test(value);
+
 /** Signs an administrator in to the console: a new session, its cookie value and CSRF token. */
 export async function signIn(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<SignedIn> {
   const identity = await authenticateAdmin(core, loginId, password, 'session', meta);
@@ -122,7 +130,7 @@ export async function signIn(core: Core, loginId: string, password: string, meta
  * the timeout, past its end, or its user may no longer administer (the session is ended then).
  */
 export async function resumeSession(core: Core, sessionId: string): Promise<{ session: AdminSession; identity: AdminSessionIdentity } | undefined> {
-  if (!sessionId || sessionId.length > 100) return undefined;
+  if (!isSessionId(sessionId)) return undefined;
   const now = core.clock.now();
   const digest = core.serverKeys.digest(sessionId);
   const session = await core.store.sessions.touch(digest, now, now - core.settings.sessionIdleSeconds * 1000);
@@ -138,7 +146,7 @@ export async function resumeSession(core: Core, sessionId: string): Promise<{ se
 
 /** Ends the session behind a cookie value; answers whether there was one. */
 export async function signOut(core: Core, sessionId: string): Promise<boolean> {
-  return core.store.sessions.delete(core.serverKeys.digest(sessionId));
+  return isSessionId(sessionId) && core.store.sessions.delete(core.serverKeys.digest(sessionId));
 }
 
 /** The CSRF token bound to a session: derived from its id, so it is never stored and dies with it. */

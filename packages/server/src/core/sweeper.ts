@@ -2,7 +2,8 @@
  * The sweeper (docs/architecture.md "Storage": expired rows are swept by the server itself; "Token tables
  * that grow forever"). One pass deletes, each through its repository:
  *
- * - request tokens past their 24 hours, and authorization codes past their 10 minutes;
+ * - request tokens past their 24 hours, and authorization codes a day after their 10 minutes: until
+ *   then a second use of a code still revokes the connection the first made (docs/protocol.md §4);
  * - every refresh token value of a revoked or expired connection (they answer 108 either way);
  * - superseded refresh token values older than `refreshTokenTtl` in live families: until then a
  *   replay revokes the family (Decision 8); after it, a replay is just an unknown token (108);
@@ -61,7 +62,7 @@ export async function sweep(core: Core, options: SweepOptions = {}): Promise<Swe
 
   const report: SweepReport = {
     requestTokens: await store.requestTokens.deleteExpired(now),
-    authorizationCodes: await store.authorizations.deleteExpiredCodes(now),
+    authorizationCodes: await store.authorizations.deleteExpiredCodes(now - day),
     refreshTokensOfEnded: await batched((limit) => store.connections.deleteTokensOfEnded(now, limit)),
     supersededRefreshTokens: await batched((limit) => store.connections.deleteSupersededBefore(now - settings.refreshTokenTtl * 1000, limit)),
     connections: await store.connections.sweep(now - settings.endedConnectionRetentionDays * day),

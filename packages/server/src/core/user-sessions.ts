@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Core } from './context.js';
-import { csrfMatches } from './sessions.js';
+import { csrfMatches, isSessionId } from './sessions.js';
 import { isLocked } from './users.js';
 import type { Company, User } from './model.js';
 
@@ -35,7 +35,7 @@ export async function startUserSession(core: Core, user: User): Promise<string> 
  * (the session is ended then).
  */
 export async function resumeUserSession(core: Core, sessionId: string | undefined): Promise<UserSession | undefined> {
-  if (!sessionId || sessionId.length > 100) return undefined;
+  if (!isSessionId(sessionId)) return undefined;
   const now = core.clock.now();
   const digest = userSessionDigest(core, sessionId);
   const session = await core.store.sessions.touch(digest, now, now - core.settings.sessionIdleSeconds * 1000);
@@ -51,7 +51,7 @@ export async function resumeUserSession(core: Core, sessionId: string | undefine
 
 /** Ends the session behind a cookie value. */
 export async function endUserSession(core: Core, sessionId: string): Promise<void> {
-  await core.store.sessions.delete(userSessionDigest(core, sessionId));
+  if (isSessionId(sessionId)) await core.store.sessions.delete(userSessionDigest(core, sessionId));
 }
 
 /** The CSRF token of a user session's forms, for one purpose (and pending request): derived, never stored. */

@@ -3,6 +3,7 @@
  * `GET /admin/api/openapi.json`. Thin: parse → call core/admin → write. Errors are Concur bodies
  * `{code, error, error_description}` (plus `fields` for invalid input).
  */
+import { homeDatacenterView, setHomeDatacenterFor } from '../core/companies.js';
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GrantTypes, Refusals, ScopeCatalog } from 'tessera-protocol';
@@ -147,6 +148,9 @@ export function registerAdminApiRoutes(app: FastifyInstance, core: Core): void {
 
     // ——— Users and audit log ———
 
+    // The company's home datacenter (docs/protocol.md §10).
+    api.get('/company', authed(async (ctx) => homeDatacenterView(core, (await core.store.companies.get(ctx.company.id))!)));
+    api.patch('/company', authed(async (ctx, request) => setHomeDatacenterFor(core, ctx.actor, ctx.company.id, jsonBody(request))));
     api.get('/users', authed(async (ctx, request) => ({ items: await admin.listUsersFor(core, ctx, request.query) })));
     api.post('/users', authed(async (ctx, request, reply) => reply.code(201).send(await admin.createUserFor(core, ctx, jsonBody(request)))));
     api.patch('/users/:userId', authed<{ userId: string }>(async (ctx, request) =>

@@ -9,6 +9,7 @@ import {
   NewUserSchema, PasswordResetSchema, RequestTokenInputSchema, SecretChangeSchema, UserChangeSchema,
 } from '../core/admin.js';
 import { ConnectInputSchema } from '../core/app-center.js';
+import { HomeDatacenterSchema } from '../core/companies.js';
 import type { Core } from '../core/context.js';
 import { CredentialsSchema } from '../core/sessions.js';
 
@@ -242,6 +243,18 @@ export function adminOpenApi(core: Core): Json {
           responses: { 200: ok('One page of events', page('AuditEvent')), ...errors(400, 401) },
         },
       },
+      '/admin/api/company': {
+        get: {
+          tags: ['Company'], summary: 'Your company and its home datacenter (docs/protocol.md §10), with the datacenters of this deployment',
+          responses: { 200: ok('The company', ref('CompanyDatacenter')), ...errors(401) },
+        },
+        patch: {
+          tags: ['Company'], summary: 'Move your company to another home datacenter: a name of this deployment, a base URL, or null (any datacenter)',
+          description: 'From then on its users sign in, get one-time passwords and refresh only there; elsewhere they get code 16 with the home geolocation.',
+          requestBody: body(inputSchema(HomeDatacenterSchema)),
+          responses: { 200: ok('The company', ref('CompanyDatacenter')), ...errors(400, 401, 403) },
+        },
+      },
       '/admin/api/outbox': {
         get: {
           tags: ['Outbox'], summary: 'Mail kept for your company\'s users when no SMTP server is configured (one-time passwords), newest first, at most 100; each read is audited',
@@ -290,6 +303,15 @@ export function adminOpenApi(core: Core): Json {
         content: jsonContent(ref('Error')),
       }])),
       schemas: {
+        CompanyDatacenter: {
+          type: 'object', required: ['id', 'name', 'geolocation', 'datacenter', 'datacenters'],
+          properties: {
+            id: { type: 'string', format: 'uuid' }, name: { type: 'string' },
+            geolocation: { type: ['string', 'null'], description: 'The home datacenter\'s base URL; null: whichever datacenter serves the request.' },
+            datacenter: { type: ['string', 'null'], description: 'The name this deployment gives the home datacenter, if it serves it.' },
+            datacenters: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, url: { type: 'string' } } } },
+          },
+        },
         Error: {
           type: 'object', required: ['code', 'error', 'error_description'],
           properties: {

@@ -11,6 +11,7 @@ import { appCenterContract } from './contract/app-center.js';
 import { appsContract } from './contract/apps.js';
 import { authorizationContract } from './contract/authorization.js';
 import { connectionsContract } from './contract/connections.js';
+import { datacentersContract } from './contract/datacenters.js';
 import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
 import { outboxOtpContract } from './contract/outbox-otp.js';
@@ -58,6 +59,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     appCenterContract(store);
     requestTokensContract(store);
     connectionsContract(store);
+    datacentersContract(store);
     keysContract(store);
     auditContract(store);
     sessionsContract(store);

@@ -71,6 +71,11 @@ export interface CompanyRepository {
   count(): Promise<number>;
   /** Enables or disables a company; false when there is none. */
   setEnabled(id: string, enabled: boolean): Promise<boolean>;
+  /**
+   * Moves a company to another home datacenter (its `geolocation`, a base URL; null: whichever
+   * datacenter serves the request, docs/protocol.md §10); false when there is none.
+   */
+  setGeolocation(id: string, geolocation: string | null): Promise<boolean>;
 }
 
 export interface UserRepository {

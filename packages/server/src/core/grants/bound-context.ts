@@ -137,7 +137,7 @@ export class BoundGrantContext implements GrantContext, GrantTokens, GrantConnec
   }
 
   async refresh(presented: string, scopesOf: (available: readonly string[]) => string[]): Promise<RefreshedConnection> {
-    return this.#hold(await refreshConnection(this.#core, this.app, presented, this.meta.correlationId, scopesOf));
+    return this.#hold(await refreshConnection(this.#core, this.app, presented, this.meta.correlationId, scopesOf, this.#secretId === undefined));
   }
 
   async redeem(companyId: string, requestToken: string, scopesOf: (available: readonly string[]) => string[]): Promise<RedeemedRequestToken> {

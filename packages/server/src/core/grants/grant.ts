@@ -168,6 +168,6 @@ export interface GrantContext {
   readonly settings: GrantSettings;
   /** Writes an audit event (never a secret); the token endpoint already audits the issue or refusal. */
   audit(event: AuditInput): void;
-  /** This node's datacenter base URL: the default `iss` and `geolocation` of tokens. */
+  /** The base URL of the datacenter serving this request (docs/protocol.md §10): the default `iss` and `geolocation` of tokens. */
   geolocation(): string;
 }

@@ -162,6 +162,8 @@ class PostgresStore implements Store {
     count: async () => num((await this.one('SELECT count(*) AS n FROM companies'))!.n),
     setEnabled: async (id: string, enabled: boolean) =>
       (await this.run('UPDATE companies SET enabled = $2 WHERE id = $1', [id, enabled])) === 1,
+    setGeolocation: async (id: string, geolocation: string | null) =>
+      (await this.run('UPDATE companies SET geolocation = $2 WHERE id = $1', [id, geolocation])) === 1,
   };
 
   readonly users = {

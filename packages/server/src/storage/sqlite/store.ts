@@ -214,6 +214,8 @@ class SqliteStore implements Store {
     count: async () => num(this.one('SELECT count(*) AS n FROM companies')!.n),
     setEnabled: async (id: string, enabled: boolean) =>
       this.run('UPDATE companies SET enabled = ? WHERE id = ?', enabled ? 1 : 0, id) === 1,
+    setGeolocation: async (id: string, geolocation: string | null) =>
+      this.run('UPDATE companies SET geolocation = ? WHERE id = ?', geolocation, id) === 1,
   };
 
   readonly users = {

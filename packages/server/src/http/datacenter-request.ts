@@ -1,0 +1,18 @@
+/** `request.datacenter`: the datacenter whose listener a request came in on (docs/protocol.md §10). */
+import type { FastifyInstance } from 'fastify';
+import { currentDatacenter } from '../core/datacenters.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The datacenter's name (`eu2`); undefined with one datacenter (no `datacenters` setting). */
+    datacenter: string | undefined;
+  }
+}
+
+export function installDatacenterDecoration(app: FastifyInstance): void {
+  app.decorateRequest('datacenter', undefined);
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.datacenter = currentDatacenter.getStore()?.name;
+    done();
+  });
+}

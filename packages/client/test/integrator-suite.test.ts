@@ -121,7 +121,8 @@ describe('an integrator suite on startTessera', () => {
   it('code 16 is followed once: a user homed on eu2 signs in through us2', async () => {
     const t = await tessera({
       datacenters: ['us2', 'eu2'],
-      users: [{ loginId: 'ana@eu.example', password: 'correct horse battery', datacenter: 'eu2' }],
+      company: { datacenter: 'eu2' },
+      users: [{ loginId: 'ana@eu.example', password: 'correct horse battery' }],
     });
     const us2 = t.datacenters.us2!;
     const eu2 = t.datacenters.eu2!;
@@ -169,6 +170,7 @@ describe('an integrator suite on startTessera', () => {
     expect(tokenRequests).toEqual([`${t.url} password`, `${t.url} password`]);
     // The delayed first attempt still converts once its delay is over (docs/protocol.md Decision 3): it joins.
     const issued = await waitFor(() => conversions(t), (list) => list.length === 2);
+    expect(issued).toHaveLength(2);
     expect(new Set(issued.map((event) => event.detail?.connectionId)).size).toBe(1);
     expect(await t.server.core.store.connections.listByApp(t.app.clientId, t.company.id)).toHaveLength(1);
     expect((await manager.fetch('/profile/v1/me')).status).toBe(200);

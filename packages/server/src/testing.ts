@@ -3,7 +3,7 @@
  *
  *     const tessera = await startTessera();
  *     const { companyUUID, requestToken } = await tessera.requestToken();
- *     tessera.clock.advance('25h');
+ *     await tessera.clock.advance('25h');
  *     await tessera.close();
  *
  * The server is the real one (real HTTP on a free loopback port, the real SQLite store) in
@@ -14,13 +14,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Clock } from './core/clock.js';
 import { createApp, type NewApp } from './core/apps.js';
 import { createCompany } from './core/companies.js';
+import type { Emulator } from './core/emulator/emulator.js';
+import type { FaultRule, NewFault } from './core/emulator/faults.js';
 import { generateRequestToken, type IssuedRequestToken } from './core/request-tokens.js';
 import { createUser, WebServicesAdministrator } from './core/users.js';
 import { loadSettings, type SettingsInput } from './config.js';
 import { createServer, type TesseraServer } from './server.js';
+
+export type { FaultRule } from './core/emulator/faults.js';
 
 export interface TesseraUserInput {
   loginId: string;
@@ -28,8 +31,6 @@ export interface TesseraUserInput {
   displayName?: string;
   email?: string;
   roles?: string[];
-  /** The user's home datacenter (a name of `datacenters`); the company's by default. */
-  datacenter?: string;
 }
 
 export interface StartTesseraOptions {
@@ -42,7 +43,7 @@ export interface StartTesseraOptions {
   };
   /** The seeded app (default: grants password, refresh_token, client_credentials; the usual scopes). */
   app?: Partial<NewApp>;
-  /** Users besides the admin, in the seeded company. */
+  /** Users besides the admin, in the seeded company (so homed where it is). */
   users?: TesseraUserInput[];
   /** Rotate refresh token values on every refresh (docs/protocol.md Decision 8; off, like Concur). */
   rotation?: boolean;
@@ -56,6 +57,7 @@ export interface TesseraUser {
   id: string;
   loginId: string;
   password: string;
+  /** The home datacenter: the company's. */
   datacenter: string;
 }
 
@@ -75,24 +77,16 @@ export interface TesseraClock {
   now(): number;
 }
 
-/** A fault rule, as `POST /emulator/v0/faults` takes it (docs/protocol.md "Emulator"). */
-export interface FaultRule {
-  match?: { path?: string; grantType?: string; clientId?: string; principal?: string; datacenter?: string };
-  effect:
-    | { type: 'concur-error'; code: number }
-    | { type: 'http-status'; status: number }
-    | { type: 'delay'; ms: number }
-    | { type: 'drop' }
-    | { type: 'truncate' };
-  times?: number;
-  probability?: number;
-}
-
-export type ActiveFault = FaultRule & { id: string; [field: string]: unknown };
+/**
+ * A fault rule as `POST /emulator/v0/faults` takes it (docs/emulator.md); `add` answers it as
+ * the API does, with its `id` and what `remaining`.
+ */
+export type FaultInput = Omit<NewFault, 'match'> & { match?: NewFault['match'] };
 
 export interface TesseraFaults {
-  add(rule: FaultRule): Promise<ActiveFault>;
-  list(): Promise<ActiveFault[]>;
+  add(rule: FaultInput): Promise<FaultRule>;
+  list(): Promise<FaultRule[]>;
+  /** Clears one rule (unknown id: an error, as the API's 404), or all of them. */
   clear(id?: string): Promise<void>;
 }
 
@@ -115,70 +109,49 @@ export interface RunningTessera {
   close(): Promise<void>;
 }
 
-const durationUnits: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/** A duration in ms as the emulator API takes it (whole seconds), or the duration text itself. */
+const durationText = (by: string | number): string => {
+  if (typeof by === 'string') return by;
+  if (!Number.isInteger(by) || by < 0 || by % 1000 !== 0) throw new RangeError(`advance by whole seconds (a multiple of 1000 ms), not ${by}`);
+  return `${by / 1000}s`;
+};
 
-/** `'25h'`, `'181d'`, `'P181D'`, `'PT61M'` → ms (the emulator API's durations). */
-export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new RangeError(`not a duration: ${value}`);
-    return value;
-  }
-  const short = /^(-?\d+)([smhd])$/.exec(value.trim());
-  if (short) return Number(short[1]) * durationUnits[short[2]!]!;
-  const iso = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/i.exec(value.trim());
-  if (iso && value.trim().length > 1 && !/T$/i.test(value.trim())) {
-    const [, d = '0', h = '0', m = '0', s = '0'] = iso;
-    return Number(d) * durationUnits.d! + Number(h) * durationUnits.h! + Number(m) * durationUnits.m! + Number(s) * durationUnits.s!;
-  }
-  throw new RangeError(`not a duration: ${value} (use <n>s|m|h|d or ISO-8601 such as P181D)`);
-}
-
-/** The real clock plus an offset that the test moves; time keeps flowing between moves. */
-class OffsetClock implements Clock {
-  private offsetMs = 0;
-  now = (): number => Date.now() + this.offsetMs;
-  advance(ms: number): void {
-    this.offsetMs += ms;
-  }
-  set(ms: number): void {
-    this.offsetMs = ms - Date.now();
-  }
-  reset(): void {
-    this.offsetMs = 0;
-  }
-}
-
-const toMs = (to: Date | string | number): number => {
-  const ms = to instanceof Date ? to.getTime() : typeof to === 'string' ? Date.parse(to) : to;
-  if (!Number.isFinite(ms)) throw new RangeError(`not a moment: ${String(to)}`);
-  return ms;
+/** A moment as the emulator API takes it (ISO-8601). */
+const momentText = (to: Date | string | number): string => {
+  if (typeof to === 'string') return to;
+  const date = new Date(to);
+  if (!Number.isFinite(date.getTime())) throw new RangeError(`not a moment: ${String(to)}`);
+  return date.toISOString();
 };
 
 export async function startTessera(options: StartTesseraOptions = {}): Promise<RunningTessera> {
   const names = options.datacenters ?? ['us2'];
-  if (names.length !== 1) throw new RangeError('several datacenters need the datacenters setting (not in this build)');
+  if (!names.length) throw new RangeError('datacenters: at least one name');
+  const home = options.company?.datacenter ?? names[0]!;
+  if (!names.includes(home)) throw new RangeError(`company.datacenter ${home} is not one of the datacenters (${names.join(', ')})`);
   const dataDir = mkdtempSync(join(tmpdir(), 'tessera-embedded-'));
-  const movable = new OffsetClock();
   let server: TesseraServer | undefined;
   try {
     const settings = loadSettings({
       logLevel: options.logLevel ?? 'silent', logRequests: false, ...options.settings,
-      host: '127.0.0.1', port: 0, dataDir, seedDemo: false,
+      // Each datacenter on a free loopback port (docs/protocol.md §10); emulator mode for the clock and faults.
+      datacenters: names.map((name) => `${name}=http://127.0.0.1:0`).join(','), emulator: true, dataDir, seedDemo: false,
       ...(options.rotation !== undefined ? { refreshRotation: options.rotation } : {}),
     }, {});
-    server = await createServer(settings, { clock: movable, backgroundCheckpoints: false });
+    // No WAL checkpoint worker: a test's store is small and short-lived, and the worker costs start time.
+    server = await createServer(settings, { backgroundCheckpoints: false });
     const url = await server.listen();
-    const datacenters: Record<string, string> = { [names[0]!]: url };
+    const datacenters = { ...server.datacenters };
     const core = server.core;
-    const home = options.company?.datacenter ?? names[0]!;
-    const company = await createCompany(core, { name: options.company?.name ?? 'Test Company' });
+    const emulator: Emulator = server.emulator!;
+    const company = await createCompany(core, { name: options.company?.name ?? 'Test Company', geolocation: datacenters[home]! });
     const seedUser = async (input: TesseraUserInput): Promise<TesseraUser> => {
       const user = await createUser(core, {
         companyId: company.id, loginId: input.loginId, password: input.password,
         ...(input.displayName ? { displayName: input.displayName } : {}), ...(input.email ? { email: input.email } : {}),
         ...(input.roles ? { roles: input.roles } : {}),
       });
-      return { id: user.id, loginId: user.loginId, password: input.password, datacenter: input.datacenter ?? home };
+      return { id: user.id, loginId: user.loginId, password: input.password, datacenter: home };
     };
     const admin = await seedUser({ loginId: 'admin@test.example', password: 'admin-password', displayName: 'Web Services Administrator', roles: [WebServicesAdministrator] });
     const users = [];
@@ -190,27 +163,23 @@ export async function startTessera(options: StartTesseraOptions = {}): Promise<R
     const app = { clientId: created.app.id, clientSecret: created.clientSecret };
 
     const running = server;
-    const emulatorApi = async (method: string, path: string, body?: unknown) => {
-      const response = await fetch(`${url}/emulator/v0/${path}`, {
-        method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-      });
-      const text = await response.text();
-      if (!response.ok) throw new Error(`${method} /emulator/v0/${path}: ${response.status} ${text}`);
-      return text ? (JSON.parse(text) as unknown) : undefined;
-    };
+    // The clock and faults go through the emulator as its HTTP routes do (same validation, audit and sweeper turn).
+    const move = async (input: Record<string, unknown>) => Date.parse((await emulator.moveClock(input)).now);
     return {
       url, datacenters, company: { id: company.id, name: company.name, datacenter: home }, app, admin, users,
       requestToken: () => generateRequestToken(core, app.clientId, company.id),
       clock: {
-        advance: async (by) => (movable.advance(parseDuration(by)), movable.now()),
-        set: async (to) => (movable.set(toMs(to)), movable.now()),
-        reset: async () => (movable.reset(), movable.now()),
-        now: movable.now,
+        advance: async (by) => move({ advance: durationText(by) }),
+        set: async (to) => move({ set: momentText(to) }),
+        reset: async () => move({ reset: true }),
+        now: () => core.clock.now(),
       },
       faults: {
-        add: async (rule) => (await emulatorApi('POST', 'faults', rule)) as ActiveFault,
-        list: async () => ((await emulatorApi('GET', 'faults')) as { faults: ActiveFault[] }).faults,
-        clear: async (id) => void (await emulatorApi('DELETE', id ? `faults/${encodeURIComponent(id)}` : 'faults')),
+        add: async (rule) => emulator.addFault(rule),
+        list: async () => emulator.faults.list(),
+        clear: async (id) => {
+          if (!emulator.clearFaults(id) && id !== undefined) throw new RangeError(`no fault rule ${id}`);
+        },
       },
       server: running,
       async close() {

@@ -161,10 +161,10 @@ describe('an integrator suite on startTessera', () => {
     const t = await tessera();
     const { fetch, tokenRequests } = spyingFetch();
     const manager = new TokenManager({
-      clientId: t.app.clientId, clientSecret: t.app.clientSecret, datacenter: t.url, fetch, timeoutMs: 300, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 },
+      clientId: t.app.clientId, clientSecret: t.app.clientSecret, datacenter: t.url, fetch, timeoutMs: 1000, retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 },
     });
     const { companyUUID, requestToken } = await t.requestToken();
-    await t.faults.add({ match: { path: '/oauth2/v0/token', grantType: 'password' }, effect: { type: 'delay', ms: 1000 }, times: 1 });
+    await t.faults.add({ match: { path: '/oauth2/v0/token', grantType: 'password' }, effect: { type: 'delay', ms: 2500 }, times: 1 });
 
     await manager.convertRequestToken(companyUUID, requestToken);
     expect(tokenRequests).toEqual([`${t.url} password`, `${t.url} password`]);

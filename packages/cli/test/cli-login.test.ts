@@ -95,6 +95,16 @@ describe('tessera token login: the listener', () => {
     expect(busy.stderr).toMatch(new RegExp(`port ${port} on 127.0.0.1 is in use`));
   });
 
+  it('keeps a public app without a client secret (env add --public)', async () => {
+    const { home, t, clientId } = await setUp();
+    const added = await cli(home, ['env', 'add', 'pub', '--public', '--datacenter', t.url, '--client-id', clientId, '--json']);
+    expect(added.code, added.stderr).toBe(0);
+    const shown = JSON.parse((await cli(home, ['env', 'show', 'pub', '--json'])).stdout);
+    expect(shown.clientSecret).toBe('(none: public app)');
+    const both = await cli(home, ['env', 'add', 'pub2', '--public', '--client-secret-stdin', '--datacenter', t.url, '--client-id', clientId], { input: 'x\n' });
+    expect(both.code).toBe(2);
+  });
+
   it('refuses to replace a live connection without --force, as token convert does', async () => {
     const { t, home, clientId } = await setUp();
     const { companyUUID, requestToken } = await makeRequestToken(t, clientId);

@@ -139,7 +139,7 @@ export function registerUserConnectionCommands(token: Command): void {
     .description('connect a user by a one-time password: without --code, mail it (POST /oauth2/v0/otp); with --code, exchange it and store the connection like `token convert`')
     .option('--env <name>', 'the environment (default: TESSERA_ENV or the current one)')
     .requiredOption('--email <address>', 'the user\'s email address')
-    .option('--param <name=value>', 'a client parameter (name, company, link, or your own); repeat it; give the same ones with --code', collect, [])
+    .option('--param <name=value>', 'a client parameter (name, company, link, or your own); repeat it; give the same ones with --code', collect)
     .option('--code <otp>', 'the one-time password from the mail: exchange it')
     .option('--scope <scopes>', 'with --code: narrow the scopes, space-separated')
     .option('--force', 'with --code: connect even though the environment holds a live refresh token (it is replaced)')
@@ -147,7 +147,8 @@ export function registerUserConnectionCommands(token: Command): void {
     .action(async (options) => {
       const home = new TesseraHome();
       const environment = await home.resolve(options.env);
-      const params = parseParams(options.param);
+      const pairs: string[] = options.param ?? [];
+      const params = parseParams(pairs);
       const email = String(options.email);
       const manager = managerFor(home, environment);
       const usage = (error: unknown) => {
@@ -155,7 +156,7 @@ export function registerUserConnectionCommands(token: Command): void {
       };
       if (options.code === undefined) {
         const sent = await explained(environment.name, () => manager.requestOtp({ email, params }).catch(usage));
-        const again = ['tessera token otp', `--env ${environment.name}`, `--email ${email}`, ...options.param.map((p: string) => `--param ${JSON.stringify(p)}`), '--code CODE'];
+        const again = ['tessera token otp', `--env ${environment.name}`, `--email ${email}`, ...pairs.map((p) => `--param ${JSON.stringify(p)}`), '--code CODE'];
         printRecord({
           sent: email, message: sent.message, geolocation: sent.geolocation,
           ...(options.json ? {} : { next: `${again.join(' ')}   (within 15 minutes, with the same --param values)` }),

@@ -4,12 +4,10 @@
  * connection stored like `token convert`'s; and what the listener does with a forged state, a
  * denial, a timeout and a busy port.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createUser } from 'tessera-server';
 import { makeApp, makeRequestToken, startTestServer, type TestServer } from '../../server/test/helpers.js';
 import { cli, startCli, tempHome } from './run-cli.js';
@@ -49,7 +47,7 @@ async function setUp(appInput: Record<string, unknown> = {}, envFlags: string[] 
 /** Starts `token login` and answers the URL it printed. */
 async function login(home: string, args: string[]) {
   const running = startCli(home, ['token', 'login', '--no-browser', ...args]);
-  cleanups.push(() => running.done);
+  cleanups.push(() => running.stop());
   const [, url] = await running.stderrMatch(/^ {2}(http\S+\/oauth2\/v0\/authorize\?\S+)$/m);
   return { running, url: new URL(url!) };
 }
@@ -118,36 +116,34 @@ describe('tessera token login: the listener', () => {
 
 // The server half (sign-in and consent pages, grant_type=authorization_code) per the shared page contract.
 describe('tessera token login: a user signs in and allows the app in Chromium', () => {
-  let context: BrowserContext;
-  let page: Page;
-  let profile: string;
+  let browser: Browser;
 
   beforeAll(async () => {
     if (!existsSync(chromiumPath)) throw new Error('these tests need Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
     const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
+    browser = await chromium.launch({
       executablePath: chromiumPath, headless: true,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
         '--disable-component-update', '--disable-sync'],
-      locale: 'en-US', timezoneId: 'UTC',
     });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
   });
 
-  async function signInAndAllow(url: URL, loginId: string) {
+  /** Signs in and allows (or denies) the app in a fresh browser context, closed (with its connections to the service) before the service. */
+  async function signInAndAllow(url: URL, loginId: string, choice: 'Allow' | 'Deny' = 'Allow') {
+    const context = await browser.newContext({ locale: 'en-US', timezoneId: 'UTC' });
+    cleanups.push(() => context.close());
+    const page = await context.newPage();
+    page.setDefaultTimeout(15_000);
     await page.goto(url.href);
     await page.getByLabel('Login ID').fill(loginId);
     await page.getByLabel('Password', { exact: true }).fill(password);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('button', { name: 'Allow' }).click();
-    await page.getByRole('heading', { name: 'Connected' }).waitFor();
+    await page.getByRole('button', { name: choice }).click();
+    await page.getByRole('heading', { name: choice === 'Allow' ? 'Connected' : 'Not connected' }).waitFor();
     expect(await page.textContent('body')).toContain('You can close this window');
   }
 
@@ -181,5 +177,16 @@ describe('tessera token login: a user signs in and allows the app in Chromium', 
     expect(JSON.parse(result.stdout)).toMatchObject({ principal: `user ${user.id}` });
     const got = await cli(home, ['token', 'get']);
     expect(got.code, got.stderr).toBe(0);
+  });
+
+  it('ends with exit code 3 and stores nothing when the user chooses Deny', async () => {
+    const { t, home, port } = await setUp();
+    await createUser(t.server.core, { companyId: t.companyId, loginId: 'cy@example.com', password, email: 'cy@example.com' });
+    const { running, url } = await login(home, ['--port', String(port)]);
+    await signInAndAllow(url, 'cy@example.com', 'Deny');
+    const result = await running.done;
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(/not connected: .*user_denied/);
+    expect(JSON.parse((await cli(home, ['env', 'show', 'dev', '--json'])).stdout).connected).toBe(false);
   });
 });

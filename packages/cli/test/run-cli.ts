@@ -34,6 +34,8 @@ export interface RunningCli {
   /** Resolves with the first match of `pattern` in standard error (rejects if the process ends first). */
   stderrMatch(pattern: RegExp): Promise<RegExpMatchArray>;
   done: Promise<CliResult>;
+  /** Ends it (SIGTERM) if it still runs; answers its end. */
+  stop(): Promise<CliResult>;
 }
 
 /** Starts `tessera` without waiting for it (for commands that wait themselves, like `token login`). */
@@ -64,6 +66,10 @@ export function startCli(home: string, args: string[], options: CliOptions = {})
   return {
     output: () => ({ stdout, stderr }),
     done,
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return done;
+    },
     stderrMatch: (pattern) => new Promise((resolvePromise, reject) => {
       const check = () => {
         const match = stderr.match(pattern);

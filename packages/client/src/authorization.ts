@@ -84,7 +84,9 @@ export function readAuthorizationResponse(query: URLSearchParams | string, expec
   const errorCode = params.get('error_code') ?? params.get('error');
   if (errorCode !== null) {
     const description = params.get('error_description') ?? undefined;
-    throw new ConcurError('ERR_AUTHORIZATION_DENIED', `the authorization was not given (${errorCode}${description ? `: ${description}` : ''})`, {
+    // A disabled app is answered with empty error fields (docs/protocol.md §4).
+    const why = errorCode ? `${errorCode}${description ? `: ${description}` : ''}` : 'the service gave no reason; the app may be disabled';
+    throw new ConcurError('ERR_AUTHORIZATION_DENIED', `the authorization was not given (${why})`, {
       error: errorCode || undefined, errorDescription: description,
     });
   }

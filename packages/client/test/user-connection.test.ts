@@ -109,6 +109,8 @@ describe('exchangeCode', () => {
   it('reads a denial as ERR_AUTHORIZATION_DENIED', () => {
     const denied = new URLSearchParams({ error_code: 'user_denied', error_description: 'The user denied your request', state: 's' });
     expect(() => readAuthorizationResponse(denied, 's')).toThrow(expect.objectContaining({ code: 'ERR_AUTHORIZATION_DENIED', error: 'user_denied' }));
+    const disabled = new URLSearchParams({ error_code: '', error_description: '', state: 's' });
+    expect(() => readAuthorizationResponse(disabled, 's')).toThrow(/no reason; the app may be disabled/);
   });
 
   it('is refused with the wrong verifier (the service checks S256 of the verifier)', async () => {

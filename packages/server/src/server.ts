@@ -269,7 +269,8 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerHealthRoutes(app, core);
   let maintenance: Maintenance | undefined;
   // Every move of the clock runs a sweeper turn at once (sweep, scheduled rotation) and keeps a key signing.
-  const emulator = core.clock instanceof MovableClock ? new Emulator(core.clock, core.audit, () => afterClockMove(core, maintenance), core.log) : undefined;
+  // Only the setting opens the emulator routes: a MovableClock injected without it is just a clock.
+  const emulator = settings.emulator && core.clock instanceof MovableClock ? new Emulator(core.clock, core.audit, () => afterClockMove(core, maintenance), core.log) : undefined;
   if (emulator) registerEmulatorRoutes(app, core, emulator);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerAuthorizeRoutes(app, core);

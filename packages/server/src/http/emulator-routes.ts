@@ -2,7 +2,8 @@
  * The emulator's HTTP surface (docs/emulator.md): `/emulator/v0/clock`, `/emulator/v0/faults`,
  * and the one hook that applies fault rules. Registered only in emulator mode, so without it
  * every `/emulator/*` path is an unknown path (404). Unauthenticated test tooling: emulator mode
- * must never face a network you do not control.
+ * must never face a network you do not control. Bodies are JSON only (code 135 otherwise): a web
+ * page the developer visits can post a form to loopback without a preflight, never JSON.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ConcurCodes, CorrelationHeader, Refusals, type ConcurCode } from 'tessera-protocol';
@@ -10,15 +11,16 @@ import type { Core, RequestMeta } from '../core/context.js';
 import type { Emulator } from '../core/emulator/emulator.js';
 import type { FaultRule, RequestFacts } from '../core/emulator/faults.js';
 import { ConcurError } from '../core/errors.js';
+import { jsonBody } from './json.js';
 
 const meta = (request: FastifyRequest): RequestMeta => ({ correlationId: request.id, ip: request.ip });
 const noStore = { 'cache-control': 'no-store' };
 
 export function registerEmulatorRoutes(app: FastifyInstance, core: Core, emulator: Emulator): void {
   app.get('/emulator/v0/clock', async (_request, reply) => reply.headers(noStore).send(emulator.clockView()));
-  app.post('/emulator/v0/clock', async (request, reply) => reply.headers(noStore).send(await emulator.moveClock(request.body, meta(request))));
+  app.post('/emulator/v0/clock', async (request, reply) => reply.headers(noStore).send(await emulator.moveClock(jsonBody(request), meta(request))));
   app.get('/emulator/v0/faults', async (_request, reply) => reply.headers(noStore).send({ faults: emulator.faults.list() }));
-  app.post('/emulator/v0/faults', async (request, reply) => reply.code(201).headers(noStore).send(emulator.addFault(request.body, meta(request))));
+  app.post('/emulator/v0/faults', async (request, reply) => reply.code(201).headers(noStore).send(emulator.addFault(jsonBody(request), meta(request))));
   app.delete('/emulator/v0/faults', async (request, reply) => {
     emulator.clearFaults(undefined, meta(request));
     return reply.code(204).headers(noStore).send();

@@ -1,0 +1,62 @@
+/**
+ * Emulator mode's boundaries (docs/emulator.md): its unauthenticated routes exist only when the
+ * `emulator` setting is on, take only JSON (a web page can post a form to loopback without a preflight), and the clock
+ * cannot be moved out of the range dates can be written in.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MovableClock } from 'tessera-server';
+import { startTestServer, type TestServer } from './helpers.js';
+
+describe('a MovableClock injected without emulator mode', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ settings: { host: '0.0.0.0' }, clock: new MovableClock() });
+  });
+  afterAll(() => t.close());
+
+  it('opens no /emulator/* route and no emulator on the handle', async () => {
+    for (const path of ['/emulator/v0/clock', '/emulator/v0/faults']) {
+      const response = await fetch(`${t.url}${path}`);
+      expect(response.status, path).toBe(404);
+    }
+    const post = await fetch(`${t.url}/emulator/v0/clock`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"advance":"181d"}' });
+    expect(post.status).toBe(404);
+    expect(t.server.emulator).toBeUndefined();
+  });
+});
+
+describe('the emulator routes', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ settings: { emulator: true } });
+  });
+  afterAll(() => t.close());
+
+  it('refuse a form post (a cross-site page can send one without a preflight) and do not move', async () => {
+    const response = await fetch(`${t.url}/emulator/v0/clock`, {
+      method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'advance=181d',
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: 135 });
+    expect(response.headers.get('concur-correlationid')).toBeTruthy();
+    const text = await fetch(`${t.url}/emulator/v0/faults`, {
+      method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"effect":{"type":"drop"}}',
+    });
+    expect(text.status).toBe(400);
+    expect((await (await fetch(`${t.url}/emulator/v0/clock`)).json()).offsetSeconds).toBe(0);
+    expect((await (await fetch(`${t.url}/emulator/v0/faults`)).json()).faults).toEqual([]);
+  });
+
+  it('keep the clock within a century of now however many moves add up', async () => {
+    const move = (body: unknown) => fetch(`${t.url}/emulator/v0/clock`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    let last = 200;
+    for (let i = 0; i < 3 && last === 200; i++) last = (await move({ advance: '36500d' })).status;
+    expect(last).toBe(400);
+    const clock = await (await fetch(`${t.url}/emulator/v0/clock`)).json() as { now: string; offsetSeconds: number };
+    expect(Math.abs(clock.offsetSeconds)).toBeLessThanOrEqual(100 * 366 * 86400);
+    expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
+    expect((await move({ reset: true })).status).toBe(200);
+  });
+});

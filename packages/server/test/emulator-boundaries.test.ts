@@ -43,8 +43,8 @@ describe('the emulator routes', () => {
       method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"effect":{"type":"drop"}}',
     });
     expect(text.status).toBe(400);
-    expect((await (await fetch(`${t.url}/emulator/v0/clock`)).json()).offsetSeconds).toBe(0);
-    expect((await (await fetch(`${t.url}/emulator/v0/faults`)).json()).faults).toEqual([]);
+    expect((await (await fetch(`${t.url}/emulator/v0/clock`)).json() as { offsetSeconds: number }).offsetSeconds).toBe(0);
+    expect((await (await fetch(`${t.url}/emulator/v0/faults`)).json() as { faults: unknown[] }).faults).toEqual([]);
   });
 
   it('keep the clock within a century of now however many moves add up', async () => {

@@ -101,6 +101,12 @@ export const homeDatacenterView = (core: Core, company: Company) => ({
 export async function setHomeDatacenterFor(core: Core, actor: Actor, companyId: string, input: unknown) {
   const { datacenter } = parseInput(HomeDatacenterSchema, input);
   const geolocation = homeGeolocation(core, datacenter);
+  // Clients follow code 16 to the geolocation with their client secret and the user's password
+  // (docs/protocol.md §10): a company administrator, who may connect other companies' apps, picks
+  // only a datacenter of this deployment or of SAP Concur; any other URL is the operator's choice.
+  if (geolocation !== null && actor.actorType !== 'operator' && !isDeploymentOrConcurDatacenter(core, geolocation)) {
+    throw invalidField('datacenter', 'must be a datacenter of this deployment or an SAP Concur datacenter (https://….api.concursolutions.com); the operator sets any other URL with tessera admin');
+  }
   const company = await core.store.companies.get(companyId);
   if (!company || !(await core.store.companies.setGeolocation(company.id, geolocation))) {
     throw invalidField('company', `no company ${companyId}`);
@@ -110,4 +116,21 @@ export async function setHomeDatacenterFor(core: Core, actor: Actor, companyId: 
     detail: { from: company.geolocation, to: geolocation },
   });
   return homeDatacenterView(core, { ...company, geolocation });
+}
+
+/** SAP Concur's datacenter hosts (docs/protocol.md §10), https only. */
+const concurHost = /^[a-z0-9-]+\.api\.(concursolutions\.com|concurcdc\.cn)$/;
+
+function isDeploymentOrConcurDatacenter(core: Core, geolocation: string): boolean {
+  if (core.datacenters().some((dc) => dc.url === geolocation) || geolocation === servedGeolocation(core)) return true;
+  const url = new URL(geolocation);
+  return url.protocol === 'https:' && url.port === '' && concurHost.test(url.hostname);
+}
+
+function servedGeolocation(core: Core): string | undefined {
+  try {
+    return core.geolocation();
+  } catch {
+    return undefined; // not listening yet
+  }
 }

@@ -1,8 +1,9 @@
 /**
  * Emulator mode's boundaries (docs/emulator.md): its unauthenticated routes exist only when the
- * `emulator` setting is on, take only JSON (a web page can post a form to loopback without a preflight), and the clock
+ * `emulator` setting is on, answer only requests addressed to a loopback name (DNS rebinding), take only JSON (a web page can post a form to loopback without a preflight), and the clock
  * cannot be moved out of the range dates can be written in.
  */
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MovableClock } from 'tessera-server';
 import { startTestServer, type TestServer } from './helpers.js';
@@ -45,6 +46,27 @@ describe('the emulator routes', () => {
     expect(text.status).toBe(400);
     expect((await (await fetch(`${t.url}/emulator/v0/clock`)).json() as { offsetSeconds: number }).offsetSeconds).toBe(0);
     expect((await (await fetch(`${t.url}/emulator/v0/faults`)).json() as { faults: unknown[] }).faults).toEqual([]);
+  });
+
+  it('answer a request addressed to another host name (a rebound DNS name) as an unknown path', async () => {
+    const send = (host: string, method = 'GET', body?: string) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = httpRequest(`${t.url}/emulator/v0/clock`, {
+        method, headers: { host, ...(body ? { 'content-type': 'application/json' } : {}) },
+      }, (response) => {
+        let text = '';
+        response.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+        response.on('end', () => resolve({ status: response.statusCode!, body: text }));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+    const port = new URL(t.url).port;
+    const rebound = await send(`attacker.example:${port}`, 'POST', '{"advance":"181d"}');
+    expect(rebound.status).toBe(404);
+    expect(JSON.parse(rebound.body)).toMatchObject({ code: 404 });
+    expect((await send(`attacker.example:${port}`)).status).toBe(404);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`]) expect((await send(host)).status, host).toBe(200);
+    expect(JSON.parse((await send(`localhost:${port}`)).body)).toMatchObject({ offsetSeconds: 0 });
   });
 
   it('keep the clock within a century of now however many moves add up', async () => {

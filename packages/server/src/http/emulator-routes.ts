@@ -10,6 +10,7 @@ import { ConcurCodes, CorrelationHeader, Refusals, type ConcurCode } from 'tesse
 import type { Core, RequestMeta } from '../core/context.js';
 import type { Emulator } from '../core/emulator/emulator.js';
 import type { FaultRule, RequestFacts } from '../core/emulator/faults.js';
+import { isLoopbackHost } from '../config.js';
 import { ConcurError } from '../core/errors.js';
 import { jsonBody } from './json.js';
 
@@ -17,19 +18,38 @@ const meta = (request: FastifyRequest): RequestMeta => ({ correlationId: request
 const noStore = { 'cache-control': 'no-store' };
 
 export function registerEmulatorRoutes(app: FastifyInstance, core: Core, emulator: Emulator): void {
-  app.get('/emulator/v0/clock', async (_request, reply) => reply.headers(noStore).send(emulator.clockView()));
-  app.post('/emulator/v0/clock', async (request, reply) => reply.headers(noStore).send(await emulator.moveClock(jsonBody(request), meta(request))));
-  app.get('/emulator/v0/faults', async (_request, reply) => reply.headers(noStore).send({ faults: emulator.faults.list() }));
-  app.post('/emulator/v0/faults', async (request, reply) => reply.code(201).headers(noStore).send(emulator.addFault(jsonBody(request), meta(request))));
-  app.delete('/emulator/v0/faults', async (request, reply) => {
+  const local = { onRequest: loopbackHostOnly(core) };
+  app.get('/emulator/v0/clock', local, async (_request, reply) => reply.headers(noStore).send(emulator.clockView()));
+  app.post('/emulator/v0/clock', local, async (request, reply) => reply.headers(noStore).send(await emulator.moveClock(jsonBody(request), meta(request))));
+  app.get('/emulator/v0/faults', local, async (_request, reply) => reply.headers(noStore).send({ faults: emulator.faults.list() }));
+  app.post('/emulator/v0/faults', local, async (request, reply) => reply.code(201).headers(noStore).send(emulator.addFault(jsonBody(request), meta(request))));
+  app.delete('/emulator/v0/faults', local, async (request, reply) => {
     emulator.clearFaults(undefined, meta(request));
     return reply.code(204).headers(noStore).send();
   });
-  app.delete<{ Params: { id: string } }>('/emulator/v0/faults/:id', async (request, reply) => {
+  app.delete<{ Params: { id: string } }>('/emulator/v0/faults/:id', local, async (request, reply) => {
     if (!emulator.clearFaults(request.params.id, meta(request))) throw new ConcurError(Refusals.notFound('fault rule'));
     return reply.code(204).headers(noStore).send();
   });
   installFaultHook(app, core, emulator);
+}
+
+/**
+ * On loopback the emulator routes answer only requests addressed to a loopback name: a web page
+ * whose host name an attacker re-points at 127.0.0.1 (DNS rebinding) sends its own `Host` and
+ * gets the 404 of an unknown path. `emulatorAllowRemote` lifts it with the loopback-only listen.
+ */
+function loopbackHostOnly(core: Core) {
+  return async (request: FastifyRequest) => {
+    if (core.settings.emulatorAllowRemote) return;
+    let hostname: string;
+    try {
+      hostname = new URL(`http://${request.headers.host ?? ''}`).hostname;
+    } catch {
+      hostname = '';
+    }
+    if (!isLoopbackHost(hostname)) throw new ConcurError(Refusals.noRoute(request.method, request.url.split('?')[0]!));
+  };
 }
 
 /**

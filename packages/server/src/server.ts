@@ -396,8 +396,19 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       await emulator?.settled();
       await maintenance.stop();
       await metricsListener?.close();
-      await closeExtraServers();
-      await app.close();
+      // A keep-alive connection whose request was in flight turns idle only once answered, after
+      // the close's one sweep of idle connections: sweep again until every listener has closed,
+      // or the close waits for the client's keep-alive timeout.
+      const listeners = [app.server, ...extraServers];
+      const sweep = setInterval(() => {
+        for (const server of listeners) server.closeIdleConnections();
+      }, 50);
+      try {
+        await closeExtraServers();
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
       await handle.close();
       unmarkServing?.();
     },

@@ -1,12 +1,14 @@
 /**
  * Emulator mode's boundaries (docs/emulator.md): its unauthenticated routes exist only when the
  * `emulator` setting is on, answer only requests addressed to a loopback name (DNS rebinding), take only JSON (a web page can post a form to loopback without a preflight), and the clock
- * cannot be moved out of the range dates can be written in.
+ * cannot be moved out of the range dates can be written in. A move back does not stretch what a
+ * node remembers for a while (token standings, rate-limit windows) by the length of the move.
  */
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MovableClock } from 'tessera-server';
-import { startTestServer, type TestServer } from './helpers.js';
+import { passwordForm, refreshForm } from './e2e-helpers.js';
+import { makeApp, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 
 describe('a MovableClock injected without emulator mode', () => {
   let t: TestServer;
@@ -80,5 +82,49 @@ describe('the emulator routes', () => {
     expect(Math.abs(clock.offsetSeconds)).toBeLessThanOrEqual(100 * 366 * 86400);
     expect((await fetch(`${t.url}/readyz`)).status).toBe(200);
     expect((await move({ reset: true })).status).toBe(200);
+  });
+
+  it('forget a token standing remembered before a move back: a revoked connection stops working', async () => {
+    const move = (body: unknown) => fetch(`${t.url}/emulator/v0/clock`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const app = await makeApp(t);
+    await makeUser(t, 'standing@example.com', 'right password');
+    const first = await postToken(t.url, passwordForm(app.clientId, app.clientSecret, 'standing@example.com', 'right password'));
+    expect(first.status).toBe(200);
+    const me = (accessToken: string) => fetch(`${t.url}/profile/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const refreshed = async () => {
+      const answer = await postToken(t.url, refreshForm(app.clientId, app.clientSecret, first.body.refresh_token as string));
+      expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+      return answer.body.access_token as string;
+    };
+    // A day ahead, the node remembers that the connection stands (for tokenStatusCacheSeconds, 5 s).
+    expect((await move({ advance: '1d' })).status).toBe(200);
+    expect((await me(await refreshed())).status).toBe(200);
+    expect((await move({ reset: true })).status).toBe(200);
+    const token = await refreshed();
+    expect((await fetch(`${t.url}/app-mgmt/v0/connections`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } })).status).toBeLessThan(300);
+    // Past the 5 s the cache may be stale by, the revoked connection's token is refused.
+    expect((await move({ advance: '10s' })).status).toBe(200);
+    expect((await me(token)).status).toBe(401);
+    expect((await move({ reset: true })).status).toBe(200);
+  });
+
+  it('end a rate-limit window begun before a move back once its length has passed', async () => {
+    const limited = await startTestServer({ settings: { emulator: true, rateLimitPerAddress: 2, rateLimitWindowSeconds: 60 } });
+    try {
+      const move = (body: unknown) => fetch(`${limited.url}/emulator/v0/clock`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const app = await makeApp(limited);
+      const appToken = async () => (await postToken(limited.url, { grant_type: 'client_credentials', client_id: app.clientId, client_secret: app.clientSecret })).status;
+      expect((await move({ advance: '1d' })).status).toBe(200);
+      expect([await appToken(), await appToken(), await appToken()]).toEqual([200, 200, 429]);
+      expect((await move({ reset: true })).status).toBe(200);
+      expect((await move({ advance: '61s' })).status).toBe(200);
+      expect(await appToken()).toBe(200);
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -89,7 +89,8 @@ export class MemoryRateLimiter implements RateLimiter {
     return updates.map(({ key, windowMs, add }) => {
       const windows = isRequestCounter(key) ? this.requests : this.guards;
       let window = windows.get(key);
-      if (window && window.resetAt <= now) {
+      // A window ending further off than its length began ahead of now (the emulator's clock moved back): it has ended.
+      if (window && (window.resetAt <= now || window.resetAt - now > windowMs)) {
         windows.delete(key);
         window = undefined;
       }

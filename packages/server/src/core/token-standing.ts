@@ -54,7 +54,9 @@ export class TokenStandings {
     const key = [access.clientId, principal.type, principal.id, principal.companyId, access.connectionId, access.secretId].join('|');
     const now = this.clock.now();
     const known = this.answers.get(key);
-    if (known && known.until > now && !options.fresh) return known.refusal;
+    // An answer good for longer than the staleness allows was remembered ahead of now (the emulator's
+    // clock moved back): read again rather than keep it for the length of the move.
+    if (known && known.until > now && known.until - now <= this.maxAgeSeconds * 1000 && !options.fresh) return known.refusal;
     const standing = await this.apps.tokenStanding({
       appId: access.clientId, companyId: principal.companyId, userId: principal.type === 'user' ? principal.id : null,
       connectionId: access.connectionId, secretId: access.secretId,

@@ -9,7 +9,7 @@
  * The server is the real one (real HTTP on a free loopback port, the real SQLite store) in
  * emulator mode, on a temporary data dir that `close()` removes: nothing is left behind. Startup
  * skips what a test never needs (the WAL checkpoint worker, request logs) so it stays well under
- * a second (measured by bench/src/start-embedded.ts, docs/benchmarks.md "Start").
+ * a second (measured by bench/src/embedded-start.ts, docs/benchmarks.md "Start").
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

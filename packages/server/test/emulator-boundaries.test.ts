@@ -127,4 +127,17 @@ describe('the emulator routes', () => {
       await limited.close();
     }
   });
+
+  it('answer a code 16 fault with a geolocation, as Concur always does: the one given, else this datacenter', async () => {
+    const addFault = (effect: unknown) => fetch(`${t.url}/emulator/v0/faults`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: { path: '/readyz' }, effect, times: 1 }),
+    });
+    expect((await addFault({ type: 'concur-error', code: 16 })).status).toBe(201);
+    const here = await fetch(`${t.url}/readyz`);
+    expect(await here.json()).toMatchObject({ code: 16, geolocation: t.url });
+    expect((await addFault({ type: 'concur-error', code: 16, geolocation: 'https://eu2.api.concursolutions.com/' })).status).toBe(201);
+    expect(await (await fetch(`${t.url}/readyz`)).json()).toMatchObject({ code: 16, geolocation: 'https://eu2.api.concursolutions.com' });
+    expect((await addFault({ type: 'concur-error', code: 16, geolocation: 'javascript:alert(1)' })).status).toBe(400);
+    expect((await addFault({ type: 'concur-error', code: 16, geolocation: 'not a place' })).status).toBe(400);
+  });
 });

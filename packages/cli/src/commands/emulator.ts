@@ -122,6 +122,7 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--principal <id>', 'login id or company UUID sent as username, or the sub of the Bearer token')
     .option('--datacenter <name-or-url>', 'the datacenter answering')
     .option('--code <n>', 'answer this Concur error code, with its status and body')
+    .option('--geolocation <name-or-url>', 'with --code: the geolocation of the body (code 16 has one by default: the answering datacenter)')
     .option('--status <n>', 'answer this HTTP 5xx')
     .option('--delay <ms>', 'answer this much later (at most 60000)')
     .option('--drop', 'close the connection without an answer')
@@ -130,7 +131,10 @@ export function registerEmulatorCommands(program: Command): void {
     .option('--probability <p>', 'for this share of matching requests, 0..1')
     .action(async (options: Record<string, string | boolean | undefined>, command: Command) => {
       const effects = [
-        options.code !== undefined && { type: 'concur-error', code: number('--code', options.code as string) },
+        options.code !== undefined && {
+          type: 'concur-error', code: number('--code', options.code as string),
+          ...(options.geolocation !== undefined ? { geolocation: options.geolocation } : {}),
+        },
         options.status !== undefined && { type: 'http-status', status: number('--status', options.status as string) },
         options.delay !== undefined && { type: 'delay', ms: number('--delay', options.delay as string) },
         options.drop === true && { type: 'drop' },

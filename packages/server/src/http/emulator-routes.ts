@@ -64,18 +64,21 @@ function installFaultHook(app: FastifyInstance, core: Core, emulator: Emulator):
     if (path.startsWith('/emulator/')) return;
     const rule = emulator.takeFault(requestFacts(request, path, core), meta(request));
     if (!rule) return;
-    await applyFault(rule, request, reply);
+    await applyFault(rule, request, reply, core);
   });
 }
 
-async function applyFault(rule: FaultRule, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+async function applyFault(rule: FaultRule, request: FastifyRequest, reply: FastifyReply, core: Core): Promise<void> {
   const { effect } = rule;
   switch (effect.type) {
     case 'delay':
       await new Promise((resolve) => setTimeout(resolve, effect.ms));
       return;
     case 'concur-error': {
-      const error = new ConcurError(effect.code as ConcurCode);
+      // Concur's code 16 always names the home datacenter: a client that follows it needs one.
+      const given = effect.geolocation !== undefined ? geolocationOf(core, effect.geolocation) : undefined;
+      const geolocation = given ?? (effect.code === 16 ? safeGeolocation(core) : undefined);
+      const error = new ConcurError(effect.code as ConcurCode, geolocation ? { geolocation } : {});
       await reply.code(error.status).headers({ ...noStore, ...error.headers }).send(error.toBody());
       return;
     }
@@ -114,6 +117,13 @@ function requestFacts(request: FastifyRequest, path: string, core: Core): Reques
     // The serving datacenter by its name (`eu2`, docs/protocol.md §10), its base URL and its host.
     datacenters: [request.datacenter, ...(geolocation ? [geolocation, new URL(geolocation).host] : [])].filter((d): d is string => !!d),
   };
+}
+
+/** A rule's `geolocation`: a datacenter of this deployment by name, else the base URL as given. */
+function geolocationOf(core: Core, value: string): string | undefined {
+  const named = core.datacenters().find((dc) => dc.name === value.toLowerCase());
+  if (named) return named.url;
+  return /^https?:\/\//i.test(value) ? new URL(value).origin : undefined;
 }
 
 function safeGeolocation(core: Core): string | undefined {

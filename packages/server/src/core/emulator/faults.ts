@@ -26,8 +26,23 @@ export const FaultMatchSchema = z.object({
   datacenter: text.optional(),
 }).strict();
 
+function isNameOrBaseUrl(value: string): boolean {
+  if (/^[a-z][a-z0-9-]{0,31}$/i.test(value)) return true;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
 export const FaultEffectSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('concur-error'), code: z.number().int().refine(isConcurCode, 'not a Concur error code of docs/protocol.md §3') }).strict(),
+  z.object({
+    type: z.literal('concur-error'),
+    code: z.number().int().refine(isConcurCode, 'not a Concur error code of docs/protocol.md §3'),
+    /** The `geolocation` of the body (code 16 always has one, docs/protocol.md §3): a datacenter name or base URL; default the answering datacenter. */
+    geolocation: text.refine(isNameOrBaseUrl, 'must be a datacenter name (eu2) or a base URL (https://eu2.api.concursolutions.com)').optional(),
+  }).strict(),
   z.object({ type: z.literal('http-status'), status: z.number().int().min(500).max(599) }).strict(),
   z.object({ type: z.literal('delay'), ms: z.number().int().min(0).max(MaxFaultDelayMs) }).strict(),
   z.object({ type: z.literal('drop') }).strict(),

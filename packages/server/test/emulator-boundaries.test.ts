@@ -140,4 +140,29 @@ describe('the emulator routes', () => {
     expect((await addFault({ type: 'concur-error', code: 16, geolocation: 'javascript:alert(1)' })).status).toBe(400);
     expect((await addFault({ type: 'concur-error', code: 16, geolocation: 'not a place' })).status).toBe(400);
   });
+
+  it('end an audit window of held-back refusals begun before a move back', async () => {
+    const bounded = await startTestServer({ settings: { emulator: true, auditRefusalsPerAddress: 2, rateLimitPerAddress: 0 } });
+    try {
+      const move = (body: unknown) => fetch(`${bounded.url}/emulator/v0/clock`, {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+      });
+      const refused = async () => expect((await postToken(bounded.url, { grant_type: 'client_credentials', client_id: 'nobody', client_secret: 'nothing' })).status).toBe(401);
+      const written = async () => {
+        await bounded.server.core.audit.flush();
+        return (await bounded.server.core.store.audit.query({ action: 'token.refused', limit: 50 })).items.length;
+      };
+      // Two events per address and window: the move, then one refusal; the second is held back.
+      expect((await move({ advance: '1d' })).status).toBe(200);
+      await refused();
+      await refused();
+      expect(await written()).toBe(1);
+      // Back at the real time a new window begins: the reset, then a refusal, are written.
+      expect((await move({ reset: true })).status).toBe(200);
+      await refused();
+      expect(await written()).toBe(2);
+    } finally {
+      await bounded.close();
+    }
+  });
 });

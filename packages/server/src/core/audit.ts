@@ -81,7 +81,8 @@ export class AuditLog {
       return true;
     }
     const now = this.clock.now();
-    if (now - this.windowStart >= windowMs) this.endWindow(now);
+    // A window that starts after now began ahead of it (the emulator's clock moved back): it has ended.
+    if (now - this.windowStart >= windowMs || now < this.windowStart) this.endWindow(now, true);
     const overTotal = total > 0 && this.windowWritten >= total;
     // An address first seen past the total (or past the tracked ones) is only counted, with every other such address.
     const untracked = !this.window.has(address) && (overTotal || this.window.size >= maxAddressesPerWindow);

@@ -49,7 +49,12 @@ export function registerServeCommand(program: Command): void {
         ...(settings.datacenters ? Object.entries(server.datacenters).map(([name, base]) => `  datacenter ${name}: ${base}`) : []),
         `  admin console: ${url}/admin`, ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : [])];
       if (settings.emulator) lines.push(...emulatorLines(url));
-      if (url.startsWith('https:')) {
+      const tls = settings.https || settings.tlsCert !== undefined;
+      if (url.startsWith('https:') && !tls) {
+        // https datacenter URLs without TLS here: right behind a TLS proxy, a surprise anywhere else.
+        lines.push('  plain HTTP on every listener: the https URLs need TLS from a proxy in front (or --https for a self-signed certificate)');
+      }
+      if (url.startsWith('https:') && tls) {
         // The CLI and Node trust a self-signed certificate only when told where it is.
         const certificate = settings.tlsCert ? resolve(settings.tlsCert) : join(resolve(settings.dataDir), 'localhost-cert.pem');
         lines.push(`  certificate: ${certificate}${settings.tlsCert ? '' : ' (self-signed)'}`,

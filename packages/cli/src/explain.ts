@@ -41,6 +41,15 @@ function adviceFor(code: number, env: string): Advice | undefined {
       return { headline: 'the app may not use this grant', next: "add the grant to the app's Allowed Grants" };
     case 123:
       return { headline: 'the user or company is disabled', next: 'ask the company administrator' };
+    case 103:
+      return { headline: 'the sign-in code was refused (expired, used already, or its PKCE verifier does not match)', next: `sign in again: \`tessera token login --env ${env}\`` };
+    case 104:
+      return { headline: 'the redirect URI does not match the one of the sign-in', next: 'register exactly the redirect URI `tessera token login` printed on the app (Redirect URIs)' };
+    case 82:
+      return { headline: 'too many one-time passwords are open for this email address', next: 'use one of the passwords already mailed, or wait until they expire (15 minutes)' };
+    case 83:
+    case 85:
+      return { headline: 'the one-time password was refused (wrong, expired, used, or the parameters differ from the request)', next: `request a new one: \`tessera token otp --env ${env} --email …\`, then pass it with --code and the same --param values` };
     case 16:
       return { headline: 'the principal lives in another datacenter', next: `set the environment's datacenter to the one named in the answer: \`tessera env add ${env} --force --datacenter …\`` };
     default:
@@ -71,7 +80,14 @@ export function explainError(error: unknown, env: string): unknown {
     case 'ERR_NOT_CONNECTED':
       exitCode = ExitCode.Refused;
       lines.push(`environment ${env} is not connected: it holds no refresh token`,
-        `  next: convert a company request token once: \`tessera token convert --env ${env}\``);
+        `  next: convert a company request token once: \`tessera token convert --env ${env}\`, or connect a user: \`tessera token login --env ${env}\``);
+      break;
+    case 'ERR_AUTHORIZATION_DENIED':
+      exitCode = ExitCode.Refused;
+      lines.push(`not connected: ${error.message}`, `  next: run \`tessera token login --env ${env}\` again and choose Allow`);
+      break;
+    case 'ERR_STATE_MISMATCH':
+      lines.push(error.message);
       break;
     case 'ERR_NETWORK':
       lines.push(error.message, `  next: check the datacenter of the environment (\`tessera env show ${env}\`) and the network`);

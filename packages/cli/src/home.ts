@@ -22,7 +22,8 @@ export interface Environment {
   /** Base URL where first tokens are obtained (request-token conversion). */
   datacenter: string;
   clientId: string;
-  clientSecret: string;
+  /** Absent for a public app (`env add --public`): it connects users by the code flow with PKCE. */
+  clientSecret?: string | undefined;
   companyUUID?: string | undefined;
   /** A company request token not yet converted (from `env import`); removed once converted. */
   requestToken?: string | undefined;

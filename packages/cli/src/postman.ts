@@ -95,7 +95,7 @@ export interface ExportInput {
   /** The geolocation (or the datacenter) the collection's requests should go to. */
   baseUrl: string;
   clientId: string;
-  clientSecret: string;
+  clientSecret: string | undefined;
   companyUUID?: string | undefined;
   requestToken?: string | undefined;
   refreshToken?: string | undefined;

@@ -23,6 +23,10 @@ import { CorrelationHeader, describeErrorCode, type ErrorCodeInfo } from 'tesser
  * - `ERR_ALREADY_CONNECTED`: the store already holds a live refresh token; converting again needs `force`.
  * - `ERR_FOREIGN_URL`: `fetch()` was given an absolute URL outside the token's geolocation; the
  *   Bearer token is never sent there.
+ * - `ERR_STATE_MISMATCH`: the redirect of the code flow carried another `state` than the one sent
+ *   (or none): it is not the answer to this authorization request, and its code is not exchanged.
+ * - `ERR_AUTHORIZATION_DENIED`: the redirect of the code flow carried an `error_code` (the user
+ *   chose Deny: `user_denied`) instead of a code.
  * - `ERR_LOCK_TIMEOUT`: another process held the store's lock for too long.
  * - `ERR_STORE`: the store could not be read or written (a corrupt file, a full disk).
  */
@@ -35,6 +39,8 @@ export type ConcurErrorCode =
   | 'ERR_NOT_CONNECTED'
   | 'ERR_ALREADY_CONNECTED'
   | 'ERR_FOREIGN_URL'
+  | 'ERR_STATE_MISMATCH'
+  | 'ERR_AUTHORIZATION_DENIED'
   | 'ERR_LOCK_TIMEOUT'
   | 'ERR_STORE';
 

@@ -2,7 +2,14 @@
  * `tessera-client`: the integrator's side of SAP Concur-style OAuth 2.0 (docs/protocol.md §13),
  * for SAP Concur and Tessera alike. Zero runtime dependencies; Node 20+.
  */
-export { TokenManager, type TokenManagerOptions, type GrantOptions, type ConvertOptions } from './token-manager.js';
+export {
+  TokenManager, type TokenManagerOptions, type GrantOptions, type ConvertOptions, type ExchangeCodeOptions,
+  type OtpParams, type RequestOtpOptions, type ExchangeOtpOptions,
+} from './token-manager.js';
+export {
+  readAuthorizationResponse, browserBase, type AuthorizationUrlOptions, type AuthorizationRequest, type AuthorizationResponse,
+} from './authorization.js';
+export { codeChallengeS256 } from './pkce.js';
 export { ConcurError, isConcurError, type ConcurErrorCode, type ConcurErrorDetails } from './errors.js';
 export { type TokenStore, type ConnectionState, isRefreshTokenLive } from './token-store.js';
 export { MemoryTokenStore } from './memory-store.js';

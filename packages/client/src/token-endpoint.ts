@@ -1,7 +1,8 @@
 /**
- * `POST /oauth2/v0/token` from the client side (docs/protocol.md §2–3): a form body with the client
- * credentials in it (never the query string, no charset), a `concur-correlationid`, retries for
- * network failures, and code 16 ("user lives elsewhere") retried once at the returned geolocation.
+ * `POST /oauth2/v0/token` and `POST /oauth2/v0/otp` from the client side (docs/protocol.md §2, §3,
+ * §5): a form body with the client credentials in it (never the query string, no charset), a
+ * `concur-correlationid`, retries for network failures, and code 16 ("user lives elsewhere")
+ * retried once at the returned geolocation.
  */
 import { ConcurCodes, CorrelationHeader, Paths } from 'tessera-protocol';
 import { ConcurError } from './errors.js';
@@ -10,7 +11,8 @@ import { send, type FetchLike, type RetryOptions } from './http.js';
 
 export interface TokenEndpointClient {
   clientId: string;
-  clientSecret: string;
+  /** Absent for a public app (PKCE instead of a secret): then no `client_secret` is sent. */
+  clientSecret: string | undefined;
   fetch: FetchLike;
   retry: RetryOptions;
   timeoutMs: number | undefined;
@@ -30,10 +32,22 @@ export interface TokenAnswer {
  * Posts `params` (plus client_id and client_secret) to the token endpoint at `baseUrl`.
  * Throws `ConcurError` `ERR_TOKEN_REFUSED` with the Concur code for an error answer.
  */
-export async function requestToken(client: TokenEndpointClient, baseUrl: string, params: Record<string, string>): Promise<TokenAnswer> {
+export function requestToken(client: TokenEndpointClient, baseUrl: string, params: Record<string, string>): Promise<TokenAnswer> {
+  return postForm(client, baseUrl, Paths.token, params);
+}
+
+/**
+ * Posts `params` (plus the client credentials) to `path` at `baseUrl`, following code 16 once;
+ * answers the parsed JSON of a 2xx answer. Throws `ConcurError` `ERR_TOKEN_REFUSED` otherwise.
+ * `idempotent: false` (sending a mail) retries only failures that prove nothing was sent.
+ */
+export async function postForm(
+  client: TokenEndpointClient, baseUrl: string, path: string, params: Record<string, string>, { idempotent = true } = {},
+): Promise<TokenAnswer> {
   let target = baseUrl;
+  const credentials: Record<string, string> = { client_id: client.clientId, ...(client.clientSecret ? { client_secret: client.clientSecret } : {}) };
   for (let hop = 0; ; hop++) {
-    const url = `${target}${Paths.token}`;
+    const url = `${target}${path}`;
     const correlationId = client.correlationId();
     const response = await send(url, {
       method: 'POST',
@@ -42,9 +56,9 @@ export async function requestToken(client: TokenEndpointClient, baseUrl: string,
         accept: 'application/json',
         [CorrelationHeader]: correlationId,
       },
-      body: new URLSearchParams({ ...params, client_id: client.clientId, client_secret: client.clientSecret }).toString(),
+      body: new URLSearchParams({ ...params, ...credentials }).toString(),
       redirect: 'manual',
-    }, { fetch: client.fetch, retry: client.retry, timeoutMs: client.timeoutMs, idempotent: true });
+    }, { fetch: client.fetch, retry: client.retry, timeoutMs: client.timeoutMs, idempotent });
 
     if (response.ok) {
       const text = await response.text();
@@ -52,7 +66,7 @@ export async function requestToken(client: TokenEndpointClient, baseUrl: string,
       try {
         body = JSON.parse(text);
       } catch {
-        throw new ConcurError('ERR_INVALID_RESPONSE', `the token service at ${target} answered ${response.status} with a body that is not JSON`, {
+        throw new ConcurError('ERR_INVALID_RESPONSE', `${url} answered ${response.status} with a body that is not JSON`, {
           status: response.status, url, correlationId: response.headers.get(CorrelationHeader) ?? correlationId,
         });
       }

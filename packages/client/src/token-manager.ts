@@ -3,6 +3,8 @@
  * must get right (docs/protocol.md §1, §10, §13):
  *
  * - the request token is converted once (step 3), and never again while a live refresh token is stored;
+ * - a user connects by the code flow (PKCE S256 always, docs/protocol.md §4) or a one-time
+ *   password (§5); either way the connection is stored exactly like a conversion's;
  * - the access token is kept in memory and renewed shortly before its hour is up (step 4);
  * - concurrent callers share one refresh; with a store that locks, so do other processes;
  * - every token response's refresh_token, refresh_expires_in and geolocation are saved before
@@ -13,19 +15,23 @@
  * Nothing here depends on Tessera: the same code talks to SAP Concur.
  */
 import { CorrelationHeader, Paths } from 'tessera-protocol';
+import { assertState, buildAuthorizationUrl, type AuthorizationRequest, type AuthorizationUrlOptions } from './authorization.js';
 import { ConcurError } from './errors.js';
 import { normalizeGeolocation, resolveAtGeolocation } from './geolocation.js';
 import { send, type FetchLike, type RetryOptions } from './http.js';
 import { MemoryTokenStore } from './memory-store.js';
-import { requestToken, type TokenAnswer, type TokenEndpointClient } from './token-endpoint.js';
+import { postForm, requestToken, type TokenAnswer, type TokenEndpointClient } from './token-endpoint.js';
 import { parseTokenResponse, type AccessToken } from './token-response.js';
 import { isRefreshTokenLive, type ConnectionState, type TokenStore } from './token-store.js';
 
 export interface TokenManagerOptions {
   /** The app's Client ID (OAuth 2.0 Application Management). */
   clientId: string;
-  /** The app's Client Secret. */
-  clientSecret: string;
+  /**
+   * The app's Client Secret. Leave it out only for a public app (one that cannot keep a secret,
+   * such as a CLI): it connects users by the code flow with PKCE and sends no secret.
+   */
+  clientSecret?: string | undefined;
   /**
    * Where first tokens are obtained (request-token conversion, password and client_credentials
    * grants): a datacenter id (`us2`, `eu2`, `glz`), a host, or a base URL such as
@@ -64,6 +70,41 @@ export interface ConvertOptions extends GrantOptions {
   force?: boolean;
 }
 
+/** The second half of the code flow: what the redirect brought back, and what {@link TokenManager.authorizationUrl} answered. */
+export interface ExchangeCodeOptions {
+  /** The `code` of the redirect. */
+  code: string;
+  /** The same `redirect_uri` as in the authorization URL. */
+  redirectUri: string;
+  /** The `codeVerifier` {@link TokenManager.authorizationUrl} answered. */
+  codeVerifier?: string;
+  /** The `state` the redirect carried; checked against {@link expectedState} when that is given. */
+  state?: string | undefined;
+  /** The `state` {@link TokenManager.authorizationUrl} answered: a redirect with another state (or none) is refused, `ERR_STATE_MISMATCH`. */
+  expectedState?: string;
+}
+
+/**
+ * The client's own parameters of a one-time password (docs/protocol.md §5): `name`, `company`,
+ * `link` (the mailed link gets `token=<otp>` appended) and any other non-reserved name. The same
+ * values must go to {@link TokenManager.requestOtp} and {@link TokenManager.exchangeOtp}.
+ */
+export type OtpParams = Record<string, string>;
+
+export interface RequestOtpOptions {
+  /** The user's email address (`channel_handle`; `channel_type` is `email`). */
+  email: string;
+  params?: OtpParams;
+}
+
+export interface ExchangeOtpOptions extends RequestOtpOptions, GrantOptions {
+  /** The one-time password from the mail. */
+  otp: string;
+}
+
+/** Names the service sets itself (docs/protocol.md §5): never a client parameter. */
+const reservedOtpParams = new Set(['client_id', 'client_secret', 'channel_type', 'channel_handle', 'scope', 'grant_type', 'otp']);
+
 const idempotentMethods = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 export class TokenManager {
@@ -85,7 +126,6 @@ export class TokenManager {
 
   constructor(options: TokenManagerOptions) {
     if (!options.clientId) throw new TypeError('clientId is required');
-    if (!options.clientSecret) throw new TypeError('clientSecret is required');
     const datacenter = options.datacenter ?? options.geolocation;
     if (!datacenter) throw new TypeError('a datacenter (or a geolocation) is required');
     this.clientId = options.clientId;
@@ -163,6 +203,61 @@ export class TokenManager {
       const answer = await requestToken(this.endpoint, this.datacenter, {
         grant_type: 'password', credtype: 'authtoken', username: companyUUID, password: requestTokenValue, ...scopeParam(options.scope),
       });
+      this.application = undefined;
+      return this.accept(answer, undefined, true);
+    });
+  }
+
+  /**
+   * The first half of the code flow (docs/protocol.md §4): the `/oauth2/v0/authorize` URL at the
+   * datacenter's browser host, with PKCE S256 always and a random `state` and `nonce` unless given.
+   * Keep `state` and `codeVerifier` for {@link exchangeCode}.
+   */
+  authorizationUrl(options: AuthorizationUrlOptions): AuthorizationRequest {
+    return buildAuthorizationUrl(this.datacenter, this.clientId, options);
+  }
+
+  /**
+   * The second half of the code flow: checks `state`, exchanges the code
+   * (`grant_type=authorization_code` with the PKCE verifier) on the configured datacenter
+   * (code 16 followed), and stores the user's connection like {@link convertRequestToken} does.
+   * A connection already stored is replaced: the user has just approved a new one.
+   */
+  async exchangeCode(options: ExchangeCodeOptions): Promise<AccessToken> {
+    if (!options.code) throw new TypeError('code is required');
+    if (!options.redirectUri) throw new TypeError('redirectUri is required');
+    if (options.expectedState !== undefined) assertState(options.state, options.expectedState);
+    return this.exclusive(async () => {
+      const answer = await requestToken(this.endpoint, this.datacenter, {
+        grant_type: 'authorization_code', code: options.code, redirect_uri: options.redirectUri,
+        ...(options.codeVerifier ? { code_verifier: options.codeVerifier } : {}),
+      });
+      this.application = undefined;
+      return this.accept(answer, undefined, true);
+    });
+  }
+
+  /**
+   * Mails the user a one-time password (`POST /oauth2/v0/otp`, docs/protocol.md §5), on the
+   * configured datacenter (code 16 followed). Answers where it was sent from.
+   */
+  async requestOtp(options: RequestOtpOptions): Promise<{ message: string; geolocation: string }> {
+    const answer = await postForm(this.endpoint, this.datacenter, Paths.otp, otpForm(options), {
+      idempotent: false, // a retry after a lost answer would mail a second password and spend one of the 5 open ones (code 82)
+    });
+    const message = (answer.body as { message?: unknown } | null)?.message;
+    return { message: typeof message === 'string' ? message : 'otp sent', geolocation: answer.answeredBy };
+  }
+
+  /**
+   * Exchanges the one-time password (`grant_type=otp`) with the same parameters as
+   * {@link requestOtp}, and stores the user's connection like {@link convertRequestToken} does.
+   */
+  async exchangeOtp(options: ExchangeOtpOptions): Promise<AccessToken> {
+    if (!options.otp) throw new TypeError('otp is required');
+    const form = { ...otpForm(options), grant_type: 'otp', otp: options.otp, ...scopeParam(options.scope) };
+    return this.exclusive(async () => {
+      const answer = await requestToken(this.endpoint, this.datacenter, form);
       this.application = undefined;
       return this.accept(answer, undefined, true);
     });
@@ -318,6 +413,17 @@ export class TokenManager {
 function scopeParam(scope: string | string[] | undefined): Record<string, string> {
   const value = Array.isArray(scope) ? scope.join(' ') : scope;
   return value ? { scope: value } : {};
+}
+
+/** The fields of both OTP calls: the channel and the client's own parameters, identical in both. */
+function otpForm(options: RequestOtpOptions): Record<string, string> {
+  if (!options.email) throw new TypeError('email is required');
+  const params = options.params ?? {};
+  for (const [name, value] of Object.entries(params)) {
+    if (reservedOtpParams.has(name)) throw new TypeError(`${name} is set by the SDK, not a client parameter of the one-time password`);
+    if (typeof value !== 'string') throw new TypeError(`the parameter ${name} must be a string`);
+  }
+  return { ...params, channel_type: 'email', channel_handle: options.email };
 }
 
 /** Whether a request body can be sent a second time. */

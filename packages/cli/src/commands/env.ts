@@ -65,6 +65,7 @@ export function registerEnvCommands(program: Command): void {
     .requiredOption('--datacenter <host-or-url>', 'where first tokens are obtained: us2, eu2, apj1, glz, a host, or a URL (http://localhost:8080 for a local Tessera)')
     .requiredOption('--client-id <id>', 'the Client ID from OAuth 2.0 Application Management')
     .option('--client-secret-stdin', 'read the client secret from standard input')
+    .option('--public', 'a public app: no client secret (users connect with `tessera token login`, PKCE instead of a secret)')
     .addOption(refusedSecretOption())
     .option('--company-uuid <uuid>', 'the Company UUID from Company Request Token (for `tessera token convert`)')
     .option('--force', 'replace an environment of the same name (its connection is kept if the client id stays)')
@@ -77,7 +78,10 @@ export function registerEnvCommands(program: Command): void {
       // The global --ca given with `env add` is kept: the environment's servers are trusted with it from then on.
       const ca = caFileFor();
       if (ca) readCaFile(ca);
-      const clientSecret = await readSecret(clientSecretSource(Boolean(options.clientSecretStdin)));
+      if (options.public && options.clientSecretStdin) {
+        throw new CommandError('--public and --client-secret-stdin exclude each other: a public app has no client secret', ExitCode.Usage);
+      }
+      const clientSecret = options.public ? undefined : await readSecret(clientSecretSource(Boolean(options.clientSecretStdin)));
       const now = new Date().toISOString();
       const current = await store(home, {
         name, datacenter, clientId: String(options.clientId).trim(), clientSecret,
@@ -139,7 +143,7 @@ export function registerEnvCommands(program: Command): void {
         current: (await home.current()) === environment.name,
         datacenter: environment.datacenter,
         clientId: environment.clientId,
-        clientSecret: mask(environment.clientSecret),
+        clientSecret: environment.clientSecret ? mask(environment.clientSecret) : '(none: public app)',
         companyUUID: environment.companyUUID ?? '',
         ca: environment.ca ?? '',
         requestToken: mask(environment.requestToken),

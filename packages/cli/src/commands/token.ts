@@ -11,6 +11,7 @@ import { explained } from '../explain.js';
 import { TesseraHome, type Environment } from '../home.js';
 import { CommandError, printJson, printRecord } from '../output.js';
 import { readSecret } from '../secret-input.js';
+import { registerUserConnectionCommands } from './token-connect.js';
 
 const tokenRecord = (token: AccessToken) => ({
   accessToken: token.accessToken,
@@ -22,7 +23,7 @@ const tokenRecord = (token: AccessToken) => ({
 });
 
 export function registerTokenCommands(program: Command): void {
-  const token = program.command('token').description('tokens of an environment: convert a request token (once), get access tokens, revoke');
+  const token = program.command('token').description('tokens of an environment: convert a request token (once) or connect a user (login, otp), get access tokens, revoke');
 
   token
     .command('convert')
@@ -134,6 +135,8 @@ export function registerTokenCommands(program: Command): void {
         maybeRevoked: sharing.maybe.map((e) => e.name),
       }, Boolean(options.json));
     });
+
+  registerUserConnectionCommands(token);
 }
 
 const hostOf = (url: string | undefined) => {

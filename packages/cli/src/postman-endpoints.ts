@@ -122,12 +122,15 @@ export const EndpointTable: EndpointFolder[] = [
       {
         name: 'Step 3: convert the request token (password grant, credtype=authtoken)',
         method: 'POST', path: '/oauth2/v0/token',
-        description: 'The one-time conversion (docs/protocol.md §2). Skipped when requestToken is empty: the run then uses refreshToken.',
+        description: 'The one-time conversion (docs/protocol.md §2). On success the request token is cleared and later runs use refreshToken; '
+          + 'skipped when requestToken is empty.',
         form: { grant_type: 'password', credtype: 'authtoken', ...client, username: '{{companyUUID}}', password: '{{requestToken}}' },
         needs: ['requestToken', 'companyUUID'],
         status: 200, shape: refreshableShape,
         checks: [jwtCheck('access_token'), jwtCheck('id_token'), ['company token', "pm.expect(JSON.parse(atob(body.access_token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')))['concur.type']).to.eql('company');"]],
         capture: { accessToken: 'access_token', refreshToken: 'refresh_token', geolocation: 'geolocation' },
+        // Converted once: later runs use the refresh token (a revoked connection's request token cannot connect again).
+        after: "if (pm.response.code === 200) pm.environment.set('requestToken', '');",
       },
       {
         name: 'Step 4: obtain an access token (refresh_token grant)',
@@ -321,24 +324,21 @@ export const EndpointTable: EndpointFolder[] = [
   },
   {
     name: 'Cleanup: revoke the connections',
-    description: 'DELETE /app-mgmt/v0/connections (docs/protocol.md §7) revokes every refresh token of the principal for the app. '
-      + 'Run last: the collection then starts again from the request token (up to 5 conversions) or from a new refresh token.',
+    description: 'DELETE /app-mgmt/v0/connections (docs/protocol.md §7) revokes every refresh token of the principal for the app: '
+      + 'here the user connections the run opened (password, authorization code, OTP), so the collection can run again and again. '
+      + 'The company connection is kept: its refresh token stays in the environment for the next run (revoking it would need a new '
+      + 'request token, since a revoked connection\'s request token cannot connect again; `tessera token revoke` does that).',
     requests: [
       {
-        name: 'revoke the user connection', method: 'DELETE', path: '/app-mgmt/v0/connections', bearer: 'userAccessToken',
-        description: 'With the user\'s access token.', needs: ['userAccessToken'], status: 200,
-        after: "pm.environment.set('userRefreshToken', ''); pm.environment.set('userAccessToken', '');",
-      },
-      {
-        name: 'revoke the company connection', method: 'DELETE', path: '/app-mgmt/v0/connections', bearer: 'accessToken',
-        description: 'With the company\'s access token.', status: 200,
+        name: 'revoke the user connections', method: 'DELETE', path: '/app-mgmt/v0/connections', bearer: 'userAccessToken',
+        description: 'With the user\'s access token: every connection of that user with this app.', needs: ['userAccessToken'], status: 200,
       },
       {
         name: 'the revoked refresh token is refused (108)', method: 'POST', path: '/oauth2/v0/token',
-        description: 'Proves the revocation: the refresh token is now unknown.',
-        form: { grant_type: 'refresh_token', ...client, refresh_token: '{{refreshToken}}' },
+        description: 'Proves the revocation: the user\'s refresh token no longer works.',
+        form: { grant_type: 'refresh_token', ...client, refresh_token: '{{userRefreshToken}}' }, needs: ['userRefreshToken'],
         status: 400, shape: { code: 'number', error: 'string', error_description: 'string' }, checks: concurError(108),
-        after: "pm.environment.set('refreshToken', ''); pm.environment.set('accessToken', '');",
+        after: "pm.environment.set('userRefreshToken', ''); pm.environment.set('userAccessToken', '');",
       },
     ],
   },

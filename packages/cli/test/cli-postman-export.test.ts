@@ -167,6 +167,16 @@ describe('tessera postman export', () => {
     expect(again.run.stats.assertions.failed).toBe(0);
   });
 
+  it('has an emulator folder that fails without emulator mode, where no /emulator route exists', async () => {
+    const summary = await runNewman(exported.collection, await filledIn(exported.environment, {}), [EmulatorFolder]);
+    const emulatorRequests = EndpointTable.find((f) => f.name === EmulatorFolder)!.requests;
+    const notFound = summary.run.executions.filter((e) => e.response?.code === 404).map((e) => e.item.name);
+    // Every emulator route answers 404 (the rule's deletion is skipped: no rule was made); the token request the fault would break answers normally.
+    const routes = emulatorRequests.filter((r) => r.path.startsWith('/emulator/') && !r.needs?.includes('faultId'));
+    expect(notFound.sort()).toEqual(routes.map((r) => r.name).sort());
+    expect(failuresOf(summary).join('\n')).toMatch(/read the clock: status 200 expected response to have status code 200 but got 404/);
+  });
+
   it('fails the run when an endpoint answers wrongly', async () => {
     // The same table with one request pointed at a wrong path: its status and shape tests fail, and the run says so.
     const broken: EndpointFolder[] = folders.map((f) => ({

@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import { registerAdminCommands } from './commands/admin.js';
 import { registerCallCommand } from './commands/call.js';
+import { registerEmulatorCommands } from './commands/emulator.js';
 import { registerEnvCommands } from './commands/env.js';
 import { registerKeepAliveCommand } from './commands/keep-alive.js';
 import { registerPostmanCommands } from './commands/postman.js';
@@ -36,5 +37,6 @@ registerCallCommand(program);
 registerStatusCommand(program);
 registerKeepAliveCommand(program);
 registerPostmanCommands(program);
+registerEmulatorCommands(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

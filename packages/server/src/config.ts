@@ -84,6 +84,13 @@ export const SettingsSchema = z.object({
   metricsHost: z.string().min(1).default('127.0.0.1'),
   /** When set, a scrape must send `Authorization: Bearer <metricsToken>`. */
   metricsToken: z.string().min(16, 'TESSERA_METRICS_TOKEN must be at least 16 characters').optional(),
+  /**
+   * Emulator mode (docs/emulator.md): a clock moved over HTTP and faults on demand, under the
+   * unauthenticated `/emulator/v0/*` routes. Test tooling only: never on a network you do not control.
+   */
+  emulator: bool.default(false),
+  /** Allows emulator mode on a host other than loopback (refused otherwise). */
+  emulatorAllowRemote: bool.default(false),
   /** Shifts the server clock, seconds (to see expiries without waiting). */
   clockOffsetSeconds: z.coerce.number().int().default(0),
   seedDemo: bool.default(true),
@@ -205,6 +212,7 @@ const envNames: Record<keyof SettingsInput, string> = {
   keepAliveTimeoutSeconds: 'TESSERA_KEEP_ALIVE_TIMEOUT_SECONDS', socketIdleTimeoutSeconds: 'TESSERA_SOCKET_IDLE_TIMEOUT_SECONDS',
   maxConnectionsPerAddress: 'TESSERA_MAX_CONNECTIONS_PER_ADDRESS', logLevel: 'TESSERA_LOG_LEVEL', logRequests: 'TESSERA_LOG_REQUESTS',
   clockOffsetSeconds: 'TESSERA_CLOCK_OFFSET_SECONDS', seedDemo: 'TESSERA_SEED_DEMO',
+  emulator: 'TESSERA_EMULATOR', emulatorAllowRemote: 'TESSERA_EMULATOR_ALLOW_REMOTE',
   adminUser: 'TESSERA_ADMIN_USER', adminPassword: 'TESSERA_ADMIN_PASSWORD',
   sessionIdleSeconds: 'TESSERA_SESSION_IDLE_SECONDS', sessionMaxSeconds: 'TESSERA_SESSION_MAX_SECONDS',
   appInactivityDays: 'TESSERA_APP_INACTIVITY_DAYS', tokenStatusCacheSeconds: 'TESSERA_TOKEN_STATUS_CACHE_SECONDS',
@@ -248,5 +256,15 @@ export function loadSettings(overrides: SettingsInput = {}, env: NodeJS.ProcessE
   if (settings.headersTimeoutSeconds > settings.requestTimeoutSeconds) {
     throw new Error(`invalid settings: headersTimeoutSeconds (${settings.headersTimeoutSeconds}) must not exceed requestTimeoutSeconds (${settings.requestTimeoutSeconds})`);
   }
+  if (settings.emulator && !settings.emulatorAllowRemote && !isLoopbackHost(settings.host)) {
+    // The emulator routes are unauthenticated: anyone who reaches them moves time and breaks requests.
+    throw new Error(`invalid settings: emulator mode listens only on loopback (host is ${settings.host}); set TESSERA_EMULATOR_ALLOW_REMOTE=1 to force it on a network you control`);
+  }
   return Object.freeze(settings);
+}
+
+/** Whether `host` is a loopback address or name: only this machine reaches it. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(bare);
 }

@@ -1,6 +1,9 @@
 export { createServer, createCore, openStore, type CoreHandle, type ServerOptions, type TesseraServer } from './server.js';
 export { loadSettings, SettingsSchema, SettingEnvironmentNames, type Settings, type SettingsInput } from './config.js';
-export { ManualClock, systemClock, type Clock } from './core/clock.js';
+export { ManualClock, MovableClock, systemClock, type Clock } from './core/clock.js';
+export { Emulator } from './core/emulator/emulator.js';
+export { parseDuration, type ClockView } from './core/emulator/clock-commands.js';
+export { faultMatches, FaultRules, MaxFaultDelayMs, type FaultRule, type FaultMatch, type FaultEffect, type NewFault, type RequestFacts } from './core/emulator/faults.js';
 export { ConcurError } from './core/errors.js';
 export { createApp, addSecret, setSecretStatus, updateApp, enableAppForCompany, describeSecret, type NewApp } from './core/apps.js';
 export { createCompany, createCompanyFor, listCompaniesFor, type CompanyView } from './core/companies.js';

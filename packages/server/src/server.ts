@@ -9,7 +9,10 @@ import type { DestinationStream } from 'pino';
 import type { Settings } from './config.js';
 import { AuditLog } from './core/audit.js';
 import { CoreEvents } from './core/events.js';
-import { offsetClock, type Clock } from './core/clock.js';
+import { MovableClock, offsetClock, type Clock } from './core/clock.js';
+import { afterClockMove } from './core/emulator/after-move.js';
+import { Emulator } from './core/emulator/emulator.js';
+import { registerEmulatorRoutes } from './http/emulator-routes.js';
 import type { Core } from './core/context.js';
 import type { Grant } from './core/grants/grant.js';
 import { KeyManager } from './core/keys.js';
@@ -79,6 +82,8 @@ export interface TesseraServer {
   readonly core: Core;
   /** The node's background work: key reloads, and the sweeper turn (scheduled rotation, sweep). */
   readonly maintenance: Maintenance;
+  /** Emulator mode's clock and fault rules; undefined when the `emulator` setting is off. */
+  readonly emulator: Emulator | undefined;
   /** Starts listening (and the metrics listener when `metricsPort` is set); answers the base URL. */
   listen(): Promise<string>;
   /** `http://host:port/metrics` once listening with `metricsPort` set. */
@@ -110,7 +115,7 @@ export interface CoreHandle {
 /** The core without HTTP: what the server and the local `tessera admin` commands share. */
 export async function createCore(settings: Settings, options: ServerOptions = {}): Promise<CoreHandle> {
   const loggers = createLoggers(settings.logLevel, options.logDestination);
-  const clock = options.clock ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  const clock = clockFor(settings, options.clock);
   if (settings.databaseUrl && !settings.secretKey && !options.store) {
     // Nodes sharing a database must share the key behind its digests and encrypted keys.
     throw new Error('TESSERA_SECRET_KEY is required with a database URL: every node sharing the database needs the same server key');
@@ -159,6 +164,16 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
       await core.store.close();
     },
   };
+}
+
+/**
+ * The core's clock: the injected one, else the real clock shifted by `clockOffsetSeconds`; in
+ * emulator mode wrapped in a `MovableClock` (unless the injected one already is one).
+ */
+function clockFor(settings: Settings, injected: Clock | undefined): Clock {
+  const base = injected ?? offsetClock(settings.clockOffsetSeconds * 1000);
+  if (!settings.emulator || base instanceof MovableClock) return base;
+  return new MovableClock(base);
 }
 
 /** The store and its signing keys (nodes starting together on an empty store make one key); closes the store on failure. */
@@ -224,6 +239,10 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   installFormParsing(app, settings.bodyLimit);
   metrics?.instrument(app);
   registerHealthRoutes(app, core);
+  let maintenance: Maintenance | undefined;
+  // Every move of the clock runs a sweeper turn at once (sweep, scheduled rotation) and keeps a key signing.
+  const emulator = core.clock instanceof MovableClock ? new Emulator(core.clock, core.audit, () => afterClockMove(core, maintenance), core.log) : undefined;
+  if (emulator) registerEmulatorRoutes(app, core, emulator);
   registerTokenRoutes(app, core, new TokenEndpoint(core, grants));
   registerAuthorizeRoutes(app, core);
   registerOtpRoutes(app, core);
@@ -232,7 +251,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   registerAppSecretsRoutes(app, core);
   registerAdminApiRoutes(app, core);
   registerAdminConsoleRoutes(app);
-  const maintenance = startMaintenance(core);
+  maintenance = startMaintenance(core);
   let metricsListener: MetricsListener | undefined;
   let unmarkServing: (() => void) | undefined;
 
@@ -240,6 +259,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
     app,
     core,
     maintenance,
+    emulator,
     get metricsUrl() {
       return metricsListener?.url;
     },
@@ -266,6 +286,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
       return url;
     },
     async close() {
+      await emulator?.settled();
       await maintenance.stop();
       await metricsListener?.close();
       await app.close();

@@ -18,6 +18,7 @@ export function registerServeCommand(program: Command): void {
     .option('--tls-key <file>', 'PEM private key (TESSERA_TLS_KEY)')
     .option('--metrics-port <port>', 'serve Prometheus metrics at http://TESSERA_METRICS_HOST:PORT/metrics, off when absent (TESSERA_METRICS_PORT)', undefined)
     .option('--no-seed', 'do not create demo data on an empty store')
+    .option('--emulator', 'emulator mode: a movable clock and faults on demand under /emulator/v0, unauthenticated, loopback only (TESSERA_EMULATOR)')
     .addHelpText('after', '\nEvery setting can also come from its TESSERA_* environment variable; see docs/configuration.md.')
     .action(async (options: Record<string, string | boolean | undefined>) => {
       const { createServer, loadSettings, seedDemoData } = await import('tessera-server/bundle');
@@ -33,6 +34,7 @@ export function registerServeCommand(program: Command): void {
         tlsKey: options.tlsKey as string | undefined,
         seedDemo: options.seed === false ? false : undefined,
         metricsPort: options.metricsPort as string | undefined,
+        emulator: options.emulator === true ? true : undefined,
       });
       const server = await createServer(settings);
       // Seeded before listening: nothing (a load balancer's /readyz included) gets an answer before the first-start data exists.
@@ -40,6 +42,7 @@ export function registerServeCommand(program: Command): void {
       const url = await server.listen();
       const lines = [`Tessera token service listening at ${url} (geolocation ${server.core.geolocation()})`, `  store: ${settings.databaseUrl ? 'PostgreSQL' : `SQLite in data dir ${settings.dataDir}`}; rate-limit counters: ${settings.redisUrl ? 'Redis (shared by every node)' : 'in this process'}`,
         `  admin console: ${url}/admin`, ...(server.metricsUrl ? [`  metrics: ${server.metricsUrl}`] : [])];
+      if (settings.emulator) lines.push(...emulatorLines(url));
       if (url.startsWith('https:')) {
         // The CLI and Node trust a self-signed certificate only when told where it is.
         const certificate = settings.tlsCert ? resolve(settings.tlsCert) : join(resolve(settings.dataDir), 'localhost-cert.pem');
@@ -58,6 +61,14 @@ export function registerServeCommand(program: Command): void {
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+}
+
+/** The emulator mode warning of the banner: what it offers, and that anyone reaching it can use it. */
+export function emulatorLines(url: string): string[] {
+  return [
+    `  EMULATOR MODE: movable clock ${url}/emulator/v0/clock, faults ${url}/emulator/v0/faults (\`tessera emulator …\`)`,
+    '    these routes are unauthenticated: never expose this server to a network you do not control',
+  ];
 }
 
 /** What a first start shows once: the demo credentials and the step-3 `curl`, ready to run as printed. */

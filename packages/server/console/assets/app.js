@@ -4,6 +4,7 @@
  */
 import { api, lastRequestAt, onSessionEnded, setCsrfToken } from './api.js';
 import { h, replace } from './dom.js';
+import { refreshEmulatorBanner } from './emulator-banner.js';
 
 /** Routes: a path pattern, the page module, and the page function's name in it. */
 const routes = [
@@ -114,6 +115,7 @@ function startSession(state) {
  */
 async function render() {
   if (!session) return;
+  void refreshEmulatorBanner();
   const ticket = ++renderCount;
   const superseded = () => ticket !== renderCount;
   const { path, query } = currentRoute();

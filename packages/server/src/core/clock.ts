@@ -21,3 +21,49 @@ export class ManualClock implements Clock {
     this.current = ms;
   }
 }
+
+/**
+ * The emulator's clock (docs/protocol.md Decision 19): the real clock plus an offset that
+ * `advance` and `set` move, so time keeps flowing between moves. `reset()` goes back to the
+ * clock it started from. Listeners hear every move (the server sweeps and checks key rotation
+ * right after one, so a jump of months takes effect at once rather than on the next timer).
+ */
+export class MovableClock implements Clock {
+  private offsetMs = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly base: Clock = systemClock) {}
+
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+
+  /** Milliseconds this clock is ahead of the one it started from (negative: behind). */
+  offset(): number {
+    return this.offsetMs;
+  }
+
+  advance(ms: number): void {
+    this.move(this.offsetMs + ms);
+  }
+
+  set(ms: number): void {
+    this.move(ms - this.base.now());
+  }
+
+  reset(): void {
+    this.move(0);
+  }
+
+  /** Calls `listener` after every move; answers a function that stops it. */
+  onMove(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private move(offsetMs: number): void {
+    if (!Number.isFinite(offsetMs)) throw new RangeError('the clock cannot move there');
+    this.offsetMs = offsetMs;
+    for (const listener of this.listeners) listener();
+  }
+}

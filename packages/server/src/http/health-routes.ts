@@ -7,7 +7,7 @@ export function registerHealthRoutes(app: FastifyInstance, core: Core): void {
   app.get('/readyz', async (request, reply) => {
     try {
       await core.store.companies.count();
-      return { status: 'ready', store: core.store.kind };
+      return { status: 'ready', store: core.store.kind, ...(core.settings.emulator ? { emulator: true } : {}) };
     } catch (err) {
       request.log.error({ err }, 'store not ready');
       return reply.code(503).send({ status: 'unavailable' });

@@ -41,7 +41,7 @@ function runNewman(collection: unknown, environment: PostmanEnv, folders: string
 const ran = (summary: NewmanSummary) => summary.run.executions.map((e) => e.item.name).sort();
 const failuresOf = (summary: NewmanSummary) => summary.run.failures.map((f) => `${f.source?.name}: ${f.error?.test ?? ''} ${f.error?.message}`);
 
-/** Every folder but the emulator's: this branch's server has no emulator mode (see below). */
+/** Every folder but the emulator's, which needs a server in emulator mode (tested on its own below). */
 const folders = EndpointTable.filter((f) => f.name !== EmulatorFolder);
 const requestNames = folders.flatMap((f) => f.requests.map((r) => r.name));
 
@@ -165,6 +165,24 @@ describe('tessera postman export', () => {
     expect(failuresOf(again)).toEqual([]);
     expect(ran(again)).toEqual(requestNames.slice(1).sort());
     expect(again.run.stats.assertions.failed).toBe(0);
+  });
+
+  it('runs the emulator folder green against a server in emulator mode', async () => {
+    const emulated = await startTestServer({ settings: { logLevel: 'silent', emulator: true } });
+    try {
+      const emulatedApp = await makeApp(emulated);
+      const values: Record<string, string> = { baseUrl: emulated.url, clientId: emulatedApp.clientId, clientSecret: emulatedApp.clientSecret };
+      const environment = { values: exported.environment.values.map((v) => (v.key in values ? { ...v, value: values[v.key]! } : v)) };
+      const summary = await runNewman(exported.collection, environment, [EmulatorFolder]);
+      expect(failuresOf(summary)).toEqual([]);
+      expect(ran(summary)).toEqual(EndpointTable.find((f) => f.name === EmulatorFolder)!.requests.map((r) => r.name).sort());
+      expect(summary.run.stats.assertions.failed).toBe(0);
+      // The run leaves the emulator as it found it: clock reset, no rule left.
+      expect(await (await fetch(`${emulated.url}/emulator/v0/faults`)).json()).toEqual({ faults: [] });
+      expect(await (await fetch(`${emulated.url}/emulator/v0/clock`)).json()).toMatchObject({ offsetSeconds: 0 });
+    } finally {
+      await emulated.close();
+    }
   });
 
   it('has an emulator folder that fails without emulator mode, where no /emulator route exists', async () => {

@@ -14,6 +14,11 @@
  *   console/, where the server bundle looks for them (`../../console/` from dist/server/).
  *   Third-party modules the bundles leave out (commander, better-sqlite3, pg, ioredis,
  *   selfsigned, nodemailer) are real dependencies.
+ * - The CLI tarball also exports `tessera-cli/testing` (`startTessera`, docs/six-months-in-a-minute.md;
+ *   `tessera-server/testing` in the repository): dist/testing.js re-exports it from the same server
+ *   bundle (which exports it, packages/server/scripts/bundle.mjs), so there is one copy of the
+ *   server; its types are the self-contained packages/cli/testing.d.ts, as the bundle has no
+ *   per-file declarations to point to.
  * - The SDK keeps its per-file dist and carries tessera-protocol as a bundled dependency
  *   (npm's `bundleDependencies`), so its types resolve in the installing project as they do here.
  *
@@ -81,10 +86,20 @@ try {
   cpSync(join(root, 'packages/server/dist/bundle'), join(cli, 'dist/server'), { recursive: true, filter: (source) => !source.endsWith('.map') });
   cpSync(join(root, 'packages/server/console'), join(cli, 'console'), { recursive: true });
   cpSync(join(root, 'packages/cli/bin'), join(cli, 'bin'), { recursive: true });
+  writeFileSync(join(cli, 'dist/testing.js'), [
+    '// `tessera-cli/testing`: startTessera from the server bundle the `tessera` command runs (docs/six-months-in-a-minute.md).',
+    "export { startTessera } from './server/index.js';", '',
+  ].join('\n'));
+  cpSync(join(root, 'packages/cli/testing.d.ts'), join(cli, 'dist/testing.d.ts'));
   const serverRuntime = ['better-sqlite3', 'pg', 'ioredis', 'selfsigned', 'nodemailer'];
   writeJson(join(cli, 'package.json'), {
     ...publishedFields(cliPkg),
     bin: cliPkg.bin,
+    // Only the test server is importable; the `tessera` bin is not an export (npm links it from "bin").
+    exports: {
+      './testing': { types: './dist/testing.d.ts', default: './dist/testing.js' },
+      './package.json': './package.json',
+    },
     files: ['bin', 'dist', 'console'],
     dependencies: {
       ...Object.fromEntries(Object.entries(cliPkg.dependencies).filter(([name]) => !name.startsWith('tessera-'))),

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `tessera`: one command for the token service (serve, admin) and the integrator's toolkit
- * (env, token, call, status, keep-alive). Server code is loaded only by server commands, so the
+ * (env, token, call, status, keep-alive, postman). Server code is loaded only by server commands, so the
  * client commands run without the server's native dependencies.
  */
 import { Command } from 'commander';
@@ -10,6 +10,7 @@ import { registerCallCommand } from './commands/call.js';
 import { registerEmulatorCommands } from './commands/emulator.js';
 import { registerEnvCommands } from './commands/env.js';
 import { registerKeepAliveCommand } from './commands/keep-alive.js';
+import { registerPostmanCommands } from './commands/postman.js';
 import { registerServeCommand } from './commands/serve.js';
 import { registerStatusCommand } from './commands/status.js';
 import { registerTokenCommands } from './commands/token.js';
@@ -35,6 +36,7 @@ registerTokenCommands(program);
 registerCallCommand(program);
 registerStatusCommand(program);
 registerKeepAliveCommand(program);
+registerPostmanCommands(program);
 registerEmulatorCommands(program);
 
 program.parseAsync(process.argv).catch(exitOnError);

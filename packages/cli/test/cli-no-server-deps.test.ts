@@ -1,7 +1,7 @@
 /**
  * The client commands must run where the token service's native dependencies cannot load: with
- * a module hook that makes `tessera-server` and `better-sqlite3` throw, `env list`, `token get`
- * and `call` still work — and a server command fails, which proves the hook bites.
+ * a module hook that makes `tessera-server` and `better-sqlite3` throw, `env list`, `token get`,
+ * `call` and `postman export` still work — and a server command fails, which proves the hook bites.
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -38,6 +38,7 @@ describe('client commands without the server', () => {
       ['call', '/profile/v1/me'],
       ['status'],
       ['keep-alive', '--within', '365'],
+      ['postman', 'export', '--out', `${home}-postman`],
     ];
     for (const args of steps) {
       const run = await cli(home, args, { env: { ...forbidServer, TESSERA_CLIENT_SECRET: clientSecret, TESSERA_REQUEST_TOKEN: requestToken } });

@@ -10,6 +10,9 @@
  *   The stubs throw if that ever changes.
  * - dist/bundle/ sits at the same depth as dist/http/, so `new URL('../../console/', import.meta.url)`
  *   finds the console files from both.
+ * - The bundle also exports `startTessera` (dist/testing.js): the CLI tarball's `tessera-cli/testing`
+ *   re-exports it from this one bundle (scripts/pack.mjs), so a published test server is the same
+ *   server code as `tessera serve`, never a second copy.
  */
 import { build } from 'esbuild';
 import { dirname } from 'node:path';
@@ -30,7 +33,12 @@ const leaveOut = {
 };
 
 await build({
-  entryPoints: [`${root}dist/index.js`],
+  stdin: {
+    contents: "export * from './dist/index.js';\nexport { startTessera } from './dist/testing.js';\n",
+    resolveDir: root,
+    sourcefile: 'bundle-entry.js',
+    loader: 'js',
+  },
   outfile: `${root}dist/bundle/index.js`,
   bundle: true,
   platform: 'node',

@@ -181,7 +181,7 @@ export type ConcurCode =
 
 /** What a fault rule does to a matching request (docs/emulator.md). */
 export type FaultEffect =
-  | { type: 'concur-error'; code: ConcurCode }
+  | { type: 'concur-error'; code: ConcurCode; /** The body's `geolocation` (a datacenter name or base URL); code 16 has one by default, the answering datacenter. */ geolocation?: string }
   | { type: 'http-status'; status: number }
   | { type: 'delay'; ms: number }
   | { type: 'drop' }

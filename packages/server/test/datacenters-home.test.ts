@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createUser, operatorActor, setHomeDatacenterFor } from 'tessera-server';
+import { createCompanyFor, createUser, enableAppForCompany, operatorActor, setHomeDatacenterFor } from 'tessera-server';
 import { AdminClient, expectConcurError, makeTenant } from './admin-helpers.js';
-import { postToken, startTestServer, type TestServer } from './helpers.js';
+import { makeApp, postToken, startTestServer, type TestServer } from './helpers.js';
 
 describe('a company administrator choosing the home datacenter', () => {
   let t: TestServer;
@@ -52,5 +52,18 @@ describe('a company administrator choosing the home datacenter', () => {
     const tenant = await makeTenant(t, 'Operated', `admin-${randomUUID()}`);
     const moved = await setHomeDatacenterFor(t.server.core, operatorActor, tenant.companyId, { datacenter: 'https://tessera.internal.example:8443' });
     expect(moved.geolocation).toBe('https://tessera.internal.example:8443');
+  });
+
+  it('serves a company the operator created with its home URL spelled differently, at home', async () => {
+    const spelled = `${eu2.replace('http://', 'HTTP://')}/`;
+    const company = await createCompanyFor(t.server.core, operatorActor, { name: 'Spelled', geolocation: spelled });
+    expect(company.geolocation).toBe(eu2);
+    const app = await makeApp(t, { name: 'Spelled App' });
+    await enableAppForCompany(t.server.core, app.clientId, company.id);
+    const login = `sam-${randomUUID()}`;
+    await createUser(t.server.core, { companyId: company.id, loginId: login, password: 'right password' });
+    const form = { grant_type: 'password', credtype: 'password', client_id: app.clientId, client_secret: app.clientSecret, username: login, password: 'right password' };
+    expect((await postToken(eu2, form)).status).toBe(200);
+    expect((await postToken(us2, form)).body).toMatchObject({ code: 16, geolocation: eu2 });
   });
 });

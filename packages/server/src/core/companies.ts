@@ -19,11 +19,25 @@ export async function createCompany(core: Core, input: NewCompany): Promise<Comp
   const name = input.name.trim();
   if (!name || name.length > 200) throw new RangeError('a company name of 1 to 200 characters is required');
   const company: Company = {
-    id: randomUUID(), name, geolocation: input.geolocation?.replace(/\/+$/, '') ?? null, domain: input.domain ?? null,
+    id: randomUUID(), name, geolocation: input.geolocation === undefined ? null : baseUrl(input.geolocation), domain: input.domain ?? null,
     enabled: true, createdAt: core.clock.now(),
   };
   await core.store.companies.create(company);
   return company;
+}
+
+/**
+ * A geolocation as datacenters are compared (docs/protocol.md §10): `HTTPS://EU2.example:443/` is
+ * `https://eu2.example`, or a company would be sent elsewhere (code 16) by its own datacenter.
+ */
+function baseUrl(geolocation: string): string {
+  const trimmed = geolocation.trim().replace(/\/+$/, '');
+  try {
+    const url = new URL(trimmed);
+    return url.pathname === '/' && !url.search && !url.hash ? url.origin : trimmed;
+  } catch {
+    return trimmed;
+  }
 }
 
 /** A company as `tessera admin companies` shows it. */

@@ -621,6 +621,8 @@ describe('connected apps', () => {
       grant_type: 'refresh_token', client_id: confidential.clientId, client_secret: confidential.clientSecret, refresh_token: token.body.refresh_token,
     });
     expect(refresh.body.code).toBe(108);
+    // The user's consent went with it: the app is gone from My connected apps, and /authorize asks again.
+    expect(await t.server.core.store.authorizations.getConsent(user.id, confidential.clientId)).toBeUndefined();
     const otherCompany = await createCompany(t.server.core, { name: 'Elsewhere' });
     const stranger = await makeAdmin(t, `stranger-${Date.now()}@test.example`, otherCompany.id);
     const strangerClient = new AdminClient(t.url);

@@ -253,9 +253,12 @@ export async function revokeConnectionFor(core: Core, ctx: AdminContext, appId: 
   const connection = UuidPattern.test(connectionId) ? await core.store.connections.get(connectionId.toLowerCase()) : undefined;
   if (!connection || connection.appId !== app.id || connection.companyId !== ctx.company.id) throw notFound('connection');
   const revoked = await core.store.connections.revoke(connection.id, core.clock.now());
+  // A user's consent goes with it: the next /authorize asks the user again (docs/protocol.md Decision 15).
+  const consentWithdrawn = connection.principalType === 'user'
+    && await core.store.authorizations.deleteConsent(connection.principalId, app.id);
   audit(core, ctx, {
     action: 'connection.revoked', appId: app.id, principalId: connection.principalId,
-    detail: { connectionId: connection.id, principalType: connection.principalType, alreadyRevoked: !revoked },
+    detail: { connectionId: connection.id, principalType: connection.principalType, alreadyRevoked: !revoked, consentWithdrawn },
   });
 }
 

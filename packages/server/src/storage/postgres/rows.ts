@@ -4,7 +4,7 @@
  * `jsonb` already parsed and `boolean` as booleans.
  */
 import type {
-  AdminSession, App, AppCompanyGrant, AuthorizationCode, Consent, AppSecret, AuditEvent, Company, Connection, OneTimePassword, OutboxMessage, RefreshToken, RequestToken, SecretStatus,
+  AdminSession, App, AppCompanyGrant, AuthorizationCode, Consent, AppSecret, AuditEvent, Company, Connection, OneTimePassword, OutboxMessage, RefreshLookup, RefreshToken, RequestToken, SecretStatus,
   SigningKey, StoredAuditEvent, User, UserStatus,
 } from '../types.js';
 
@@ -80,6 +80,15 @@ export const toConnection = (r: Row): Connection => ({
 export const toRefreshToken = (r: Row): RefreshToken => ({
   digest: String(r.rt_digest), connectionId: String(r.rt_connection_id), createdAt: num(r.rt_created_at),
   supersededAt: numOrNull(r.rt_superseded_at),
+});
+
+export const toRefreshLookup = (r: Row): RefreshLookup => ({
+  token: toRefreshToken(r), connection: toConnection(r),
+  companyGrantEnabled: r.g_enabled === null || r.g_enabled === undefined ? null : r.g_enabled === true,
+  userStatus: strOrNull(r.u_status) as UserStatus | null,
+  company: r.co_id === null || r.co_id === undefined ? undefined : toCompany({
+    id: r.co_id, name: r.co_name, geolocation: r.co_geolocation, domain: r.co_domain, enabled: r.co_enabled, created_at: r.co_created_at,
+  }),
 });
 
 export const toKey = (r: Row): SigningKey => ({

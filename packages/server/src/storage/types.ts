@@ -173,6 +173,12 @@ export interface RequestTokenRepository {
   consume(digest: string, now: number): Promise<RequestToken | undefined>;
   /** Links the connection created by the first conversion (first writer wins); answers the linked id. */
   linkConnection(digest: string, connectionId: string): Promise<string>;
+  /**
+   * What a conversion checks after counting its use, in one read: the company, whether it has the
+   * app enabled (null: it never had it), and the connection an earlier conversion linked (when
+   * `connectionId` is not null and it still exists).
+   */
+  conversionContext(appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext>;
   deleteExpired(now: number): Promise<number>;
 }
 
@@ -198,6 +204,13 @@ export interface RefreshRotation {
  * presented); `withdrawn` (a value a retry withdrew). The last two add nothing: the caller
  * revokes the family. `ended`: the value is unknown or the connection revoked or expired.
  */
+/** What `RequestTokenRepository.conversionContext` answers. */
+export interface ConversionContext {
+  company: Company | undefined;
+  companyGrantEnabled: boolean | null;
+  connection: Connection | undefined;
+}
+
 /** What `ConnectionRepository.findRefresh` answers. */
 export interface RefreshLookup {
   token: RefreshToken;

@@ -1,7 +1,9 @@
 /**
- * Storage contract: `connections.findRefresh`, the one read behind a refresh (docs/protocol.md
- * Decision 8): the presented value, its connection, and the current state of what the connection
- * stands on (the company's grant of the app, the user, the company), each as it is now.
+ * Storage contract: the one read behind a refresh (`connections.findRefresh`, docs/protocol.md
+ * Decision 8: the presented value, its connection, and the current state of what the connection
+ * stands on: the company's grant of the app, the user, the company) and the one read behind a
+ * request-token conversion (`requestTokens.conversionContext`: the company, its grant, the
+ * connection linked earlier), each as it is now.
  */
 import { describe, expect, it } from 'vitest';
 import { aCompany, aConnection, aRefreshToken, aUser, T0, seedApp, type StoreOf } from './fixtures.js';
@@ -45,6 +47,25 @@ export function refreshLookupContract(store: StoreOf): void {
       for (const t of tokens) await store().connections.addRefreshToken(t);
       expect(await store().connections.findRefresh(tokens[0]!.digest)).toMatchObject({ connection: companyConnection, userStatus: null, company });
       expect(await store().connections.findRefresh(tokens[1]!.digest)).toMatchObject({ connection: orphan, userStatus: null, company });
+    });
+
+    it('conversionContext answers the company, its grant of the app and the linked connection, as they are now', async () => {
+      const { company, app } = await seedApp(store());
+      const connection = aConnection(app.id, company.id, { principalType: 'company', principalId: company.id });
+      await store().connections.create(connection);
+      const context = (connectionId: string | null = connection.id) => store().requestTokens.conversionContext(app.id, company.id, connectionId);
+
+      const granted = (await store().apps.getCompanyGrant(app.id, company.id))?.enabled ?? null;
+      expect(await context()).toEqual({ company, companyGrantEnabled: granted, connection });
+      await store().apps.grantCompany({ appId: app.id, companyId: company.id, enabled: true, createdAt: T0, updatedAt: T0 });
+      expect(await context(null)).toEqual({ company, companyGrantEnabled: true, connection: undefined });
+      await store().apps.setCompanyGrant(app.id, company.id, false, T0 + 1);
+      await store().companies.setEnabled(company.id, false);
+      await store().connections.revoke(connection.id, T0 + 2);
+      expect(await context()).toEqual({ company: { ...company, enabled: false }, companyGrantEnabled: false, connection: { ...connection, revokedAt: T0 + 2 } });
+      expect(await context('no-such-connection')).toEqual({ company: { ...company, enabled: false }, companyGrantEnabled: false, connection: undefined });
+      expect(await store().requestTokens.conversionContext(app.id, 'no-such-company', null))
+        .toEqual({ company: undefined, companyGrantEnabled: null, connection: undefined });
     });
   });
 }

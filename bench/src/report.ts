@@ -24,8 +24,10 @@ export interface CellResult {
   restRssMb?: number;
   peakRssMb?: number;
   peak?: LoadResult;
-  /** Tessera only: open-loop run at half the peak rate. */
+  /** Tessera only: open-loop run at half the peak rate (with --latency-repeats, the repeat of median p99). */
   paced?: LoadResult | undefined;
+  /** With --latency-repeats N > 1: the p99 (ms) of each repeat of the paced run, in order. */
+  pacedP99s?: number[] | undefined;
   error?: string;
   /** With --rounds: which round this measurement is from. */
   round?: number;
@@ -141,7 +143,12 @@ export function checkTargets(report: Report): TargetCheck[] {
     }
     if ((row.scenario === 'refresh_stable' || row.scenario === 'refresh_rotating') && good(row.peer)) {
       const r = t.peak.rps / row.peer.peak.rps;
-      checks.push({ target: `${row.label} ${row.alg} (durable in SQLite) ≥ 2× oidc-provider (in memory)`, measured: `${times(r)}${bound(row)}`, met: r >= 2 });
+      checks.push({ target: `${row.label} ${row.alg} (durable in SQLite) ≥ 3× oidc-provider (in memory)`, measured: `${times(r)}${bound(row)}`, met: r >= 3 });
+    }
+    if ((row.scenario === 'refresh_stable' || row.scenario === 'refresh_rotating' || row.scenario === 'authtoken') && good(row.ceiling)) {
+      const r = t.peak.rps / row.ceiling.peak.rps;
+      const floor = row.scenario === 'authtoken' ? 0.5 : 0.6;
+      checks.push({ target: `${row.label} ${row.alg} ≥ ${pct(floor)} of node:http + 2 signatures`, measured: pct(r), met: r >= floor });
     }
     if (row.scale && good(row.scale)) {
       const change = row.scale.peak.rps / t.peak.rps - 1;
@@ -149,10 +156,16 @@ export function checkTargets(report: Report): TargetCheck[] {
     }
   }
   const tessera = report.cells.filter((c) => c.system === 'tessera' && !c.error);
-  const paced = tessera.filter((c) => c.paced && c.paced.requests > 0);
-  if (paced.length) {
-    const worst = paced.reduce((a, b) => (b.paced!.latencyMs.p99 > a.paced!.latencyMs.p99 ? b : a));
-    checks.push({ target: 'p99 < 10 ms at half the peak rate (every Tessera cell)', measured: `worst ${worst.paced!.latencyMs.p99} ms (${worst.id})`, met: worst.paced!.latencyMs.p99 < 10 });
+  // The JWKS cell is reported, not judged: there the load generator is the limit.
+  const paced = tessera.filter((c) => c.paced && c.paced.requests > 0 && c.scenario !== 'jwks');
+  for (const alg of [...new Set(paced.map((c) => c.alg))]) {
+    const cells = paced.filter((c) => c.alg === alg);
+    const worst = cells.reduce((a, b) => (b.paced!.latencyMs.p99 > a.paced!.latencyMs.p99 ? b : a));
+    const repeats = worst.pacedP99s && worst.pacedP99s.length > 1 ? `median of ${worst.pacedP99s.length} repeats ${spread(worst.pacedP99s)}` : 'one run';
+    checks.push({
+      target: `p99 < 10 ms at half the peak rate (every Tessera ${alg} cell but JWKS)`,
+      measured: `worst ${worst.paced!.latencyMs.p99} ms (${worst.id}; ${repeats})`, met: worst.paced!.latencyMs.p99 < 10,
+    });
   }
   if (tessera.length) {
     const worst = tessera.reduce((a, b) => ((b.peakRssMb ?? 0) > (a.peakRssMb ?? 0) ? b : a));
@@ -162,14 +175,25 @@ export function checkTargets(report: Report): TargetCheck[] {
       if (!cells.length) continue;
       const worstStart = cells.reduce((a, b) => (b.startMs! > a.startMs! ? b : a));
       checks.push({
-        target: `start to first answered request < 500 ms (${store === 'empty' ? 'small' : 'large'} store)`,
-        measured: `median ${median(cells.map((c) => c.startMs!))} ms, worst ${worstStart.startMs} ms`, met: worstStart.startMs! < 500,
+        target: `start to first answered request < 300 ms, median (${store === 'empty' ? 'small' : 'large'} store)`,
+        measured: `median ${median(cells.map((c) => c.startMs!))} ms, worst ${worstStart.startMs} ms`, met: median(cells.map((c) => c.startMs!)) < 300,
       });
     }
   }
   const embedded = embeddedStartCheck(report.cells);
   if (embedded) checks.push(embedded);
   return checks;
+}
+
+/** The spread of repeated figures, as "(min–max)". */
+function spread(values: number[]): string {
+  return `(${Math.min(...values)}–${Math.max(...values)})`;
+}
+
+/** A paced p99, with the spread of its repeats when there were several. */
+function p99AtHalf(c: CellResult | undefined): string {
+  const value = ms(c?.paced?.latencyMs.p99);
+  return c?.pacedP99s && c.pacedP99s.length > 1 ? `${value} ${spread(c.pacedP99s)}` : value;
 }
 
 function median(values: number[]): number {
@@ -213,7 +237,7 @@ function mainRows(report: Report): string[][] {
   return report.rows.map((row) => [
     row.label, row.alg, rps(row.tessera), row.peer ? 'oidc-provider' : row.noPeer ? 'none (see note)' : '–', rps(row.peer),
     ratio(row.tessera, row.peer, false), ceilingName(row), rps(row.ceiling), ratio(row.tessera, row.ceiling, true),
-    ms(row.tessera?.paced?.latencyMs.p50), ms(row.tessera?.paced?.latencyMs.p99), ms(row.tessera?.peak?.latencyMs.p99),
+    ms(row.tessera?.paced?.latencyMs.p50), p99AtHalf(row.tessera), ms(row.tessera?.peak?.latencyMs.p99),
     num(row.tessera?.peakRssMb), `${cpu(row.tessera)} / ${cpu(row.peer)} / ${cpu(row.ceiling)}`,
   ]);
 }
@@ -224,7 +248,7 @@ function scaleRows(report: Report): string[][] {
   return report.rows.filter((r) => r.scale).map((row) => {
     const change = good(row.tessera) && good(row.scale) ? row.scale.peak.rps / row.tessera.peak.rps - 1 : Number.NaN;
     return [row.label, row.alg, rps(row.tessera), rps(row.scale), Number.isNaN(change) ? '–' : `${change >= 0 ? '+' : ''}${pct(change)}`,
-      ms(row.scale?.paced?.latencyMs.p99), num(row.scale?.startMs), num(row.scale?.restRssMb), num(row.scale?.peakRssMb)];
+      p99AtHalf(row.scale), num(row.scale?.startMs), num(row.scale?.restRssMb), num(row.scale?.peakRssMb)];
   });
 }
 
@@ -297,7 +321,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `- Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Linux ${m.kernel}, Node ${m.node}; load average before ${m.loadAverage.before.map((x) => x.toFixed(2)).join(' ')}, after ${(m.loadAverage.after ?? []).map((x) => x.toFixed(2)).join(' ')}`,
     `- Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
-    `- Settings: ${Number(s.rounds) > 1 ? `best of ${String(s.rounds)} rounds; ` : ''}${s.warmup} s warm-up + ${s.seconds} s peak per cell with ${s.connections} connections (autocannon); Tessera cells then ${s.pacedSeconds} s paced at half the peak rate (open loop, at most ${s.pacedConnections} in flight); ${String(s.pinning)}; large store ${describeScale(report)}${s.scaleSeedSeconds ? ` (seeded in ${Number(s.scaleSeedSeconds).toFixed(0)} s)` : ''}${Object.keys(s.tesseraEnv as object).length ? `; Tessera settings ${JSON.stringify(s.tesseraEnv)}` : ''}${s.only ? `; only cells matching /${String(s.only)}/` : ''}`,
+    `- Settings: ${Number(s.rounds) > 1 ? `best of ${String(s.rounds)} rounds; ` : ''}${s.warmup} s warm-up + ${s.seconds} s peak per cell with ${s.connections} connections (autocannon); Tessera cells then ${s.pacedSeconds} s paced at half the peak rate${Number(s.latencyRepeats) > 1 ? ` × ${String(s.latencyRepeats)} (median p99 reported, spread in brackets)` : ''} (open loop, at most ${s.pacedConnections} in flight); ${String(s.pinning)}; large store ${describeScale(report)}${s.scaleSeedSeconds ? ` (seeded in ${Number(s.scaleSeedSeconds).toFixed(0)} s)` : ''}${Object.keys(s.tesseraEnv as object).length ? `; Tessera settings ${JSON.stringify(s.tesseraEnv)}` : ''}${s.only ? `; only cells matching /${String(s.only)}/` : ''}`,
     '',
     markdownTable(headers, mainRows(report)),
     '',

@@ -25,10 +25,10 @@ describe('tessera token convert / get across two datacenters', () => {
     const connections = new Proxy(store.connections, {
       get: (target, key) => {
         const value = Reflect.get(target, key) as unknown;
-        if (key === 'findRefreshToken') {
+        if (key === 'findRefresh') {
           return (digest: string) => {
             refreshedOn.push(geolocation());
-            return target.findRefreshToken(digest);
+            return target.findRefresh(digest);
           };
         }
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;

@@ -39,9 +39,9 @@ async function recordingStore(): Promise<{ store: Store; presented: string[] }> 
       : typeof Reflect.get(object, key) === 'function' ? (Reflect.get(object, key) as Function).bind(object) : Reflect.get(object, key)),
   });
   const connections = bind(store.connections, {
-    findRefreshToken: (digest: string) => {
+    findRefresh: (digest: string) => {
       presented.push(digest);
-      return store.connections.findRefreshToken(digest);
+      return store.connections.findRefresh(digest);
     },
   });
   return { store: bind(store, { connections }), presented };

@@ -50,6 +50,7 @@ import { Metrics, serveMetrics, type MetricsListener } from './http/metrics.js';
 import { createLoggers, type Loggers } from './logger.js';
 import { assertNotServedByOther, markServing } from './running-server.js';
 import { openSqliteStore, type SqliteStoreOptions } from './storage/sqlite/store.js';
+import { cacheClients } from './storage/client-cache.js';
 import { timeStore, type StoreTimer } from './storage/timed-store.js';
 import type { Store } from './storage/types.js';
 import { loadTls } from './tls.js';
@@ -140,7 +141,8 @@ export async function createCore(settings: Settings, options: ServerOptions = {}
     throw error;
   });
   const { keys } = opened;
-  const store = options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store;
+  // Client authentication reads through a short cache, as stale as tokens' standing may be (docs/protocol.md Decision 11).
+  const store = cacheClients(options.storeTimer ? timeStore(opened.store, options.storeTimer) : opened.store, settings.tokenStatusCacheSeconds);
 
   // Copies: a listener on port 0 writes its real port back into its datacenter's URL.
   const datacenters: Datacenter[] = (settings.datacenters ?? []).map((dc) => ({ name: dc.name, url: dc.url }));

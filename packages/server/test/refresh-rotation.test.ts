@@ -48,12 +48,45 @@ describe('default: the same value, sliding', () => {
     }
   });
 
+  it('commits nothing while the stored expiry is less than an hour behind, and answers the stored expiry', async () => {
+    const { first, firstExpiry, refresh } = await connectedApp(t);
+    const digest = t.server.core.serverKeys.digest(first);
+    const stored = async () => (await t.server.core.store.connections.findRefresh(digest))!.connection;
+    const before = await stored();
+    clock.advance(59 * 60_000);
+    const within = await refresh(first);
+    expect(within.status).toBe(200);
+    expect(within.body.refresh_expires_in).toBe(firstExpiry);
+    expect(await stored()).toEqual(before);
+    clock.advance(2 * 60_000);
+    const past = await refresh(first);
+    expect(past.body.refresh_expires_in).toBe(firstExpiry + 61 * 60);
+    expect(await stored()).toEqual({ ...before, refreshExpiresAt: before.refreshExpiresAt + 61 * 60_000, lastUsedAt: clock.now() });
+  });
+
   it('50 concurrent refreshes of one token all succeed with the same value, which keeps working', async () => {
     const { first, refresh, answers } = await concurrentRefreshes(t, 50);
     expect(answers.map((a) => a.status)).toEqual(Array(50).fill(200));
     expect(new Set(answers.map((a) => a.body.refresh_token))).toEqual(new Set([first]));
     expect(new Set(answers.map((a) => a.body.access_token)).size).toBe(50);
     expect((await refresh(first)).status).toBe(200);
+  });
+});
+
+describe('a short refresh lifetime: the expiry lags at most 1 % of it', () => {
+  const clock = new ManualClock();
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ clock, settings: { refreshTokenTtl: 1000 } });
+  });
+  afterAll(async () => t?.close());
+
+  it('a refresh 10 s later keeps the stored expiry, one 11 s later slides it', async () => {
+    const { first, firstExpiry, refresh } = await connectedApp(t);
+    clock.advance(10_000);
+    expect((await refresh(first)).body.refresh_expires_in).toBe(firstExpiry);
+    clock.advance(1_000);
+    expect((await refresh(first)).body.refresh_expires_in).toBe(firstExpiry + 11);
   });
 });
 

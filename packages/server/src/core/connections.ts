@@ -13,10 +13,10 @@ import { randomUUID } from 'node:crypto';
 import { Paths, Refusals } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
-import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRefreshToken } from './secrets.js';
 import type { AccessContext } from './tokens.js';
 import type { App, Company, Connection } from './model.js';
+import type { RefreshLookup } from '../storage/types.js';
 
 export interface NewConnection {
   appId: string;
@@ -60,26 +60,36 @@ export async function openConnection(core: Core, input: NewConnection): Promise<
 
 const isLive = (c: Connection, now: number) => c.revokedAt === null && c.refreshExpiresAt > now;
 
+/**
+ * How far a stable refresh token's stored expiry may lag behind "now + lifetime" before a refresh
+ * writes it again (docs/protocol.md Decision 8): an hour, or 1 % of the lifetime if that is less,
+ * so a refresh of a token measured in months commits nothing and answers the stored expiry.
+ */
+export function expiryWriteLagMs(refreshTokenTtlSeconds: number): number {
+  return Math.min(3600_000, refreshTokenTtlSeconds * 10);
+}
+
 /** Runs the refresh_token grant's store side; throws 108 for anything but a live token of this app. */
 async function useRefreshToken(
   core: Core,
   appId: string,
   presented: string,
   correlationId: string,
-  /** Checks that must pass before anything changes (scopes, company, principal). */
-  precheck: (connection: Connection) => Promise<void>,
+  /** Checks that must pass before anything changes (scopes, company, principal), on what the one read found. */
+  precheck: (found: RefreshLookup) => void,
   /** Rotate whatever the setting says (a public app's refresh, Decision 14). */
   alwaysRotate = false,
 ): Promise<OpenedConnection> {
   const now = core.clock.now();
   const digest = core.serverKeys.digest(presented);
-  const found = await core.store.connections.findRefreshToken(digest);
+  const found = await core.store.connections.findRefresh(digest);
   if (!found || found.connection.appId !== appId) throw new ConcurError(108, { detail: found ? 'token of another app' : 'unknown token' });
   const { token, connection } = found;
   if (!isLive(connection, now)) throw new ConcurError(108, { detail: connection.revokedAt ? 'connection revoked' : 'refresh token expired' });
-  await precheck(connection);
+  precheck(found);
 
-  const expiresAt = now + core.settings.refreshTokenTtl * 1000;
+  let expiresAt = now + core.settings.refreshTokenTtl * 1000;
+  let lastUsedAt = now;
   let refreshToken = presented;
   if (token.supersededAt !== null || core.settings.refreshRotation || alwaysRotate) {
     refreshToken = newRefreshToken();
@@ -108,10 +118,16 @@ async function useRefreshToken(
         detail: { reason: 'superseded refresh token presented again before any other value of its family: a new value, the unused ones withdrawn', connectionId: connection.id },
       });
     }
-  } else if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
-    throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
+  } else if (expiresAt - connection.refreshExpiresAt > expiryWriteLagMs(core.settings.refreshTokenTtl)) {
+    if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
+      throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
+    }
+  } else {
+    // The stored expiry is recent enough: nothing to commit, and the answer reports what is stored.
+    expiresAt = connection.refreshExpiresAt;
+    lastUsedAt = connection.lastUsedAt;
   }
-  return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt: now }, refreshToken, expiresAt };
+  return { connection: { ...connection, refreshExpiresAt: expiresAt, lastUsedAt }, refreshToken, expiresAt };
 }
 
 /** A refreshed connection, with the scopes to grant and the principal's company. */
@@ -125,7 +141,7 @@ export interface RefreshedConnection extends OpenedConnection {
  * (108), scopes chosen by `scopesOf` among those of the connection the app still has (54), the
  * principal still standing: its company enabling the app (53), the user not disabled and the
  * company enabled (123); without a secret, only a user's connection (63). Nothing changes unless
- * all of that holds.
+ * all of that holds. Everything checked comes from one store read.
  */
 export async function refreshConnection(
   core: Core, app: App, presented: string, correlationId: string, scopesOf: (available: readonly string[]) => string[],
@@ -137,18 +153,16 @@ export async function refreshConnection(
   // A public app holds no secret, so its refresh tokens rotate whatever the setting says (RFC 9700
   // §4.14.2, docs/protocol.md Decision 14): a stolen value is caught once it and the app's own are both used.
   const rotatesAlways = app.clientType === 'public';
-  const refreshed = await useRefreshToken(core, app.id, presented, correlationId, async (found) => {
+  const refreshed = await useRefreshToken(core, app.id, presented, correlationId, (found) => {
+    const { connection } = found;
     // Only a user's connection refreshes without the secret: a company connection came from the
     // request token grant, which needed the secret, and stays bound to it if the app turns public.
-    if (secretless && found.principalType !== 'user') throw new ConcurError(63);
+    if (secretless && connection.principalType !== 'user') throw new ConcurError(63);
     // A scope the app lost since the connection was made is not granted again.
-    scopes = scopesOf(found.scopes.filter((scope) => app.scopes.includes(scope)));
-    await assertCompanyEnabledApp(core, app.id, found.companyId);
-    if (found.principalType === 'user') {
-      const user = await core.store.users.get(found.principalId);
-      if (!user || user.status === 'disabled') throw new ConcurError(123);
-    }
-    company = await core.store.companies.get(found.companyId);
+    scopes = scopesOf(connection.scopes.filter((scope) => app.scopes.includes(scope)));
+    if (found.companyGrantEnabled !== true) throw new ConcurError(53);
+    if (connection.principalType === 'user' && (found.userStatus === null || found.userStatus === 'disabled')) throw new ConcurError(123);
+    company = found.company;
     if (!company?.enabled) throw new ConcurError(123);
     // Refreshed only at home (docs/protocol.md §10, Decision 18): elsewhere code 16 names it, nothing changed.
     if (company.geolocation && company.geolocation !== core.geolocation()) {

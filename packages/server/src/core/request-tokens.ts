@@ -6,7 +6,6 @@ import type { Core } from './context.js';
 import { enableAppForCompany } from './apps.js';
 import { addRefreshToken, createConnection, type OpenedConnection } from './connections.js';
 import { ConcurError } from './errors.js';
-import { assertCompanyEnabledApp } from './grants/registry.js';
 import { newRequestToken } from './secrets.js';
 import type { App, Company } from './model.js';
 
@@ -54,11 +53,13 @@ export async function redeemRequestToken(core: Core, app: App, companyId: string
   if (!token || token.appId !== app.id || token.companyId !== companyId) {
     throw new ConcurError(136, { detail: token ? 'request token of another app or company' : 'unknown, expired or used-up request token' });
   }
-  const company = await core.store.companies.get(companyId);
+  // The company, its grant of the app and an earlier conversion's connection: one read.
+  const found = await core.store.requestTokens.conversionContext(app.id, companyId, token.connectionId);
+  const { company } = found;
   if (!company?.enabled) throw new ConcurError(11);
-  await assertCompanyEnabledApp(core, app.id, companyId);
+  if (found.companyGrantEnabled !== true) throw new ConcurError(53);
 
-  let connection = token.connectionId ? await core.store.connections.get(token.connectionId) : undefined;
+  let connection = found.connection;
   let joined = connection !== undefined;
   if (connection && connection.revokedAt !== null) {
     throw new ConcurError(136, { detail: 'the connection made with this request token was revoked' });

@@ -15,6 +15,7 @@ import { datacentersContract } from './contract/datacenters.js';
 import { companiesContract, usersContract } from './contract/directory.js';
 import { auditContract, keysContract } from './contract/keys-audit.js';
 import { outboxOtpContract } from './contract/outbox-otp.js';
+import { refreshLookupContract } from './contract/refresh-lookup.js';
 import { requestTokensContract } from './contract/request-tokens.js';
 import { sessionsContract } from './contract/sessions.js';
 import { sweepingContract } from './contract/sweeping.js';
@@ -59,6 +60,7 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
     appCenterContract(store);
     requestTokensContract(store);
     connectionsContract(store);
+    refreshLookupContract(store);
     datacentersContract(store);
     keysContract(store);
     auditContract(store);

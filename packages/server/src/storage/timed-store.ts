@@ -40,7 +40,7 @@ export function timeStore(store: Store, timer: StoreTimer): Store {
 }
 
 /** Own and prototype function names of a repository object (plain objects and class instances alike). */
-function methodNames(object: Record<string, unknown>): string[] {
+export function methodNames(object: Record<string, unknown>): string[] {
   const names = new Set<string>();
   for (let o: object | null = object; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
     for (const key of Object.getOwnPropertyNames(o)) {

@@ -173,6 +173,12 @@ export interface RequestTokenRepository {
   consume(digest: string, now: number): Promise<RequestToken | undefined>;
   /** Links the connection created by the first conversion (first writer wins); answers the linked id. */
   linkConnection(digest: string, connectionId: string): Promise<string>;
+  /**
+   * What a conversion checks after counting its use, in one read: the company, whether it has the
+   * app enabled (null: it never had it), and the connection an earlier conversion linked (when
+   * `connectionId` is not null and it still exists).
+   */
+  conversionContext(appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext>;
   deleteExpired(now: number): Promise<number>;
 }
 
@@ -198,6 +204,25 @@ export interface RefreshRotation {
  * presented); `withdrawn` (a value a retry withdrew). The last two add nothing: the caller
  * revokes the family. `ended`: the value is unknown or the connection revoked or expired.
  */
+/** What `RequestTokenRepository.conversionContext` answers. */
+export interface ConversionContext {
+  company: Company | undefined;
+  companyGrantEnabled: boolean | null;
+  connection: Connection | undefined;
+}
+
+/** What `ConnectionRepository.findRefresh` answers. */
+export interface RefreshLookup {
+  token: RefreshToken;
+  connection: Connection;
+  /** Whether the connection's company has the connection's app enabled; null when it never had it. */
+  companyGrantEnabled: boolean | null;
+  /** The status of a user connection's user; null for a company connection or a user gone. */
+  userStatus: UserStatus | null;
+  /** The connection's company; undefined when it is gone. */
+  company: Company | undefined;
+}
+
 export type RotationOutcome = 'rotated' | 'retried' | 'replayed' | 'withdrawn' | 'ended';
 
 export interface ConnectionRepository {
@@ -208,6 +233,12 @@ export interface ConnectionRepository {
   page(query: ConnectionPageQuery): Promise<Page<Connection>>;
   addRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(digest: string): Promise<{ token: RefreshToken; connection: Connection } | undefined>;
+  /**
+   * Everything a refresh checks, in one read (docs/protocol.md Decision 8): the presented value, its
+   * connection, and what the connection stands on (the company's grant of the connection's app,
+   * a user connection's user, the company). Undefined for an unknown value.
+   */
+  findRefresh(digest: string): Promise<RefreshLookup | undefined>;
   /**
    * One refresh with rotation, atomically (Decision 8, see `RotationOutcome`): marks the presented
    * value superseded (keeping the time of the first supersession); then, when it is current or

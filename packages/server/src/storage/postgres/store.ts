@@ -12,12 +12,12 @@ import { applyPostgresMigrations, schemaNamePattern } from './migrations.js';
 import { inTransaction } from './transaction.js';
 import {
   auditRecord, jsonb, num, toApp, toCode, toConsent, toAudit, toCompany, toConnection, toGrant, toKey, toOtp, toOutboxMessage,
-  toRefreshToken, toRequestToken, toSecret, toSession, toUser, type Row,
+  toConversionContext, toRefreshLookup, toRefreshToken, toRequestToken, toSecret, toSession, toUser, type Row,
 } from './rows.js';
 import type {
   AddOtpOutcome, AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
-  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
-  RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits, SecretStatus, SecretStatusOutcome, SigningKey, Store,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
+  RefreshLookup, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits, SecretStatus, SecretStatusOutcome, SigningKey, Store,
   StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
 
@@ -352,6 +352,15 @@ class PostgresStore implements Store {
         RETURNING connection_id`, [digest, connectionId]);
       return r ? String(r.connection_id) : connectionId;
     },
+    // One statement, so one round trip, for every read of a conversion.
+    conversionContext: async (appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext> =>
+      toConversionContext((await this.one(`SELECT c.*, co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
+          co.enabled AS co_enabled, co.created_at AS co_created_at, g.enabled AS g_enabled
+        FROM (SELECT 1) AS one
+          LEFT JOIN companies co ON co.id = $2
+          LEFT JOIN app_companies g ON g.app_id = $1 AND g.company_id = $2
+          LEFT JOIN connections c ON c.id = $3::text`,
+      [appId, companyId, connectionId]))!),
     deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= $1', [now]),
   };
 
@@ -388,6 +397,19 @@ class PostgresStore implements Store {
           t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at
         FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = $1`, [digest]);
       return r && { token: toRefreshToken(r), connection: toConnection(r) };
+    },
+    // One statement, so one round trip, for every read of a refresh.
+    findRefresh: async (digest: string): Promise<RefreshLookup | undefined> => {
+      const r = await this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
+          t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at, g.enabled AS g_enabled, u.status AS u_status,
+          co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
+          co.enabled AS co_enabled, co.created_at AS co_created_at
+        FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id
+          LEFT JOIN app_companies g ON g.app_id = c.app_id AND g.company_id = c.company_id
+          LEFT JOIN users u ON c.principal_type = 'user' AND u.id = c.principal_id
+          LEFT JOIN companies co ON co.id = c.company_id
+        WHERE t.digest = $1`, [digest]);
+      return r && toRefreshLookup(r);
     },
     // One statement, so one round trip: the CTEs run as one atomic unit. A concurrent rotation of
     // the same value waits on the row lock of \`presented\` and then sees its supersession time.

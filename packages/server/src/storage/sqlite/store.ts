@@ -13,7 +13,7 @@ import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from '.
 import { sqliteMigrations } from './migrations.js';
 import type {
   AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
-  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConnectionStatus, Page, PageQuery, RefreshRotation,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConnectionStatus, Page, PageQuery, RefreshLookup, RefreshRotation,
   RefreshToken, RequestToken, RotationOutcome, SecretLimits, AddOtpOutcome, OneTimePassword, OutboxMessage,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
@@ -66,6 +66,19 @@ const toConnection = (r: Row): Connection => ({
 const toRefreshToken = (r: Row): RefreshToken => ({
   digest: String(r.rt_digest), connectionId: String(r.rt_connection_id), createdAt: num(r.rt_created_at),
   supersededAt: numOrNull(r.rt_superseded_at),
+});
+const toRefreshLookup = (r: Row): RefreshLookup => ({
+  token: toRefreshToken(r), connection: toConnection(r),
+  companyGrantEnabled: r.g_enabled === null || r.g_enabled === undefined ? null : r.g_enabled === 1,
+  userStatus: strOrNull(r.u_status) as UserStatus | null,
+  company: companyOf(r),
+});
+const companyOf = (r: Row): Company | undefined => (r.co_id === null || r.co_id === undefined ? undefined : toCompany({
+  id: r.co_id, name: r.co_name, geolocation: r.co_geolocation, domain: r.co_domain, enabled: r.co_enabled, created_at: r.co_created_at,
+}));
+const toConversionContext = (r: Row): ConversionContext => ({
+  company: companyOf(r), companyGrantEnabled: r.g_enabled === null || r.g_enabled === undefined ? null : r.g_enabled === 1,
+  connection: r.id === null || r.id === undefined ? undefined : toConnection(r),
 });
 const toKey = (r: Row): SigningKey => ({
   kid: String(r.kid), alg: String(r.alg), publicJwk: parse<Record<string, unknown>>(r.public_jwk),
@@ -391,6 +404,17 @@ class SqliteStore implements Store {
         RETURNING connection_id`, connectionId, digest);
       return r ? String(r.connection_id) : connectionId;
     },
+    // One statement (one WAL read lock) for every read of a conversion.
+    conversionContext: async (appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext> => {
+      const r = this.one(`SELECT c.*, co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
+          co.enabled AS co_enabled, co.created_at AS co_created_at, g.enabled AS g_enabled
+        FROM (SELECT 1) AS one
+          LEFT JOIN companies co ON co.id = @company
+          LEFT JOIN app_companies g ON g.app_id = @app AND g.company_id = @company
+          LEFT JOIN connections c ON c.id = @connection`,
+      { app: appId, company: companyId, connection: connectionId })!;
+      return toConversionContext(r);
+    },
     deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= ?', now),
   };
 
@@ -422,6 +446,19 @@ class SqliteStore implements Store {
           t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at
         FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id WHERE t.digest = ?`, digest);
       return r && { token: toRefreshToken(r), connection: toConnection(r) };
+    },
+    // One statement (one WAL read lock) for every read of a refresh.
+    findRefresh: async (digest: string): Promise<RefreshLookup | undefined> => {
+      const r = this.one(`SELECT c.*, t.digest AS rt_digest, t.connection_id AS rt_connection_id,
+          t.created_at AS rt_created_at, t.superseded_at AS rt_superseded_at, g.enabled AS g_enabled, u.status AS u_status,
+          co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
+          co.enabled AS co_enabled, co.created_at AS co_created_at
+        FROM refresh_tokens t JOIN connections c ON c.id = t.connection_id
+          LEFT JOIN app_companies g ON g.app_id = c.app_id AND g.company_id = c.company_id
+          LEFT JOIN users u ON c.principal_type = 'user' AND u.id = c.principal_id
+          LEFT JOIN companies co ON co.id = c.company_id
+        WHERE t.digest = ?`, digest);
+      return r && toRefreshLookup(r);
     },
     rotateRefreshToken: async (r: RefreshRotation): Promise<RotationOutcome> =>
       this.db.transaction((): RotationOutcome => {

@@ -6,37 +6,24 @@
  * test-results/screenshots/ (docs/screenshots/ with UPDATE_SCREENSHOTS=1). Without /usr/bin/chromium the suite is skipped locally (loudly) and fails
  * under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createUser } from 'tessera-server';
 import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
 import { defaultScopes, postToken, startTestServer, type TestServer } from './helpers.js';
+import { launchChromium, saveScreenshot, screenshots, skipWithoutChromium, warnIfSkipped, type ChromiumSession } from './browser-helpers.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-// Screenshots go to test-results/screenshots/; `UPDATE_SCREENSHOTS=1 npm test` refreshes the ones the docs show.
-const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
+warnIfSkipped('admin console browser tests');
 
-if (!hasChromium && !inCi) {
-  console.warn('\n\n*** admin console browser tests SKIPPED: /usr/bin/chromium is missing. '
-    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
-}
-
-type PlaywrightPage = import('playwright-core').Page;
-type PlaywrightContext = import('playwright-core').BrowserContext;
-
-describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutChromium)('admin console in Chromium', { timeout: 60_000 }, () => {
   let t: TestServer;
   let alpha: Tenant;
   let bravo: Tenant;
-  let context: PlaywrightContext;
-  let page: PlaywrightPage;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: ChromiumSession;
+  let context: BrowserContext;
+  let page: Page;
+  let problems: string[] = [];
   const created = { clientId: '', clientSecret: '', name: 'Acme Expense Sync' };
   let refreshToken = '';
 
@@ -44,43 +31,25 @@ describe.skipIf(!hasChromium && !inCi)('admin console in Chromium', { timeout: 6
   const shoot = async (name: string, fullPage = true) => {
     await page.evaluate(() => document.getElementById('toast')?.classList.remove('visible'));
     await page.waitForTimeout(250);
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage });
+    await saveScreenshot(page, name, fullPage);
   };
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
   const clipboard = () => page.evaluate(() => navigator.clipboard.readText());
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
-    mkdirSync(screenshots, { recursive: true });
     t = await startTestServer();
     alpha = await makeTenant(t, 'Alpha Corp', 'alpha-admin');
     bravo = await makeTenant(t, 'Bravo Ltd', 'bravo-admin');
     for (const [name, description] of [['Nightly Expense Export', 'Exports approved reports to the ERP'], ['Travel Itinerary Sync', 'Pulls itineraries for the travel desk']]) {
       await createApp(t.server.core, alpha.companyId, { name, description, grants: ['password', 'refresh_token'], scopes: defaultScopes, stage: 'production' });
     }
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
+    browser = await launchChromium();
+    ({ context, page, problems } = browser);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: t.url });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[0134]/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 

@@ -7,28 +7,15 @@
  * app. Saves app-center.png (docs/screenshots/ with UPDATE_SCREENSHOTS=1). Without
  * /usr/bin/chromium the suite is skipped locally (loudly) and fails under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
+import { makeTenant, type Tenant } from './admin-helpers.js';
 import { postToken, startTestServer, type TestServer } from './helpers.js';
+import { launchChromium, saveScreenshot, skipWithoutChromium, signInToConsole, warnIfSkipped, type ChromiumSession } from './browser-helpers.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
-
-if (!hasChromium && !inCi) {
-  console.warn('\n\n*** App Center browser tests SKIPPED: /usr/bin/chromium is missing. '
-    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
-}
-
-type PlaywrightPage = import('playwright-core').Page;
-type PlaywrightContext = import('playwright-core').BrowserContext;
+warnIfSkipped('App Center browser tests');
 
 /** What the partner's Connect URL received, and what converting the token answered. */
 interface PartnerVisit {
@@ -36,17 +23,16 @@ interface PartnerVisit {
   conversion: { status: number; body: Record<string, any> };
 }
 
-describe.skipIf(!hasChromium && !inCi)('App Center in Chromium', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutChromium)('App Center in Chromium', { timeout: 60_000 }, () => {
   let t: TestServer;
   let customer: Tenant;
   let partner: Tenant;
   let partnerServer: Server;
   let connectUrl = '';
   const visits: PartnerVisit[] = [];
-  let context: PlaywrightContext;
-  let page: PlaywrightPage;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: ChromiumSession;
+  let page: Page;
+  let problems: string[] = [];
 
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
@@ -73,44 +59,19 @@ describe.skipIf(!hasChromium && !inCi)('App Center in Chromium', { timeout: 60_0
     }));
   }
 
-  async function signIn(loginId: string) {
-    await page.goto(`${t.url}/admin`);
-    await heading('Sign in').waitFor();
-    await page.getByLabel('Login ID').fill(loginId);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Sign In' }).click();
-    await heading('Authentication Admin').waitFor();
-  }
+  const signIn = (loginId: string) => signInToConsole(page, t.url, loginId);
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
-    mkdirSync(screenshots, { recursive: true });
     t = await startTestServer();
     customer = await makeTenant(t, 'Northwind Travel', 'northwind-admin');
     partner = await makeTenant(t, 'Expensify Partners', 'partner-admin');
     connectUrl = await startPartner();
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[0134]/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
+    browser = await launchChromium();
+    ({ page, problems } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await new Promise((resolve) => (partnerServer ? partnerServer.close(resolve) : resolve(undefined)));
     await t?.close();
   });
@@ -142,7 +103,7 @@ describe.skipIf(!hasChromium && !inCi)('App Center in Chromium', { timeout: 60_0
     expect(await card.textContent()).toContain('by Expensify Partners');
     expect(await card.textContent()).toContain('Not connected');
     await page.evaluate(() => document.getElementById('toast')?.classList.remove('visible'));
-    await page.screenshot({ path: join(screenshots, 'app-center.png'), fullPage: true });
+    await saveScreenshot(page, 'app-center');
 
     // With the keyboard, as an administrator without a mouse would.
     await card.getByRole('button', { name: 'Connect' }).focus();

@@ -6,38 +6,24 @@
  * (docs/screenshots/ with UPDATE_SCREENSHOTS=1). Without /usr/bin/chromium the suite is skipped
  * locally (loudly) and fails under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as oidc from 'openid-client';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeApp, makeUser, startTestServer, type TestServer } from './helpers.js';
+import { launchChromium, saveScreenshot, skipWithoutChromium, warnIfSkipped, type ChromiumSession } from './browser-helpers.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
+warnIfSkipped('authorize browser tests');
 
-if (!hasChromium && !inCi) {
-  console.warn('\n\n*** authorize browser tests SKIPPED: /usr/bin/chromium is missing. '
-    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
-}
-
-type PlaywrightPage = import('playwright-core').Page;
-type PlaywrightContext = import('playwright-core').BrowserContext;
-
-describe.skipIf(!hasChromium && !inCi)('authorization code flow in Chromium', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutChromium)('authorization code flow in Chromium', { timeout: 60_000 }, () => {
   let t: TestServer;
   let callback: Server;
   let redirectUri: string;
   let config: oidc.Configuration;
-  let context: PlaywrightContext;
-  let page: PlaywrightPage;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: ChromiumSession;
+  let page: Page;
+  let problems: string[] = [];
   const loginId = 'casey@test.example';
   const password = 'correct horse battery staple';
   let userId = '';
@@ -45,7 +31,7 @@ describe.skipIf(!hasChromium && !inCi)('authorization code flow in Chromium', { 
 
   const shoot = async (name: string) => {
     await page.waitForTimeout(150);
-    await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
+    await saveScreenshot(page, name);
   };
 
   /** A fresh request: its URL and what openid-client checks the answer against. */
@@ -65,8 +51,6 @@ describe.skipIf(!hasChromium && !inCi)('authorization code flow in Chromium', { 
   const atCallback = () => page.waitForURL((url) => url.href.startsWith(redirectUri));
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
-    mkdirSync(screenshots, { recursive: true });
     // The app's redirect URI: a loopback server that only says the browser arrived.
     callback = createServer((_request, response) => response.writeHead(200, { 'content-type': 'text/plain' }).end('back at the app'));
     await new Promise<void>((resolve) => callback.listen(0, '127.0.0.1', resolve));
@@ -79,28 +63,12 @@ describe.skipIf(!hasChromium && !inCi)('authorization code flow in Chromium', { 
     userId = (await makeUser(t, loginId, password)).id;
     config = await oidc.discovery(new URL(t.url), app.clientId, app.clientSecret, undefined, { execute: [oidc.allowInsecureRequests] });
 
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error') problems.push(`console: ${message.text()}`);
-    });
+    browser = await launchChromium({ ignoreConsoleErrors: null });
+    ({ page, problems } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
     await new Promise((resolve) => callback?.close(resolve));
   });

@@ -4,72 +4,33 @@
  * Screenshot `emulator-faults.png` (docs/screenshots/ with UPDATE_SCREENSHOTS=1). Without
  * /usr/bin/chromium the suite is skipped locally (loudly) and fails under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminPassword, makeAdmin } from './admin-helpers.js';
+import { makeAdmin } from './admin-helpers.js';
 import { makeApp, startTestServer, type TestServer } from './helpers.js';
+import { launchChromium, saveScreenshot, skipWithoutChromium, signInToConsole, warnIfSkipped, type ChromiumSession } from './browser-helpers.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
+warnIfSkipped('emulator console browser tests');
 
-if (!hasChromium && !inCi) {
-  console.warn('\n\n*** emulator console browser tests SKIPPED: /usr/bin/chromium is missing. '
-    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
-}
-
-type PlaywrightPage = import('playwright-core').Page;
-type PlaywrightContext = import('playwright-core').BrowserContext;
-
-describe.skipIf(!hasChromium && !inCi)('the admin console in emulator mode', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutChromium)('the admin console in emulator mode', { timeout: 60_000 }, () => {
   let t: TestServer;
   let off: TestServer;
-  let context: PlaywrightContext;
-  let page: PlaywrightPage;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: ChromiumSession;
+  let page: Page;
+  let problems: string[] = [];
 
-  const signIn = async (url: string) => {
-    await page.goto(`${url}/admin`);
-    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
-    await page.getByLabel('Login ID').fill('emulator-admin');
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Sign In' }).click();
-    await page.getByRole('heading', { level: 1, name: 'Authentication Admin' }).waitFor();
-  };
+  const signIn = (url: string) => signInToConsole(page, url, 'emulator-admin');
   const post = (path: string, body: unknown) => fetch(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
-    mkdirSync(screenshots, { recursive: true });
     [t, off] = await Promise.all([startTestServer({ settings: { emulator: true } }), startTestServer()]);
     await Promise.all([makeAdmin(t, 'emulator-admin'), makeAdmin(off, 'emulator-admin')]);
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[0134]/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
+    browser = await launchChromium();
+    ({ page, problems } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await Promise.all([t?.close(), off?.close()]);
   });
 
@@ -92,7 +53,7 @@ describe.skipIf(!hasChromium && !inCi)('the admin console in emulator mode', { t
       'dropped connection for path /profile/v1/me — until cleared · fired 0×',
     ]);
     await page.waitForTimeout(250);
-    await page.screenshot({ path: join(screenshots, 'emulator-faults.png'), fullPage: true });
+    await saveScreenshot(page, 'emulator-faults');
 
     // Cleared rules leave the banner at the next page.
     expect((await fetch(`${t.url}/emulator/v0/faults`, { method: 'DELETE' })).status).toBe(204);

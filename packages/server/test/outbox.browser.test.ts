@@ -5,53 +5,30 @@
  * company's administrator sees an empty outbox. Saves outbox.png (docs/screenshots/ with
  * UPDATE_SCREENSHOTS=1). Skipped loudly without /usr/bin/chromium, failing under CI=true.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, createUser } from 'tessera-server';
-import { adminPassword, makeTenant, type Tenant } from './admin-helpers.js';
+import { makeTenant, type Tenant } from './admin-helpers.js';
 import { postToken, startTestServer, type TestServer } from './helpers.js';
+import { launchChromium, saveScreenshot, skipWithoutChromium, signInToConsole, warnIfSkipped, type ChromiumSession } from './browser-helpers.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-const inCi = process.env.CI === 'true';
-const screenshots = fileURLToPath(new URL(process.env.UPDATE_SCREENSHOTS === '1' ? '../../../docs/screenshots/' : '../../../test-results/screenshots/', import.meta.url));
+warnIfSkipped('outbox browser test');
 
-if (!hasChromium && !inCi) {
-  console.warn('\n\n*** outbox browser test SKIPPED: /usr/bin/chromium is missing. '
-    + 'Install Debian\'s chromium: apt-get update && apt-get install -y chromium ***\n\n');
-}
-
-type PlaywrightPage = import('playwright-core').Page;
-type PlaywrightContext = import('playwright-core').BrowserContext;
-
-describe.skipIf(!hasChromium && !inCi)('the console Outbox page in Chromium', { timeout: 60_000 }, () => {
+describe.skipIf(skipWithoutChromium)('the console Outbox page in Chromium', { timeout: 60_000 }, () => {
   let t: TestServer;
   let alpha: Tenant;
   let bravo: Tenant;
-  let context: PlaywrightContext;
-  let page: PlaywrightPage;
-  let profile: string;
-  const problems: string[] = [];
+  let browser: ChromiumSession;
+  let page: Page;
+  let problems: string[] = [];
   const app = { clientId: '', clientSecret: '' };
   const email = 'pat.doe@alpha.example';
 
   const heading = (name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 
-  async function signIn(loginId: string) {
-    await page.goto(`${t.url}/admin`);
-    await heading('Sign in').waitFor();
-    await page.getByLabel('Login ID').fill(loginId);
-    await page.getByLabel('Password').fill(adminPassword);
-    await page.getByRole('button', { name: 'Sign In' }).click();
-    await heading('Authentication Admin').waitFor();
-  }
+  const signIn = (loginId: string) => signInToConsole(page, t.url, loginId);
 
   beforeAll(async () => {
-    if (!hasChromium) throw new Error('CI needs Debian\'s chromium at /usr/bin/chromium (apt-get install -y chromium)');
-    mkdirSync(screenshots, { recursive: true });
     t = await startTestServer();
     alpha = await makeTenant(t, 'Alpha Corp', 'alpha-admin');
     bravo = await makeTenant(t, 'Bravo Ltd', 'bravo-admin');
@@ -60,28 +37,12 @@ describe.skipIf(!hasChromium && !inCi)('the console Outbox page in Chromium', { 
     });
     Object.assign(app, { clientId: created.app.id, clientSecret: created.clientSecret });
     await createUser(t.server.core, { companyId: alpha.companyId, loginId: 'pat.doe', password: 'correct horse battery', email, displayName: 'Pat Doe' });
-    const { chromium } = await import('playwright-core');
-    profile = mkdtempSync(join(tmpdir(), 'tessera-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: chromiumPath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync'],
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      timezoneId: 'UTC',
-    });
-    page = context.pages()[0] ?? (await context.newPage());
-    page.setDefaultTimeout(15_000);
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 40[0134]/.test(message.text())) problems.push(`console: ${message.text()}`);
-    });
+    browser = await launchChromium();
+    ({ page, problems } = browser);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 
@@ -105,7 +66,7 @@ describe.skipIf(!hasChromium && !inCi)('the console Outbox page in Chromium', { 
     expect(text).toContain('Hello Pat Doe,');
     const otp = text.match(/dd-[a-z0-9]{30}/)![0];
     expect(text).toContain(`https://expenses.example/sign-in?token=${otp}`);
-    await page.screenshot({ path: join(screenshots, 'outbox.png'), fullPage: true });
+    await saveScreenshot(page, 'outbox');
 
     const token = await postToken(t.url, {
       grant_type: 'otp', client_id: app.clientId, client_secret: app.clientSecret, otp, channel_type: 'email', channel_handle: email,

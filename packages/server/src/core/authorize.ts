@@ -10,12 +10,10 @@
  */
 import { UuidPattern, parseScopeParameter } from 'tessera-protocol';
 import type { Core, RequestMeta } from './context.js';
-import { auditedAddress } from './audit.js';
 import { issueAuthorizationCode } from './authorization-codes.js';
 import { ConcurError } from './errors.js';
 import { companyEnablesApp, grantedScopes } from './grants/registry.js';
-import { failureKindOf, type Attempt } from './protection.js';
-import { authenticateUser } from './users.js';
+import { signInWithPassword } from './user-sign-in.js';
 import type { App, Company, User } from './model.js';
 
 /** The OpenID Connect `display` values (OIDC Core §3.1.2.1); all show the same page here. */
@@ -222,31 +220,10 @@ export async function appOfPendingRequest(core: Core, request: AuthorizeRequest)
  * and everywhere, failure budgets; a user of a company that has not enabled the app is answered as
  * an unknown login id. Audited as `user.signed-in`.
  */
-export async function signInUser(core: Core, app: App, loginId: string, password: string, meta: RequestMeta): Promise<{ user: User; company: Company }> {
-  const attempt: Attempt = { door: 'token', clientId: app.id, loginId, address: meta.ip, correlationId: meta.correlationId };
-  try {
-    await core.protection.admitAddress(attempt);
-    await core.protection.admit(attempt);
-    const signedIn = await authenticateUser(core, loginId, password, {
-      attempt, mayServe: (candidate) => companyEnablesApp(core, app.id, candidate.companyId),
-    });
-    core.audit.record({
-      action: 'user.signed-in', outcome: 'success', correlationId: meta.correlationId, appId: app.id, actorType: 'user',
-      actorId: signedIn.user.id, principalId: signedIn.user.id, companyId: signedIn.company.id, detail: { via: 'authorize' },
-    });
-    return signedIn;
-  } catch (error) {
-    if (error instanceof ConcurError) {
-      const failure = failureKindOf(error);
-      if (failure) await core.protection.recordFailure(attempt, failure);
-      const ip = auditedAddress(meta.ip);
-      core.audit.recordFromAddress(ip, {
-        action: 'user.signed-in', outcome: 'failure', correlationId: meta.correlationId, appId: app.id, companyId: app.companyId,
-        code: error.code, detail: { reason: error.detail ?? error.description, ip, via: 'authorize' },
-      });
-    }
-    throw error;
-  }
+export function signInUser(core: Core, app: App, loginId: string, password: string, meta: RequestMeta): Promise<{ user: User; company: Company }> {
+  return signInWithPassword(core, {
+    via: 'authorize', app: { app, mayServe: (candidate) => companyEnablesApp(core, app.id, candidate.companyId) },
+  }, loginId, password, meta);
 }
 
 /**

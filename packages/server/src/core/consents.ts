@@ -4,10 +4,7 @@
  * every connection of the user with that app is revoked, so its refresh and access tokens stop.
  */
 import type { Core, RequestMeta } from './context.js';
-import { auditedAddress } from './audit.js';
-import { ConcurError } from './errors.js';
-import { failureKindOf, type Attempt } from './protection.js';
-import { authenticateUser } from './users.js';
+import { signInWithPassword } from './user-sign-in.js';
 import type { Company, User } from './model.js';
 
 export interface ConnectedApp {
@@ -48,27 +45,6 @@ export async function withdrawConsent(core: Core, user: User, appId: string, met
  * so the address's limits and failure budgets of sign-in pages apply, and the user's lockout
  * everywhere (docs/protocol.md Decision 15). Audited as `user.signed-in`.
  */
-export async function signInToAccount(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<{ user: User; company: Company }> {
-  const attempt: Attempt = { door: 'admin-sign-in', clientId: undefined, loginId, address: meta.ip, correlationId: meta.correlationId };
-  try {
-    await core.protection.admitAddress(attempt);
-    await core.protection.admit(attempt);
-    const signedIn = await authenticateUser(core, loginId, password, { attempt });
-    core.audit.record({
-      action: 'user.signed-in', outcome: 'success', correlationId: meta.correlationId, actorType: 'user', actorId: signedIn.user.id,
-      principalId: signedIn.user.id, companyId: signedIn.company.id, detail: { via: 'account' },
-    });
-    return signedIn;
-  } catch (error) {
-    if (error instanceof ConcurError) {
-      const failure = failureKindOf(error);
-      if (failure) await core.protection.recordFailure(attempt, failure);
-      const ip = auditedAddress(meta.ip);
-      core.audit.recordFromAddress(ip, {
-        action: 'user.signed-in', outcome: 'failure', correlationId: meta.correlationId, code: error.code,
-        detail: { reason: error.detail ?? error.description, ip, via: 'account' },
-      });
-    }
-    throw error;
-  }
+export function signInToAccount(core: Core, loginId: string, password: string, meta: RequestMeta): Promise<{ user: User; company: Company }> {
+  return signInWithPassword(core, { via: 'account' }, loginId, password, meta);
 }

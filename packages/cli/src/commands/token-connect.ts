@@ -46,9 +46,19 @@ async function assertReplaceable(manager: TokenManager, environment: Environment
 /** After a user connected: the environment is no longer revoked; print what `token convert` prints. */
 async function connected(home: TesseraHome, environment: Environment, manager: TokenManager, token: AccessToken, json: boolean): Promise<void> {
   await home.save({ ...environment, revoked: undefined, updatedAt: new Date().toISOString() });
+  await printConnection('connected', home, environment, manager, token, json);
+}
+
+/**
+ * The record `token convert` (`converted`), `token login` and `token otp` (`connected`) print once
+ * the environment holds its connection: where and as whom, the scopes, how long the refresh token lives.
+ */
+export async function printConnection(
+  verb: 'converted' | 'connected', home: TesseraHome, environment: Environment, manager: TokenManager, token: AccessToken, json: boolean,
+): Promise<void> {
   const connection = await manager.connection();
   printRecord({
-    connected: environment.name,
+    [verb]: environment.name,
     geolocation: token.geolocation,
     principal: token.principal ? `${token.principal.type} ${token.principal.id}` : '',
     scopes: token.scopes,

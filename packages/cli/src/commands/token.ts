@@ -11,7 +11,7 @@ import { explained } from '../explain.js';
 import { TesseraHome, type Environment } from '../home.js';
 import { CommandError, printJson, printRecord } from '../output.js';
 import { readSecret } from '../secret-input.js';
-import { registerUserConnectionCommands } from './token-connect.js';
+import { printConnection, registerUserConnectionCommands } from './token-connect.js';
 
 const tokenRecord = (token: AccessToken) => ({
   accessToken: token.accessToken,
@@ -75,16 +75,7 @@ export function registerTokenCommands(program: Command): void {
       });
       // The request token is spent: keep the company UUID, drop the token.
       await home.save({ ...environment, companyUUID, requestToken: undefined, revoked: undefined, updatedAt: new Date().toISOString() });
-      const connection = await manager.connection();
-      printRecord({
-        converted: environment.name,
-        geolocation: converted.geolocation,
-        principal: converted.principal ? `${converted.principal.type} ${converted.principal.id}` : '',
-        scopes: converted.scopes,
-        refreshExpiresAt: connection?.refreshExpiresAt ?? '',
-        daysLeft: daysUntil(connection?.refreshExpiresAt) ?? '',
-        ...(options.json ? {} : { next: `tessera token get${(await home.current()) === environment.name ? '' : ` --env ${environment.name}`}` }),
-      }, Boolean(options.json));
+      await printConnection('converted', home, environment, manager, converted, Boolean(options.json));
     });
 
   token

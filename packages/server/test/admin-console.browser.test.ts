@@ -322,6 +322,9 @@ describe.skipIf(skipWithoutChromium)('admin console in Chromium', { timeout: 60_
 
   it('shows nothing of another company: its app, connections and request token answer "not found"', async () => {
     for (const path of [`/apps/${bravo.app.clientId}`, `/apps/${bravo.app.clientId}/edit`, `/apps/${bravo.app.clientId}/connections`]) {
+      // A new document each time: a change of the hash alone would leave the previous page's
+      // "Not found" heading in place while the next route is still loading.
+      await page.goto('about:blank');
       await page.goto(`${t.url}/admin#${path}`);
       await heading('Not found').waitFor();
       const text = await page.locator('main').textContent();

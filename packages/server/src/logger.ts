@@ -1,10 +1,26 @@
 /**
  * pino JSON logs. Every line carries a `correlationId`: the request's own for request lines,
- * the node's for lines that belong to no request. Credentials are redacted by path, and the
- * request serializer drops the query string (a misbehaving client may put secrets there).
+ * the node's for lines that belong to no request. Credentials are redacted by path; a request is
+ * logged only as its summary (method, path without the query string, address), never its headers
+ * or query (a misbehaving client may put secrets there).
  */
 import { randomUUID } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
+
+/** What a log line says of a request: built once, passed through the `req` serializer as it is. */
+export class RequestSummary {
+  constructor(readonly method: string | undefined, readonly path: string | undefined, readonly remoteAddress: string | undefined) {}
+
+  static of(req: { method?: string; url?: string; ip?: string }): RequestSummary {
+    const query = req.url?.indexOf('?') ?? -1;
+    return new RequestSummary(req.method, query < 0 ? req.url : req.url!.slice(0, query), req.ip);
+  }
+}
+
+/** What a log line says of a reply: its status alone (a Fastify reply holds the whole raw request). */
+export class ReplySummary {
+  constructor(readonly statusCode: number | undefined) {}
+}
 
 export interface Loggers {
   /** Root logger without a correlation id; request loggers are its children. */
@@ -40,16 +56,16 @@ export function createLoggers(level: string, destination?: DestinationStream): L
   const root = pino({
     level,
     base: { service: 'tessera' },
+    // No `req.headers…` path: whatever is logged as `req` becomes a RequestSummary, which has no
+    // headers, and a path under `req` would run the redaction on every request's line for nothing.
     redact: {
-      paths: ['req.headers.authorization', 'headers.authorization', 'client_secret', 'password', 'refresh_token', 'access_token', 'id_token'],
+      paths: ['headers.authorization', 'client_secret', 'password', 'refresh_token', 'access_token', 'id_token'],
       censor: '[redacted]',
     },
     serializers: {
-      req: (req: { method?: string; url?: string; ip?: string }) => ({
-        method: req.method, path: req.url?.split('?')[0], remoteAddress: req.ip,
-      }),
+      req: (req: RequestSummary | { method?: string; url?: string; ip?: string }) => (req instanceof RequestSummary ? req : RequestSummary.of(req)),
       // Without this, "request completed" would serialize the whole reply: the raw request with its headers and URL.
-      res: (reply: { statusCode?: number }) => ({ statusCode: reply.statusCode }),
+      res: (reply: ReplySummary | { statusCode?: number }) => (reply instanceof ReplySummary ? reply : new ReplySummary(reply.statusCode)),
       // An HTTP parse error carries the raw bytes received (`rawPacket`): headers, query and body, secrets included.
       err: (err: Error) => {
         const { rawPacket: _rawPacket, ...rest } = pino.stdSerializers.err(err) as ReturnType<typeof pino.stdSerializers.err> & { rawPacket?: unknown };

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredAuditEvent } from 'tessera-server';
+import { createLoggers } from '../src/logger.js';
 import { makeApp, makeRequestToken, makeUser, postToken, startTestServer, type TestServer } from './helpers.js';
 import { authtokenForm, expectConcurError, passwordForm, postRaw, refreshForm, send, uuidPattern } from './e2e-helpers.js';
 
@@ -227,5 +228,22 @@ describe('secrets never reach the logs or the audit trail', () => {
     const revoked = ours.filter((e) => e.action === 'connection.revoked');
     expect(revoked).toHaveLength(1);
     expect(revoked[0]).toMatchObject({ outcome: 'success', appId: app.clientId, detail: { revoked: 1 } });
+  });
+});
+
+describe('the loggers', () => {
+  it('log anything under `req` as its summary alone: no header, no query string, whoever logs it', () => {
+    const lines: string[] = [];
+    const { root } = createLoggers('info', { write: (line: string) => void lines.push(line) });
+    const secret = randomUUID();
+    root.info({
+      req: { method: 'POST', url: `/oauth2/v0/token?client_secret=${secret}`, ip: '192.0.2.7', headers: { authorization: `Basic ${secret}` } },
+      res: { statusCode: 200, request: { headers: { authorization: secret } } },
+    }, 'raw request and reply');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(secret);
+    const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+    expect(line.req).toEqual({ method: 'POST', path: '/oauth2/v0/token', remoteAddress: '192.0.2.7' });
+    expect(line.res).toEqual({ statusCode: 200 });
   });
 });

@@ -263,7 +263,7 @@ export async function createServer(settings: Settings, options: ServerOptions = 
   installConnectionCeiling(app.server, settings.maxConnectionsPerAddress, loggers.node);
 
   installCorrelation(app);
-  installDatacenterDecoration(app);
+  installDatacenterDecoration(app, servedDatacenters(settings, core.datacenters()).length > 0);
   if (tls) installHsts(app);
   installErrorHandling(app);
   installFormParsing(app, settings.bodyLimit);

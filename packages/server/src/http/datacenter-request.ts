@@ -9,8 +9,10 @@ declare module 'fastify' {
   }
 }
 
-export function installDatacenterDecoration(app: FastifyInstance): void {
+/** `served`: whether the `datacenters` setting names any; without it the property stays undefined and no hook runs. */
+export function installDatacenterDecoration(app: FastifyInstance, served: boolean): void {
   app.decorateRequest('datacenter', undefined);
+  if (!served) return;
   app.addHook('onRequest', (request, _reply, done) => {
     request.datacenter = currentDatacenter.getStore()?.name;
     done();

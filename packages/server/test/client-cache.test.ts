@@ -10,6 +10,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSqliteStore } from 'tessera-server';
 import { cacheClients } from '../src/storage/client-cache.js';
+import { verifyClientSecret } from '../src/core/client-auth.js';
+import type { Core } from '../src/core/context.js';
+import { ConcurError } from '../src/core/errors.js';
+import { ServerKeys } from '../src/core/secrets.js';
 import { aCompany, anApp, aSecret, limits } from '../src/storage/contract/fixtures.js';
 import { makeApp, postToken, startTestServer, testStoreKind, type TestServer } from './helpers.js';
 
@@ -48,6 +52,36 @@ describe('cacheClients', () => {
 
     expect(cacheClients(base, 0)).toBe(base);
     await store.close();
+  });
+});
+
+describe('verifyClientSecret on a cached client', () => {
+  it('checks a secret presented again without the HMAC, only against the client object it verified on, and never takes a wrong one', () => {
+    const keys = new ServerKeys(randomUUID());
+    let digests = 0;
+    const core = { serverKeys: { digest: (value: string) => (digests++, keys.digest(value)) } } as unknown as Core;
+    const [first, second] = [randomUUID(), randomUUID()];
+    const cached = { app: anApp(randomUUID()), activeSecrets: [{ id: 's1', digest: keys.digest(first) }, { id: 's2', digest: keys.digest(second) }] };
+    const refused = (client: typeof cached, secret: string) => {
+      try {
+        verifyClientSecret(core, client, secret);
+      } catch (error) {
+        return (error as ConcurError).code;
+      }
+      return undefined;
+    };
+
+    expect([verifyClientSecret(core, cached, first), verifyClientSecret(core, cached, second)]).toEqual(['s1', 's2']);
+    expect(digests).toBe(2);
+    expect([verifyClientSecret(core, cached, second), verifyClientSecret(core, cached, first)]).toEqual(['s2', 's1']);
+    expect(digests).toBe(2);
+    expect(refused(cached, randomUUID())).toBe(64);
+    expect(refused(cached, `${first} `)).toBe(64);
+
+    // The cache's next read of the client (the secret set inactive meanwhile) is a new object: nothing carried over.
+    const reread = { app: cached.app, activeSecrets: [cached.activeSecrets[1]!] };
+    expect(refused(reread, first)).toBe(64);
+    expect(verifyClientSecret(core, reread, second)).toBe('s2');
   });
 });
 

@@ -3,6 +3,7 @@
  * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
  * against every active secret of the app (several may be active during a rotation).
  */
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Refusals, UuidPattern } from 'tessera-protocol';
 import type { Core } from './context.js';
 import { ConcurError } from './errors.js';
@@ -72,16 +73,39 @@ export async function findClient(core: Core, credentials: ClientCredentials, sec
 }
 
 /**
+ * Secrets already verified against a client object, by fingerprint: SHA-256 under a salt made at
+ * start and kept nowhere else, so a secret presented again costs one plain hash instead of the
+ * HMAC (Node's Hmac object costs several times a one-shot hash). Held on the client object the
+ * client cache answers (storage/client-cache.ts) through a WeakMap, so they are forgotten exactly
+ * when the cache drops that client: a secret set inactive through this node stops working at once,
+ * through another within the cache's staleness, as before (docs/protocol.md Decision 11). Without
+ * the cache every read is a new object and nothing is ever found here. Only secrets that verified
+ * are added, one fingerprint per secret id, never a secret in clear; all are compared, in constant time.
+ */
+const fingerprintSalt = randomBytes(32).toString('base64');
+const verified = new WeakMap<Client, { fingerprint: Buffer; secretId: string }[]>();
+
+/**
  * 64 unless `clientSecret` matches one of the app's active secrets (compared as digests, in
  * constant time); answers the id of the secret that matched (app tokens record it).
  */
 export function verifyClientSecret(core: Core, client: Client, clientSecret: string): string {
-  const presented = core.serverKeys.digest(clientSecret);
+  const fingerprint = hash('sha256', fingerprintSalt + clientSecret, 'buffer');
+  const known = verified.get(client);
   let matched: string | undefined;
+  if (known) {
+    for (const entry of known) {
+      if (timingSafeEqual(fingerprint, entry.fingerprint)) matched = entry.secretId;
+    }
+    if (matched !== undefined) return matched;
+  }
+  const presented = core.serverKeys.digest(clientSecret);
   for (const { id, digest } of client.activeSecrets) {
     if (constantTimeEqual(presented, digest)) matched = id;
   }
   if (matched === undefined) throw new ConcurError(64);
+  const secretId = matched;
+  verified.set(client, [...(known ?? []).filter((entry) => entry.secretId !== secretId), { fingerprint, secretId }]);
   return matched;
 }
 

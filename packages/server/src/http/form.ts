@@ -9,11 +9,29 @@ import { ConcurError } from '../core/errors.js';
 /** Marks a body whose content type the server does not parse. */
 export const UnparsedBody = Symbol('unparsed body');
 
+/** What makes a form need decoding: a `%` escape, a `+` (a space), any character outside ASCII. */
+const needsDecoding = /[%+\u0080-\uffff]/;
+
 export function parseForm(text: string): Record<string, string> {
   const params: Record<string, string> = Object.create(null) as Record<string, string>;
-  for (const [key, value] of new URLSearchParams(text)) {
+  const add = (key: string, value: string) => {
     if (key in params) throw new ConcurError(Refusals.repeatedParameter(key));
     params[key] = value;
+  };
+  if (needsDecoding.test(text)) {
+    for (const [key, value] of new URLSearchParams(text)) add(key, value);
+    return params;
+  }
+  // Nothing to decode (a token request of ids and UUIDs): split as URLSearchParams would, at half its cost.
+  for (let start = 0; start < text.length;) {
+    const amp = text.indexOf('&', start);
+    const end = amp < 0 ? text.length : amp;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      if (eq < 0 || eq > end) add(text.slice(start, end), '');
+      else add(text.slice(start, eq), text.slice(eq + 1, end));
+    }
+    start = end + 1;
   }
   return params;
 }

@@ -127,7 +127,8 @@ export class Protection {
    */
   async admit(attempt: Attempt): Promise<void> {
     const checks = [...this.clientChecks(attempt), ...this.failureChecks(attempt, 'password', 0, false)];
-    const lock = await this.lockCheck(attempt, 0, true);
+    // Only a login id can be locked: no counter read (nor promise) for a grant without one.
+    const lock = attempt.loginId ? await this.lockCheck(attempt, 0, true) : undefined;
     if (lock) checks.push(lock);
     await this.decide(attempt, checks);
   }
@@ -243,7 +244,14 @@ export class Protection {
       const key = `req:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`;
       checks.push({ name: 'requests-per-address', limit: perAddress, update: { key, windowMs: s.rateLimitWindowSeconds * 1000, add: 1 } });
     }
-    return [...checks, ...this.failureChecks(attempt, 'password', 0, true).filter((c) => c.name === 'failures-per-address')];
+    const failures = admin ? s.adminFailureBudgetPerAddress : s.failureBudgetPerAddress;
+    if (failures > 0) checks.push(this.addressFailureCheck(attempt, failures, 0));
+    return checks;
+  }
+  /** The address's failure budget (`limit`: its setting for the attempt's door). */
+  private addressFailureCheck(attempt: Attempt, limit: number, add: 0 | 1): Check {
+    const key = `fail:${attempt.door === 'admin-sign-in' ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`;
+    return { name: 'failures-per-address', limit, update: { key, windowMs: this.settings.failureWindowSeconds * 1000, add } };
   }
 
   private clientChecks(attempt: Attempt): Check[] {
@@ -273,9 +281,7 @@ export class Protection {
       });
     }
     const perAddress = admin ? s.adminFailureBudgetPerAddress : s.failureBudgetPerAddress;
-    if (withAddress && perAddress > 0) {
-      checks.push({ name: 'failures-per-address', limit: perAddress, update: { key: `fail:${admin ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`, windowMs, add } });
-    }
+    if (withAddress && perAddress > 0) checks.push(this.addressFailureCheck(attempt, perAddress, add));
     return checks;
   }
 

@@ -406,8 +406,7 @@ class SqliteStore implements Store {
     },
     conversionContext: async (appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext> =>
       this.conversionContext(appId, companyId, connectionId),
-    // One transaction: one commit and one round of WAL locking where the separate calls took three
-    // (two commits and a read), about 8 fewer fcntl calls per conversion; the pages written are the same.
+    // One transaction, so one commit (one set of WAL frames) where the separate calls made two.
     convert: async (c: RequestTokenConversion): Promise<ConversionStep> =>
       this.db.transaction((): ConversionStep => {
         const r = this.one(`UPDATE request_tokens SET uses = uses + 1

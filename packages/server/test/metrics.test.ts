@@ -110,7 +110,7 @@ describe('GET /metrics on the metrics listener', () => {
   it('times store operations by kind', () => {
     // Client lookups go through the per-node client cache (Decision 11), so only some reach the store.
     expect(sample(text, 'tessera_store_operation_duration_seconds_count', { operation: 'apps.getClient' })).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'tessera_store_operation_duration_seconds_count', { operation: 'requestTokens.convert' })).toBe(1);
+    expect(sample(text, 'tessera_store_operation_duration_seconds_count', { operation: 'requestTokens.consume' })).toBe(1);
   });
 
   it('shows the signing key age and the process metrics', () => {

@@ -6,9 +6,8 @@ import type { Core } from './context.js';
 import { enableAppForCompany } from './apps.js';
 import { addRefreshToken, createConnection, type OpenedConnection } from './connections.js';
 import { ConcurError } from './errors.js';
-import { newRefreshToken, newRequestToken } from './secrets.js';
+import { newRequestToken } from './secrets.js';
 import type { App, Company } from './model.js';
-import type { ConversionContext } from '../storage/types.js';
 
 export interface IssuedRequestToken {
   companyUUID: string;
@@ -49,58 +48,39 @@ export interface RedeemedRequestToken extends OpenedConnection {
 export async function redeemRequestToken(core: Core, app: App, companyId: string, value: string, scopesOf: (available: readonly string[]) => string[]): Promise<RedeemedRequestToken> {
   const scopes = scopesOf(app.scopes);
   const now = core.clock.now();
-  const refreshToken = newRefreshToken();
-  // The use, the company, its grant of the app, an earlier conversion's connection and, when the
-  // conversion joins that connection, its new refresh token: one store step (one commit on SQLite).
-  const step = await core.store.requestTokens.convert({
-    digest: core.serverKeys.digest(value), appId: app.id, companyId, now,
-    next: { digest: core.serverKeys.digest(refreshToken), createdAt: now },
-    mayJoin: (_token, context) => refusal(context) === undefined,
-  });
-  const { token, context } = step;
+  const token = await core.store.requestTokens.consume(core.serverKeys.digest(value), now);
   // A token for another app or company counts a use too: it was presented, and that is worth limiting.
-  if (!token || !context) {
+  if (!token || token.appId !== app.id || token.companyId !== companyId) {
     throw new ConcurError(136, { detail: token ? 'request token of another app or company' : 'unknown, expired or used-up request token' });
   }
-  const refused = refusal(context);
-  if (refused) throw refused;
-  const company = context.company!;
-  if (step.joined) {
-    // A retry joins the first conversion's connection and gets (at most) its scopes.
-    const connection = context.connection!;
-    return { connection, refreshToken, expiresAt: connection.refreshExpiresAt, joined: true, scopes: scopesOf(connection.scopes), company };
-  }
-  // The first conversion (or the linked connection is gone): open one; a concurrent first conversion may link its own first.
-  const created = await createConnection(core, {
-    appId: app.id, principalType: 'company', principalId: companyId, companyId, scopes,
-  });
-  let connection = created;
-  let joined = false;
-  const linked = await core.store.requestTokens.linkConnection(token.digest, created.id);
-  if (linked !== created.id) {
-    // A concurrent conversion of the same token linked its connection first: join that one.
-    await core.store.connections.revoke(created.id, now);
-    const theirs = await core.store.connections.get(linked);
-    if (!theirs) throw new ConcurError(136, { detail: 'the linked connection is gone' });
-    connection = theirs;
-    joined = true;
-  }
-  const granted = joined ? scopesOf(connection.scopes) : scopes;
-  return {
-    connection, refreshToken: await addRefreshToken(core, connection.id), expiresAt: connection.refreshExpiresAt, joined, scopes: granted, company,
-  };
-}
+  // The company, its grant of the app and an earlier conversion's connection: one read.
+  const found = await core.store.requestTokens.conversionContext(app.id, companyId, token.connectionId);
+  const { company } = found;
+  if (!company?.enabled) throw new ConcurError(11);
+  if (found.companyGrantEnabled !== true) throw new ConcurError(53);
 
-/**
- * Why a counted use of a request token of this app and company converts nothing: the company
- * disabled (11), the app not enabled for it (53), or the connection of an earlier conversion
- * revoked (136: generate a new token). Undefined when the conversion may go on.
- */
-function refusal(context: ConversionContext): ConcurError | undefined {
-  if (!context.company?.enabled) return new ConcurError(11);
-  if (context.companyGrantEnabled !== true) return new ConcurError(53);
-  if (context.connection && context.connection.revokedAt !== null) {
-    return new ConcurError(136, { detail: 'the connection made with this request token was revoked' });
+  let connection = found.connection;
+  let joined = connection !== undefined;
+  if (connection && connection.revokedAt !== null) {
+    throw new ConcurError(136, { detail: 'the connection made with this request token was revoked' });
   }
-  return undefined;
+  if (!connection) {
+    const created = await createConnection(core, {
+      appId: app.id, principalType: 'company', principalId: companyId, companyId, scopes,
+    });
+    const linked = await core.store.requestTokens.linkConnection(token.digest, created.id);
+    if (linked !== created.id) {
+      // A concurrent conversion of the same token linked its connection first: join that one.
+      await core.store.connections.revoke(created.id, now);
+      connection = await core.store.connections.get(linked);
+      if (!connection) throw new ConcurError(136, { detail: 'the linked connection is gone' });
+      joined = true;
+    } else {
+      connection = created;
+    }
+  }
+  // A retry joins the first conversion's connection and gets (at most) its scopes.
+  const granted = joined ? scopesOf(connection.scopes) : scopes;
+  const refreshToken = await addRefreshToken(core, connection.id);
+  return { connection, refreshToken, expiresAt: connection.refreshExpiresAt, joined, scopes: granted, company };
 }

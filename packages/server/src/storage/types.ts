@@ -179,38 +179,7 @@ export interface RequestTokenRepository {
    * `connectionId` is not null and it still exists).
    */
   conversionContext(appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext>;
-  /**
-   * A conversion's store side up to its join, with one commit on SQLite: counts one use (`consume`);
-   * then, for a token of `appId` and `companyId`, reads `conversionContext`; then, when that
-   * context has a connection and `mayJoin` accepts it, adds `next` to that connection. The use
-   * stays counted whatever follows. SQLite runs all of it in one transaction; PostgreSQL runs the
-   * same statements one after another (each commits on its own, as the separate calls would).
-   */
-  convert(conversion: RequestTokenConversion): Promise<ConversionStep>;
   deleteExpired(now: number): Promise<number>;
-}
-
-/** What `RequestTokenRepository.convert` needs. */
-export interface RequestTokenConversion {
-  /** Digest of the request token presented. */
-  digest: string;
-  appId: string;
-  companyId: string;
-  now: number;
-  /** The refresh token value a join adds (to the linked connection). */
-  next: { digest: string; createdAt: number };
-  /** Whether the conversion joins the linked connection (synchronous, no I/O: it runs inside the store's transaction). */
-  mayJoin: (token: RequestToken, context: ConversionContext & { connection: Connection }) => boolean;
-}
-
-/** What `RequestTokenRepository.convert` did. */
-export interface ConversionStep {
-  /** The token as it is after the use; undefined when unknown, expired or used up (nothing else was read). */
-  token: RequestToken | undefined;
-  /** The conversion context; undefined when the token is missing or of another app or company. */
-  context: ConversionContext | undefined;
-  /** Whether `next` was added to `context.connection`. */
-  joined: boolean;
 }
 
 export interface RefreshRotation {

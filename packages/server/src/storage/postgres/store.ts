@@ -16,7 +16,7 @@ import {
 } from './rows.js';
 import type {
   AddOtpOutcome, AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
-  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConversionStep, RequestTokenConversion, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConnectionStatus, OneTimePassword, OutboxMessage, Page, PageQuery,
   RefreshLookup, RefreshRotation, RefreshToken, RequestToken, RotationOutcome, SecretLimits, SecretStatus, SecretStatusOutcome, SigningKey, Store,
   StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
@@ -361,18 +361,6 @@ class PostgresStore implements Store {
           LEFT JOIN app_companies g ON g.app_id = $1 AND g.company_id = $2
           LEFT JOIN connections c ON c.id = $3::text`,
       [appId, companyId, connectionId]))!),
-    // The statements one after another, each committed on its own as the separate calls were (a
-    // transaction would save a commit but add BEGIN and COMMIT round trips and hold the token's row
-    // lock across them: not measured on PostgreSQL yet).
-    convert: async (c: RequestTokenConversion): Promise<ConversionStep> => {
-      const token = await this.requestTokens.consume(c.digest, c.now);
-      if (!token || token.appId !== c.appId || token.companyId !== c.companyId) return { token, context: undefined, joined: false };
-      const context = await this.requestTokens.conversionContext(c.appId, c.companyId, token.connectionId);
-      const { connection } = context;
-      const joined = connection !== undefined && c.mayJoin(token, { ...context, connection });
-      if (joined) await this.connections.addRefreshToken({ ...c.next, connectionId: connection.id, supersededAt: null });
-      return { token, context, joined };
-    },
     deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= $1', [now]),
   };
 

@@ -13,7 +13,7 @@ import { backstopCheckpointPages, startCheckpointer, type Checkpointer } from '.
 import { sqliteMigrations } from './migrations.js';
 import type {
   AddSecretOutcome, AdminSession, App, AppCenterEntry, AuthorizationCode, CodeUse, Consent, AppCompanyGrant, AppListQuery, AppSecret,
-  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConversionStep, RequestTokenConversion, ConnectionStatus, Page, PageQuery, RefreshLookup, RefreshRotation,
+  AuditEvent, AuditQuery, Company, Connection, ConnectionPageQuery, ConversionContext, ConnectionStatus, Page, PageQuery, RefreshLookup, RefreshRotation,
   RefreshToken, RequestToken, RotationOutcome, SecretLimits, AddOtpOutcome, OneTimePassword, OutboxMessage,
   SecretStatus, SecretStatusOutcome, SigningKey, Store, StoredAuditEvent, TokenParts, TokenStanding, User, UserStatus,
 } from '../types.js';
@@ -404,21 +404,17 @@ class SqliteStore implements Store {
         RETURNING connection_id`, connectionId, digest);
       return r ? String(r.connection_id) : connectionId;
     },
-    conversionContext: async (appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext> =>
-      this.conversionContext(appId, companyId, connectionId),
-    // One transaction, so one commit (one set of WAL frames) where the separate calls made two.
-    convert: async (c: RequestTokenConversion): Promise<ConversionStep> =>
-      this.db.transaction((): ConversionStep => {
-        const r = this.one(`UPDATE request_tokens SET uses = uses + 1
-          WHERE digest = ? AND uses < max_uses AND expires_at > ? RETURNING *`, c.digest, c.now);
-        const token = r && toRequestToken(r);
-        if (!token || token.appId !== c.appId || token.companyId !== c.companyId) return { token, context: undefined, joined: false };
-        const context = this.conversionContext(c.appId, c.companyId, token.connectionId);
-        const { connection } = context;
-        const joined = connection !== undefined && c.mayJoin(token, { ...context, connection });
-        if (joined) this.insertRefreshToken({ ...c.next, connectionId: connection.id, supersededAt: null });
-        return { token, context, joined };
-      }).immediate(),
+    // One statement (one WAL read lock) for every read of a conversion.
+    conversionContext: async (appId: string, companyId: string, connectionId: string | null): Promise<ConversionContext> => {
+      const r = this.one(`SELECT c.*, co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
+          co.enabled AS co_enabled, co.created_at AS co_created_at, g.enabled AS g_enabled
+        FROM (SELECT 1) AS one
+          LEFT JOIN companies co ON co.id = @company
+          LEFT JOIN app_companies g ON g.app_id = @app AND g.company_id = @company
+          LEFT JOIN connections c ON c.id = @connection`,
+      { app: appId, company: companyId, connection: connectionId })!;
+      return toConversionContext(r);
+    },
     deleteExpired: async (now: number) => this.run('DELETE FROM request_tokens WHERE expires_at <= ?', now),
   };
 
@@ -520,18 +516,6 @@ class SqliteStore implements Store {
     this.run(`INSERT INTO app_companies (app_id, company_id, enabled, created_at, updated_at) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT (app_id, company_id) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at`,
     g.appId, g.companyId, g.enabled ? 1 : 0, g.createdAt, g.updatedAt);
-  }
-
-  // One statement (one WAL read lock) for every read of a conversion.
-  private conversionContext(appId: string, companyId: string, connectionId: string | null): ConversionContext {
-    const r = this.one(`SELECT c.*, co.id AS co_id, co.name AS co_name, co.geolocation AS co_geolocation, co.domain AS co_domain,
-        co.enabled AS co_enabled, co.created_at AS co_created_at, g.enabled AS g_enabled
-      FROM (SELECT 1) AS one
-        LEFT JOIN companies co ON co.id = @company
-        LEFT JOIN app_companies g ON g.app_id = @app AND g.company_id = @company
-        LEFT JOIN connections c ON c.id = @connection`,
-    { app: appId, company: companyId, connection: connectionId })!;
-    return toConversionContext(r);
   }
 
   private insertRefreshToken(t: RefreshToken): void {

@@ -116,6 +116,23 @@ describe('settings.refreshRotation: a new value each time, a grace window, repla
     }
   });
 
+  it('a rotation while the stored expiry is less than an hour behind keeps it, and answers it; past the hour it slides', async () => {
+    const { app, first, firstExpiry, refresh } = await connectedApp(t);
+    const stored = async () => (await t.server.core.store.connections.listByApp(app.clientId))[0]!;
+    const before = await stored();
+    clock.advance(59 * 60_000);
+    const within = await refresh(first);
+    expect(within.status).toBe(200);
+    expect(within.body.refresh_token).not.toBe(first);
+    expect(within.body.refresh_expires_in).toBe(firstExpiry);
+    expect(await stored()).toMatchObject({ refreshExpiresAt: before.refreshExpiresAt, lastUsedAt: clock.now() });
+    clock.advance(2 * 60_000);
+    const past = await refresh(within.body.refresh_token);
+    expect(past.status).toBe(200);
+    expect(past.body.refresh_expires_in).toBe(firstExpiry + 61 * 60);
+    expect((await stored()).refreshExpiresAt).toBe(before.refreshExpiresAt + 61 * 60_000);
+  });
+
   it('the previous value works within the grace window and gets a working token of the same family', async () => {
     const { app, first, refresh } = await connectedApp(t);
     const rotated = await refresh(first);

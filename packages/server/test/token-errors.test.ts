@@ -245,6 +245,16 @@ describe('password grant, credtype=authtoken', () => {
     expectConcurError(await postToken(t.url, authtokenForm(app.clientId, app.clientSecret, t.companyId, requestToken)), 136);
   });
 
+  it('136 for another app counts a use of the token all the same', async () => {
+    const other = await makeApp(t, { name: 'Counted app' });
+    const { requestToken } = await makeRequestToken(t, other.clientId);
+    expectConcurError(await postToken(t.url, authtokenForm(app.clientId, app.clientSecret, t.companyId, requestToken)), 136);
+    for (let i = 1; i < t.server.core.settings.requestTokenMaxUses; i++) {
+      expect((await postToken(t.url, authtokenForm(other.clientId, other.clientSecret, t.companyId, requestToken))).status).toBe(200);
+    }
+    expectConcurError(await postToken(t.url, authtokenForm(other.clientId, other.clientSecret, t.companyId, requestToken)), 136);
+  });
+
   it('136: the wrong company UUID', async () => {
     const otherCompany = await createCompany(t.server.core, { name: 'Another Co' });
     await enableAppForCompany(t.server.core, app.clientId, otherCompany.id);

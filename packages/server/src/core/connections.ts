@@ -91,10 +91,13 @@ async function useRefreshToken(
   let expiresAt = now + core.settings.refreshTokenTtl * 1000;
   let lastUsedAt = now;
   let refreshToken = presented;
+  // Whether the stored expiry lags enough to be written again; otherwise the answer reports the stored one.
+  const expiryLags = expiresAt - connection.refreshExpiresAt > expiryWriteLagMs(core.settings.refreshTokenTtl);
   if (token.supersededAt !== null || core.settings.refreshRotation || alwaysRotate) {
     refreshToken = newRefreshToken();
+    if (!expiryLags) expiresAt = connection.refreshExpiresAt;
     const outcome = await core.store.connections.rotateRefreshToken({
-      connectionId: connection.id, presentedDigest: digest, now, refreshExpiresAt: expiresAt,
+      connectionId: connection.id, presentedDigest: digest, now, refreshExpiresAt: expiryLags ? expiresAt : null,
       graceFrom: now - core.settings.rotationGraceSeconds * 1000,
       next: { digest: core.serverKeys.digest(refreshToken), connectionId: connection.id, createdAt: now, supersededAt: null },
     });
@@ -118,7 +121,7 @@ async function useRefreshToken(
         detail: { reason: 'superseded refresh token presented again before any other value of its family: a new value, the unused ones withdrawn', connectionId: connection.id },
       });
     }
-  } else if (expiresAt - connection.refreshExpiresAt > expiryWriteLagMs(core.settings.refreshTokenTtl)) {
+  } else if (expiryLags) {
     if (!(await core.store.connections.slide(connection.id, now, expiresAt))) {
       throw new ConcurError(108, { detail: 'connection revoked or expired meanwhile' });
     }

@@ -189,8 +189,12 @@ export interface RefreshRotation {
   /** The value that replaces it (its `connectionId` is the connection's). */
   next: RefreshToken;
   now: number;
-  /** The connection's new end (it only ever moves later). */
-  refreshExpiresAt: number;
+  /**
+   * The connection's new end (it only ever moves later); null keeps the stored one, so the
+   * connection's expiry index is not rewritten (Decision 8: the expiry is written only when the
+   * stored one lags by more than `expiryWriteLagMs`).
+   */
+  refreshExpiresAt: number | null;
   /** A value superseded before this instant is a replay. */
   graceFrom: number;
 }

@@ -104,6 +104,17 @@ export function connectionsContract(store: StoreOf): void {
       expect(await store().connections.get(connection.id)).toEqual({ ...connection, refreshExpiresAt: r.refreshExpiresAt, lastUsedAt: r.now });
     });
 
+    it('rotates without a new expiry (null): the stored one is kept, the rest is as with one', async () => {
+      const connection = await seedConnection();
+      const token = aRefreshToken(connection.id);
+      await store().connections.addRefreshToken(token);
+      const r = rotation(connection, token, { refreshExpiresAt: null });
+      expect(await store().connections.rotateRefreshToken(r)).toBe('rotated');
+      expect(await find(token.digest)).toEqual({ ...token, supersededAt: r.now });
+      expect(await find(r.next.digest)).toEqual(r.next);
+      expect(await store().connections.get(connection.id)).toEqual({ ...connection, lastUsedAt: r.now });
+    });
+
     it('rotates a value again within the grace window, keeping the first supersession time', async () => {
       const connection = await seedConnection();
       const token = aRefreshToken(connection.id);

@@ -417,12 +417,13 @@ class PostgresStore implements Store {
       // A retry (the presented value superseded before the window, $5) needs the family's last
       // presented value to be this one; any other use needs the value not withdrawn. Both are
       // conditions on the connection row, so a concurrent use of another value of the family,
-      // which updates that row first, is seen (re-checked on its newest version).
+      // which updates that row first, is seen (re-checked on its newest version). A null new
+      // expiry ($4) keeps the stored one (greatest ignores nulls), so the update stays HOT.
       const row = await this.one(`WITH presented AS (
           UPDATE refresh_tokens SET superseded_at = coalesce(superseded_at, $3)
           WHERE digest = $1 AND connection_id = $2 RETURNING superseded_at, created_at
         ), slid AS (
-          UPDATE connections c SET refresh_expires_at = greatest(c.refresh_expires_at, $4), last_used_at = $3, last_presented = $1,
+          UPDATE connections c SET refresh_expires_at = greatest(c.refresh_expires_at, $4::bigint), last_used_at = $3, last_presented = $1,
             withdrawn_before = CASE WHEN p.superseded_at < $5 THEN greatest(coalesce(c.withdrawn_before, 0), $5) ELSE c.withdrawn_before END
           FROM presented p
           WHERE c.id = $2 AND c.revoked_at IS NULL AND c.refresh_expires_at > $3

@@ -467,11 +467,15 @@ class SqliteStore implements Store {
         if (!presented) return 'ended';
         // Superseded before the window: a retry if nothing of the family was presented since, else a replay.
         const retry = num(presented.superseded_at) < r.graceFrom ? 1 : 0;
-        const slid = this.run(`UPDATE connections SET refresh_expires_at = max(refresh_expires_at, ?), last_used_at = ?, last_presented = ?,
-            withdrawn_before = CASE WHEN ? THEN max(coalesce(withdrawn_before, 0), ?) ELSE withdrawn_before END
-          WHERE id = ? AND revoked_at IS NULL AND refresh_expires_at > ?
-            AND CASE WHEN ? THEN last_presented = ? ELSE ? >= coalesce(withdrawn_before, 0) END`,
-        r.refreshExpiresAt, r.now, r.presentedDigest, retry, r.graceFrom, r.connectionId, r.now, retry, r.presentedDigest, num(presented.created_at));
+        // SQLite rewrites an index whenever its column is SET, even to the same value: without a new
+        // expiry the statement leaves refresh_expires_at out, so connections_expiry is not touched.
+        const expiry = r.refreshExpiresAt === null ? '' : 'refresh_expires_at = max(refresh_expires_at, @expiresAt), ';
+        const slid = this.run(`UPDATE connections SET ${expiry}last_used_at = @now, last_presented = @presented,
+            withdrawn_before = CASE WHEN @retry THEN max(coalesce(withdrawn_before, 0), @graceFrom) ELSE withdrawn_before END
+          WHERE id = @connection AND revoked_at IS NULL AND refresh_expires_at > @now
+            AND CASE WHEN @retry THEN last_presented = @presented ELSE @createdAt >= coalesce(withdrawn_before, 0) END`,
+        { ...(r.refreshExpiresAt === null ? {} : { expiresAt: r.refreshExpiresAt }), now: r.now, presented: r.presentedDigest, retry,
+          graceFrom: r.graceFrom, connection: r.connectionId, createdAt: num(presented.created_at) });
         if (slid === 1) {
           this.insertRefreshToken(r.next);
           return retry ? 'retried' : 'rotated';

@@ -11,9 +11,11 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 export class RequestSummary {
   constructor(readonly method: string | undefined, readonly path: string | undefined, readonly remoteAddress: string | undefined) {}
 
-  static of(req: { method?: string; url?: string; ip?: string }): RequestSummary {
-    const query = req.url?.indexOf('?') ?? -1;
-    return new RequestSummary(req.method, query < 0 ? req.url : req.url!.slice(0, query), req.ip);
+  /** From a request, or from a summary's own shape (one made by another copy of this module keeps its fields). */
+  static of(req: { method?: string; url?: string; ip?: string; path?: string; remoteAddress?: string }): RequestSummary {
+    const url = req.url ?? req.path;
+    const query = url?.indexOf('?') ?? -1;
+    return new RequestSummary(req.method, query < 0 ? url : url!.slice(0, query), req.ip ?? req.remoteAddress);
   }
 }
 
@@ -63,7 +65,7 @@ export function createLoggers(level: string, destination?: DestinationStream): L
       censor: '[redacted]',
     },
     serializers: {
-      req: (req: RequestSummary | { method?: string; url?: string; ip?: string }) => (req instanceof RequestSummary ? req : RequestSummary.of(req)),
+      req: (req: RequestSummary | Parameters<typeof RequestSummary.of>[0]) => (req instanceof RequestSummary ? req : RequestSummary.of(req)),
       // Without this, "request completed" would serialize the whole reply: the raw request with its headers and URL.
       res: (reply: ReplySummary | { statusCode?: number }) => (reply instanceof ReplySummary ? reply : new ReplySummary(reply.statusCode)),
       // An HTTP parse error carries the raw bytes received (`rawPacket`): headers, query and body, secrets included.

@@ -1,7 +1,8 @@
 /**
  * Client authentication (RFC 6749 §2.3.1): `client_id` and `client_secret` from the form body
  * or from HTTP Basic, never both. The secret is compared by keyed digest, in constant time,
- * against every active secret of the app (several may be active during a rotation).
+ * against every active secret of the app (several may be active during a rotation); one presented
+ * again to the same cached app, by a salted fingerprint of it (`verifyClientSecret`).
  */
 import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Refusals, UuidPattern } from 'tessera-protocol';

@@ -18,16 +18,19 @@ export function parseForm(text: string): Record<string, string> {
     if (key in params) throw new ConcurError(Refusals.repeatedParameter(key));
     params[key] = value;
   };
-  if (needsDecoding.test(text)) {
+  // URLSearchParams drops a leading `?`: such a body takes its path, so both paths agree on every input.
+  if (text.charCodeAt(0) === 0x3f || needsDecoding.test(text)) {
     for (const [key, value] of new URLSearchParams(text)) add(key, value);
     return params;
   }
   // Nothing to decode (a token request of ids and UUIDs): split as URLSearchParams would, at half its cost.
+  // `eq` is the first `=` at or after `start`, searched again only once passed: linear in the body.
+  let eq = text.indexOf('=');
   for (let start = 0; start < text.length;) {
     const amp = text.indexOf('&', start);
     const end = amp < 0 ? text.length : amp;
     if (end > start) {
-      const eq = text.indexOf('=', start);
+      if (eq >= 0 && eq < start) eq = text.indexOf('=', start);
       if (eq < 0 || eq > end) add(text.slice(start, end), '');
       else add(text.slice(start, eq), text.slice(eq + 1, end));
     }

@@ -248,6 +248,7 @@ export class Protection {
     if (failures > 0) checks.push(this.addressFailureCheck(attempt, failures, 0));
     return checks;
   }
+
   /** The address's failure budget (`limit`: its setting for the attempt's door). */
   private addressFailureCheck(attempt: Attempt, limit: number, add: 0 | 1): Check {
     const key = `fail:${attempt.door === 'admin-sign-in' ? 'admin-addr' : 'addr'}:${auditedAddress(attempt.address)}`;
